@@ -1,0 +1,8 @@
+import type { TenantMigration } from '../src/db/tenant-migrations.ts'
+import initial from './0001_initial.ts'
+
+/**
+ * Tenant migrations, applied to every tenant schema in order. Append only: a released
+ * migration is never edited. Each one runs as one atomic batch with its journal row.
+ */
+export const tenantMigrations: readonly TenantMigration[] = [initial]

@@ -1,0 +1,61 @@
+import type { Context } from 'hono'
+import type { AppEnv } from './app-env.ts'
+import { authenticate } from './middleware/auth/index.ts'
+import { jsonBody } from './middleware/json-body/index.ts'
+import { rateLimit } from './middleware/rate-limit/index.ts'
+import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
+import { requestContext } from './middleware/request-context/index.ts'
+import { resolveTenant } from './middleware/tenant/index.ts'
+import { sectionRouter } from './openapi.ts'
+import { signingKeys } from './platform/signing-keys.ts'
+import { registerHealthRoutes } from './sections/health/routes.ts'
+import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
+import { registerTenantRoutes } from './sections/tenants/routes.ts'
+
+type C = Context<AppEnv>
+
+/**
+ * The whole request path, top to bottom:
+ *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → rate limit → sections.
+ * /health and /openapi.json answer before tenant resolution, on every host.
+ */
+export function createApp() {
+  const app = sectionRouter()
+  app.onError(handleError)
+  app.notFound(handleNotFound)
+
+  app.use('*', requestContext())
+  app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
+
+  registerHealthRoutes(app)
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
+    type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+
+  app.use('*', resolveTenant((c) => ({
+    baseDomains: (c as C).var.config.BASE_DOMAINS,
+    allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
+  })))
+  app.use('*', authenticate({
+    keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
+  }))
+  app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
+
+  registerCurrentTenantRoutes(app)
+  registerTenantRoutes(app)
+  return app
+}
+
+/** The tenant's own limit (settings.rate_limit) or the deployment's default. */
+function limitFor(c: C) {
+  const own = c.var.tenant?.settings.rate_limit as { max?: number; window_seconds?: number } | undefined
+  return {
+    max: own?.max ?? c.var.config.RATE_LIMIT_MAX,
+    windowSeconds: own?.window_seconds ?? c.var.config.RATE_LIMIT_WINDOW_SECONDS,
+  }
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+
+const positiveInt = z.coerce.number().int().positive()
+
+/**
+ * Every variable the Worker reads. Documented in README.md and .dev.vars.example;
+ * keep the three in step.
+ */
+const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'test', 'production']).default('production'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
+  NEON_FETCH_ENDPOINT: z.url().optional(),
+  UPSTASH_REDIS_REST_URL: z.url(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  JWT_PRIVATE_KEY: z.string().min(1),
+  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  PLATFORM_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  BASE_DOMAINS: csv.pipe(z.array(z.string().min(1)).min(1)).default(['localhost']),
+  ALLOW_TENANT_HEADER: bool.default(false),
+  RATE_LIMIT_MAX: positiveInt.default(600),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  TENANT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(5),
+  TENANT_REDIS_CACHE_TTL_SECONDS: positiveInt.default(300),
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+})
+
+export type Env = z.input<typeof EnvSchema>
+export type Config = z.output<typeof EnvSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parse the Worker env once; a missing or malformed variable fails with a message naming it. */
+export function parseConfig(env: Record<string, unknown>): Config {
+  const result = EnvSchema.safeParse(env)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)
+  throw new ConfigError(`Invalid configuration — ${problems.join('; ')}`)
+}
+
+const parsed = new WeakMap<object, Config>()
+
+/** The env object is stable within an isolate, so the parse runs once per isolate. */
+export function configFor(env: object): Config {
+  let config = parsed.get(env)
+  if (!config) {
+    config = parseConfig(env as Record<string, unknown>)
+    parsed.set(env, config)
+  }
+  return config
+}

@@ -1,0 +1,70 @@
+import { inet, jsonb, pgSchema, text, timestamp, uuid, integer, index } from 'drizzle-orm/pg-core'
+
+/**
+ * Every table a tenant owns, defined once as a function of the tenant's schema name.
+ * The DDL that creates them lives in migrations/ (one file per version); a test checks
+ * that the two agree column by column.
+ */
+
+const SCHEMA_NAME = /^tenant_[0-9a-f]{32}$/
+
+/** The schema name is derived from the tenant id by the system, never from user input. */
+export function schemaNameFor(tenantId: string): string {
+  const name = `tenant_${tenantId.replaceAll('-', '').toLowerCase()}`
+  assertSchemaName(name)
+  return name
+}
+
+export function assertSchemaName(name: string): void {
+  if (!SCHEMA_NAME.test(name)) throw new Error(`refusing an invalid tenant schema name: ${JSON.stringify(name)}`)
+}
+
+/** The quoted identifier, for DDL only (DDL cannot take parameters); the name is checked first. */
+export function quotedSchema(name: string): string {
+  assertSchemaName(name)
+  return `"${name}"`
+}
+
+function defineTenantTables(schemaName: string) {
+  const schema = pgSchema(schemaName)
+  return {
+    schemaMigrations: schema.table('schema_migrations', {
+      version: integer('version').primaryKey(),
+      name: text('name').notNull(),
+      appliedAt: timestamp('applied_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    }),
+    auditLog: schema.table(
+      'audit_log',
+      {
+        id: uuid('id').primaryKey(),
+        actorType: text('actor_type').notNull(),
+        actorId: text('actor_id'),
+        action: text('action').notNull(),
+        targetType: text('target_type'),
+        targetId: text('target_id'),
+        outcome: text('outcome').notNull().default('success'),
+        ip: inet('ip'),
+        userAgent: text('user_agent'),
+        details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+        createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+      },
+      (t) => [index('audit_log_action_idx').on(t.action, t.id), index('audit_log_actor_idx').on(t.actorId, t.id)],
+    ),
+  }
+}
+
+export type TenantTables = ReturnType<typeof defineTenantTables>
+
+const MAX_CACHED = 1000
+const cache = new Map<string, TenantTables>()
+
+/** Table objects for one tenant schema, cached (bounded, oldest evicted first). */
+export function tenantTables(schemaName: string): TenantTables {
+  let tables = cache.get(schemaName)
+  if (tables) return tables
+  assertSchemaName(schemaName)
+  tables = defineTenantTables(schemaName)
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
+  cache.set(schemaName, tables)
+  return tables
+}

@@ -1,0 +1,36 @@
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { commonError } from '../../errors.ts'
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * Every request body is JSON: refuse an oversized body (413), a body of another media type
+ * (415) and malformed JSON (400) before any handler runs, with the shared error shape.
+ * The parsed body is cached by Hono, so the route validators do not parse it again.
+ */
+export function jsonBody(options: { maxBytes: number }): MiddlewareHandler {
+  const limit = bodyLimit({
+    maxSize: options.maxBytes,
+    onError: () => {
+      throw commonError('payload_too_large', `The request body is larger than ${options.maxBytes} bytes.`)
+    },
+  })
+  return async function jsonBodyMiddleware(c, next) {
+    if (!WITH_BODY.has(c.req.method)) return next()
+    const length = c.req.header('content-length')
+    const hasBody = length !== undefined ? Number(length) > 0 : c.req.raw.body !== null
+    if (!hasBody) return next()
+    const type = c.req.header('content-type')
+    if (!type || !JSON_TYPE.test(type)) throw commonError('unsupported_media_type', `Send the body as application/json (got ${type ?? 'no Content-Type'}).`)
+    return limit(c, async () => {
+      try {
+        await c.req.json()
+      } catch {
+        throw commonError('malformed_json')
+      }
+      await next()
+    })
+  }
+}

@@ -1,0 +1,76 @@
+import { Ratelimit } from '@upstash/ratelimit'
+import type { MiddlewareHandler } from 'hono'
+import { commonError } from '../../errors.ts'
+import type { Logger } from '../../platform/logger.ts'
+import type { Redis } from '../../platform/redis.ts'
+import type { AuthVariables } from '../auth/index.ts'
+import type { TenantVariables } from '../tenant/index.ts'
+
+export interface RateLimit {
+  max: number
+  windowSeconds: number
+}
+
+const limiters = new Map<string, Ratelimit>()
+
+function limiterFor(redis: Redis, limit: RateLimit): Ratelimit {
+  const key = `${limit.max}/${limit.windowSeconds}`
+  let limiter = limiters.get(key)
+  if (!limiter) {
+    limiter = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(limit.max, `${limit.windowSeconds} s`),
+      prefix: `rl:${key}`,
+      // A slow Redis must not hold requests up: past this the request is let through.
+      timeout: 1000,
+      analytics: false,
+    })
+    limiters.set(key, limiter)
+  }
+  return limiter
+}
+
+/** The caller: the user when a token was verified, otherwise the client IP. */
+export function callerOf(c: { var: AuthVariables; req: { header(name: string): string | undefined } }): string {
+  if (c.var.auth) return `user:${c.var.auth.sub}`
+  return `ip:${c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? 'unknown'}`
+}
+
+/**
+ * Sliding-window limit per tenant and per caller, in Redis through @upstash/ratelimit.
+ * Answers carry RateLimit-Limit/-Remaining/-Reset (draft-ietf-httpapi-ratelimit-headers);
+ * a refusal is 429 with Retry-After. If Redis is unreachable the request goes through and
+ * the failure is logged: losing the limiter must not take the API down with it.
+ */
+export function rateLimit(options: {
+  limitFor: (c: Parameters<MiddlewareHandler>[0]) => RateLimit
+}): MiddlewareHandler<{ Variables: AuthVariables & TenantVariables & { redis: Redis; logger: Logger } }> {
+  return async function rateLimitMiddleware(c, next) {
+    const limit = options.limitFor(c)
+    const identifier = `${c.var.tenant?.id ?? 'platform'}:${callerOf(c)}`
+    let result: Awaited<ReturnType<Ratelimit['limit']>>
+    try {
+      result = await limiterFor(c.var.redis, limit).limit(identifier)
+    } catch (err) {
+      c.var.logger.warn('rate limiter unavailable; request let through', { err })
+      return next()
+    }
+    if (result.pending) c.executionCtx.waitUntil(result.pending)
+    const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000))
+    const headers = {
+      'RateLimit-Limit': String(result.limit),
+      'RateLimit-Remaining': String(Math.max(0, result.remaining)),
+      'RateLimit-Reset': String(resetSeconds),
+    }
+    if (!result.success) {
+      for (const [name, value] of Object.entries(headers)) c.header(name, value)
+      c.header('Retry-After', String(Math.max(1, resetSeconds)))
+      throw commonError('rate_limited', `Too many requests; retry in ${Math.max(1, resetSeconds)} s.`, {
+        limit: result.limit,
+        window_seconds: limit.windowSeconds,
+      })
+    }
+    await next()
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
+  }
+}

@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from 'hono'
+import { configFor, type Config } from '../../config.ts'
+import { connectDatabase, type Database } from '../../platform/database.ts'
+import { createLogger, type Logger } from '../../platform/logger.ts'
+import { connectRedis, type Redis } from '../../platform/redis.ts'
+import { tenantDirectory, type TenantDirectory } from '../../tenancy/directory.ts'
+
+export interface RequestContextVariables {
+  requestId: string
+  config: Config
+  logger: Logger
+  db: Database
+  redis: Redis
+  tenants: TenantDirectory
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
+
+/**
+ * First in the chain: gives the request an id (an incoming X-Request-Id is kept when it is
+ * well formed), parses the configuration, puts the platform clients on the context and
+ * writes one structured log line per request.
+ */
+export function requestContext(): MiddlewareHandler<{ Variables: RequestContextVariables }> {
+  return async function requestContextMiddleware(c, next) {
+    const started = Date.now()
+    const incoming = c.req.header('x-request-id')
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
+    c.set('requestId', requestId)
+    c.header('X-Request-Id', requestId)
+    // A bad configuration must still produce a JSON error with the request id: log at error level by default.
+    c.set('logger', createLogger('error', { request_id: requestId }))
+
+    const config = configFor(c.env as object)
+    const logger = createLogger(config.LOG_LEVEL, { request_id: requestId })
+    const db = connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT)
+    const redis = connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN)
+    c.set('config', config)
+    c.set('logger', logger)
+    c.set('db', db)
+    c.set('redis', redis)
+    c.set('tenants', tenantDirectory({
+      db,
+      redis,
+      logger,
+      memoryTtlSeconds: config.TENANT_CACHE_TTL_SECONDS,
+      redisTtlSeconds: config.TENANT_REDIS_CACHE_TTL_SECONDS,
+    }))
+
+    await next()
+
+    logger.info('request', {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+    })
+  }
+}

@@ -1,0 +1,88 @@
+import type { MiddlewareHandler } from 'hono'
+import { UUID_PATTERN } from '../../db/ids.ts'
+import { fail } from '../../errors.ts'
+import type { TenantDirectory } from '../../tenancy/directory.ts'
+import { TenantErrors } from '../../tenancy/errors.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { slugProblem } from '../../tenancy/slug.ts'
+
+export interface TenantVariables {
+  /** The tenant this request is for, or null on the platform (apex) host. */
+  tenant: Tenant | null
+}
+
+export interface TenantResolutionOptions {
+  baseDomains: readonly string[]
+  /** Whether non-browser clients may name the tenant with X-Tenant-ID on the platform host. */
+  allowHeader: boolean
+}
+
+export type HostKind = { kind: 'platform' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' }
+
+/**
+ * Read the subdomain from the request URL (test requests carry no Host header, and Workers
+ * put the real host in the URL). `acme.example.com` with base `example.com` names the
+ * tenant `acme`; the base itself is the platform host; a host outside every base is unknown.
+ */
+export function classifyHost(hostname: string, baseDomains: readonly string[]): HostKind {
+  const host = hostname.toLowerCase().replace(/\.$/, '')
+  for (const base of baseDomains) {
+    if (host === base) return { kind: 'platform' }
+    if (host.endsWith(`.${base}`)) {
+      // A nested label (`a.b.example.com`) is kept whole: it is no valid slug, so it answers 404.
+      return { kind: 'tenant', slug: host.slice(0, -(base.length + 1)) }
+    }
+  }
+  return { kind: 'unknown' }
+}
+
+async function lookup(directory: TenantDirectory, key: string): Promise<Tenant | undefined> {
+  if (UUID_PATTERN.test(key)) return directory.find({ id: key })
+  // A string that cannot be a slug cannot name a tenant: answer without a lookup.
+  if (slugProblem(key) && slugProblem(key) !== 'reserved') return undefined
+  return directory.find({ slug: key })
+}
+
+export function resolveTenant(
+  options: (c: Parameters<MiddlewareHandler>[0]) => TenantResolutionOptions,
+): MiddlewareHandler<{ Variables: TenantVariables & { tenants: TenantDirectory } }> {
+  return async function resolveTenantMiddleware(c, next) {
+    const { baseDomains, allowHeader } = options(c)
+    const host = classifyHost(new URL(c.req.url).hostname, baseDomains)
+    const header = c.req.header('x-tenant-id')?.trim().toLowerCase()
+
+    let key: string | undefined
+    if (host.kind === 'tenant') key = host.slug
+    else if (header) {
+      if (!allowHeader) throw fail(TenantErrors, 'tenant_header_not_allowed')
+      key = header
+    }
+    // Hosts outside the base domains (the workers.dev name, a bare IP) serve the platform.
+    if (key === undefined) {
+      c.set('tenant', null)
+      return next()
+    }
+
+    const tenant = await lookup(c.var.tenants, key)
+    if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
+    if (tenant.status === 'suspended') throw fail(TenantErrors, 'tenant_suspended')
+    c.set('tenant', tenant)
+    await next()
+  }
+}
+
+/** Routes that exist only on a tenant host. */
+export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
+  return async function tenantHostOnlyMiddleware(c, next) {
+    if (!c.var.tenant) throw fail(TenantErrors, 'tenant_required')
+    await next()
+  }
+}
+
+/** Routes that exist only on the platform host. */
+export function platformHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
+  return async function platformHostOnlyMiddleware(c, next) {
+    if (c.var.tenant) throw fail(TenantErrors, 'platform_host_required')
+    await next()
+  }
+}

@@ -1,0 +1,142 @@
+import { createRoute } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { platformHostOnly } from '../../middleware/tenant/index.ts'
+import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import {
+  findTenantById,
+  listTenants,
+  provisionTenant,
+  purgeTenant,
+  transitionTenant,
+  updateTenant,
+  type AuditContext,
+  type Tenant,
+} from '../../tenancy/registry.ts'
+import { fail } from '../../errors.ts'
+import { TenantErrors } from '../../tenancy/errors.ts'
+import { CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
+
+const security = [{ platformAdmin: [] }]
+const tags = ['Platform: tenants']
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+function auditContext(c: Context<AppEnv>): AuditContext {
+  return { actorType: 'platform_admin', ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null }
+}
+
+async function afterChange(c: Context<AppEnv>, tenant: Tenant) {
+  await c.var.tenants.invalidate(tenant)
+}
+
+/** The platform API: tenant lifecycle, on the platform host, for the platform admin. */
+export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
+  const router = sectionRouter()
+  router.use('*', platformHostOnly(), requirePlatformAdmin((c) => (c as Context<AppEnv>).var.config.PLATFORM_ADMIN_TOKEN))
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/', tags, security,
+      summary: 'Create a tenant (its registry row, schema and tables in one transaction)',
+      request: { body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
+      responses: { 201: json(TenantSchema, 'The new tenant'), ...errorResponses(400, 401, 403, 409, 415) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json')
+      const tenant = await provisionTenant(c.var.db, body, auditContext(c))
+      await afterChange(c, tenant)
+      c.header('Location', `/v1/tenants/${tenant.id}`)
+      return c.json(presentTenant(tenant), 201)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security, summary: 'List tenants (oldest first, cursor pagination)',
+      request: { query: ListTenantsQuery },
+      responses: { 200: json(TenantPage, 'A page of tenants'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { limit, cursor, status } = c.req.valid('query')
+      const rows = await listTenants(c.var.db, { limit: limit + 1, after: cursor, status })
+      const page = rows.slice(0, limit)
+      const next = rows.length > limit ? page.at(-1)!.id : null
+      return c.json({ data: page.map(presentTenant), next_cursor: next }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/{id}', tags, security, summary: 'Get a tenant',
+      request: { params: TenantIdParam },
+      responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const tenant = await findTenantById(c.var.db, c.req.valid('param').id)
+      if (!tenant) throw fail(TenantErrors, 'tenant_not_found')
+      return c.json(presentTenant(tenant), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'patch', path: '/{id}', tags, security, summary: 'Update name, plan or settings (settings merge per RFC 7396)',
+      request: { params: TenantIdParam, body: { required: true, content: { 'application/json': { schema: UpdateTenantBody } } } },
+      responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
+    }),
+    async (c) => {
+      const tenant = await updateTenant(c.var.db, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
+      await afterChange(c, tenant)
+      return c.json(presentTenant(tenant), 200)
+    },
+  )
+
+  for (const [action, summary] of [
+    ['suspend', 'Suspend a tenant: its hosts answer 403 tenant_suspended'],
+    ['resume', 'Resume a suspended tenant'],
+  ] as const) {
+    router.openapi(
+      createRoute({
+        method: 'post', path: `/{id}/${action}`, tags, security, summary,
+        request: { params: TenantIdParam },
+        responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404, 409) },
+      }),
+      async (c) => {
+        const tenant = await transitionTenant(c.var.db, c.req.valid('param').id, action, auditContext(c))
+        await afterChange(c, tenant)
+        return c.json(presentTenant(tenant), 200)
+      },
+    )
+  }
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/{id}', tags, security,
+      summary: 'Soft-delete a tenant at once (its hosts answer 404); purge later drops its data',
+      request: { params: TenantIdParam },
+      responses: { 200: json(TenantSchema, 'The deleted tenant'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const tenant = await transitionTenant(c.var.db, c.req.valid('param').id, 'delete', auditContext(c))
+      await afterChange(c, tenant)
+      return c.json(presentTenant(tenant), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/{id}/purge', tags, security,
+      summary: 'Drop a deleted tenant’s schema and registry row (irreversible)',
+      request: { params: TenantIdParam },
+      responses: { 204: { description: 'Purged' }, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const tenant = await purgeTenant(c.var.db, c.req.valid('param').id)
+      await afterChange(c, tenant)
+      return c.body(null, 204)
+    },
+  )
+
+  app.route('/v1/tenants', router)
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { adminToken, call, PLATFORM } from './support.ts'
+
+const tenantsUrl = `${PLATFORM}/v1/tenants`
+
+describe('HTTP conventions', () => {
+  it('answers malformed JSON with 400 malformed_json', async () => {
+    const res = await call(tenantsUrl, { body: '{"slug": "abc",', token: adminToken() })
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('malformed_json')
+  })
+
+  it('answers a non-JSON body with 415 unsupported_media_type', async () => {
+    const res = await call(tenantsUrl, { body: 'slug=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' }, token: adminToken() })
+    expect(res.status).toBe(415)
+    expect(res.body.error.code).toBe('unsupported_media_type')
+  })
+
+  it('answers an oversized body with 413 payload_too_large', async () => {
+    const res = await call(tenantsUrl, { body: { slug: 'big-one', name: 'x'.repeat(1024 * 1024 + 10) }, token: adminToken() })
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('payload_too_large')
+  })
+
+  it('answers a JSON body that is not an object with 400 validation_failed', async () => {
+    const res = await call(tenantsUrl, { body: '[1,2]', token: adminToken() })
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('validation_failed')
+  })
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const res = await call(`${PLATFORM}/v1/nope`)
+    expect(res.status).toBe(404)
+    expect(res.body).toEqual({ error: { code: 'not_found', message: 'No route for GET /v1/nope.' } })
+  })
+
+  it('gives every response a request id, keeping a well-formed incoming one', async () => {
+    const own = await call(`${PLATFORM}/health`, { headers: { 'x-request-id': 'req-12345678' } })
+    expect(own.headers.get('x-request-id')).toBe('req-12345678')
+    const bad = await call(`${PLATFORM}/health`, { headers: { 'x-request-id': 'bad id with spaces' } })
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('publishes an OpenAPI 3.1 document generated from the route schemas', async () => {
+    const res = await call(`${PLATFORM}/openapi.json`)
+    expect(res.status).toBe(200)
+    expect(res.body.openapi).toBe('3.1.0')
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/health', '/v1/tenant', '/v1/tenants', '/v1/tenants/{id}', '/v1/tenants/{id}/purge']))
+    const create = res.body.paths['/v1/tenants'].post
+    expect(create.requestBody.content['application/json'].schema).toBeDefined()
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']))
+  })
+})

@@ -1,0 +1,72 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { createServer } from 'node:net'
+import { defineConfig } from 'vitest/config'
+import { generatePrivateKeyPem } from './src/platform/signing-keys.ts'
+
+/** A free loopback port, so parallel runs on one machine never collide. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+// The global setup (test/global-setup.ts) starts the local SQL and Redis endpoints on these
+// ports; the Worker under test reaches them through its bindings, exactly as in development.
+process.env.ATRIUM_TEST_SQL_PORT ??= String(await freePort())
+process.env.ATRIUM_TEST_REDIS_PORT ??= String(await freePort())
+process.env.ATRIUM_TEST_REDIS_TOKEN ??= crypto.randomUUID()
+const sqlPort = process.env.ATRIUM_TEST_SQL_PORT
+const redisPort = process.env.ATRIUM_TEST_REDIS_PORT
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'local-endpoints',
+          environment: 'node',
+          include: ['test/local/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: 'test',
+                DATABASE_URL: `postgres://atrium:atrium@127.0.0.1:${sqlPort}/atrium`,
+                NEON_FETCH_ENDPOINT: `http://127.0.0.1:${sqlPort}/sql`,
+                UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${redisPort}`,
+                UPSTASH_REDIS_REST_TOKEN: process.env.ATRIUM_TEST_REDIS_TOKEN,
+                JWT_PRIVATE_KEY: await generatePrivateKeyPem(),
+                PLATFORM_ADMIN_TOKEN: `test-admin-${crypto.randomUUID()}`,
+                BASE_DOMAINS: 'atrium.test,localhost',
+                ALLOW_TENANT_HEADER: 'false',
+                RATE_LIMIT_MAX: '100000',
+                LOG_LEVEL: 'error',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          exclude: ['test/local/**'],
+          globalSetup: ['./test/global-setup.ts'],
+          // Files share the local endpoints, and some inject faults into them: run them one at a time.
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+})
