@@ -11,6 +11,10 @@ import { signingKeys } from './platform/signing-keys.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
+import { registerAuthRoutes } from './sections/auth/routes.ts'
+import { registerJwksRoutes } from './sections/jwks/routes.ts'
+import { registerMeRoutes } from './sections/me/routes.ts'
+import { isSessionRevoked } from './identity/sessions.ts'
 
 type C = Context<AppEnv>
 
@@ -28,6 +32,7 @@ export function createApp() {
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
 
   registerHealthRoutes(app)
+  registerJwksRoutes(app)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
@@ -43,11 +48,15 @@ export function createApp() {
   })))
   app.use('*', authenticate({
     keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
+    // A revoked session's access tokens stop working at once, not at expiry.
+    isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))
   app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
 
   registerCurrentTenantRoutes(app)
   registerTenantRoutes(app)
+  registerAuthRoutes(app)
+  registerMeRoutes(app)
   return app
 }
 

@@ -31,6 +31,9 @@ const EnvSchema = z.object({
   TENANT_REDIS_CACHE_TTL_SECONDS: positiveInt.default(300),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  DATA_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes, base64 or base64url'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
 })
 
 export type Env = z.input<typeof EnvSchema>

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { bigint, check, index, inet, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core'
 
 /**
  * The `public` schema: what is shared by every tenant. Migrations are generated from this
@@ -33,3 +33,87 @@ export const tenants = pgTable(
 )
 
 export type TenantRow = typeof tenants.$inferSelect
+
+/**
+ * Identities are global: one account per email. A person joins tenants through memberships;
+ * the tenant's own member record (role, status) lives in its schema, and `memberships` here is
+ * the index that answers "which tenants does this user belong to" without visiting every schema.
+ * Both are written in the same batch.
+ */
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  // Stored lowercased and trimmed: one account per address.
+  email: text('email').notNull().unique('users_email_unique'),
+  emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true, mode: 'string' }),
+  name: text('name'),
+  // Algorithm and parameters are encoded in the hash (src/identity/passwords.ts); null for social-only accounts.
+  passwordHash: text('password_hash'),
+  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true, mode: 'string' }),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+})
+
+export type UserRow = typeof users.$inferSelect
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+)
+
+/** Social identities linked to an account (provider + the provider's user id). */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    providerUserId: text('provider_user_id').notNull(),
+    email: text('email'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('user_identities_provider_unique').on(t.provider, t.providerUserId),
+    unique('user_identities_user_provider_unique').on(t.userId, t.provider),
+  ],
+)
+
+/** TOTP enrolment: the secret is encrypted at rest (AES-GCM, src/identity/secrets.ts). */
+export const userMfa = pgTable('user_mfa', {
+  userId: uuid('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  totpSecretEnc: text('totp_secret_enc').notNull(),
+  enabledAt: timestamp('enabled_at', { withTimezone: true, mode: 'string' }),
+  // The last accepted time step: a code from that step or earlier is refused (no replay).
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+})
+
+export const userBackupCodes = pgTable(
+  'user_backup_codes',
+  {
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+)
+
+/** Platform-level events kept for the user (account created, password changed…). */
+export const userEvents = pgTable(
+  'user_events',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    action: text('action').notNull(),
+    ip: inet('ip'),
+    userAgent: text('user_agent'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('user_events_user_idx').on(t.userId, t.id)],
+)

@@ -1,4 +1,4 @@
-import { inet, jsonb, pgSchema, text, timestamp, uuid, integer, index } from 'drizzle-orm/pg-core'
+import { boolean, index, inet, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 
 /**
  * Every table a tenant owns, defined once as a function of the tenant's schema name.
@@ -25,6 +25,8 @@ export function quotedSchema(name: string): string {
   return `"${name}"`
 }
 
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
 function defineTenantTables(schemaName: string) {
   const schema = pgSchema(schemaName)
   return {
@@ -50,6 +52,43 @@ function defineTenantTables(schemaName: string) {
       },
       (t) => [index('audit_log_action_idx').on(t.action, t.id), index('audit_log_actor_idx').on(t.actorId, t.id)],
     ),
+    members: schema.table('members', {
+      userId: uuid('user_id').primaryKey(),
+      role: text('role').notNull(),
+      status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+      joinedAt: ts('joined_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    }),
+    invitations: schema.table('invitations', {
+      id: uuid('id').primaryKey(),
+      email: text('email').notNull(),
+      role: text('role').notNull(),
+      tokenHash: text('token_hash').notNull().unique(),
+      invitedBy: uuid('invited_by'),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      expiresAt: ts('expires_at').notNull(),
+      acceptedAt: ts('accepted_at'),
+      acceptedBy: uuid('accepted_by'),
+      revokedAt: ts('revoked_at'),
+    }),
+    sessions: schema.table('sessions', {
+      id: uuid('id').primaryKey(),
+      userId: uuid('user_id').notNull(),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      lastUsedAt: ts('last_used_at').notNull().defaultNow(),
+      expiresAt: ts('expires_at').notNull(),
+      ip: inet('ip'),
+      userAgent: text('user_agent'),
+      mfa: boolean('mfa').notNull().default(false),
+      revokedAt: ts('revoked_at'),
+      revokedReason: text('revoked_reason'),
+    }),
+    refreshTokens: schema.table('refresh_tokens', {
+      tokenHash: text('token_hash').primaryKey(),
+      sessionId: uuid('session_id').notNull(),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      usedAt: ts('used_at'),
+    }),
   }
 }
 

@@ -62,15 +62,16 @@ export interface NewTenant {
 }
 
 /**
- * Create the registry row, the tenant's schema and every tenant migration in ONE batch
- * (one transaction on the server): a failure anywhere leaves neither schema nor row.
+ * The statements that create a tenant: its registry row (returned first), its schema with
+ * every tenant migration, and its first audit entry. Run them in one batch, alone
+ * (`provisionTenant`) or with the change that needs the tenant (registration).
  */
-export async function provisionTenant(
+export function provisioningStatements(
   db: Database,
   input: NewTenant,
   ctx: AuditContext,
   migrations: readonly TenantMigration[] = tenantMigrations,
-): Promise<Tenant> {
+) {
   const id = uuidv7()
   const schemaName = schemaNameFor(id)
   const insert = db
@@ -85,13 +86,24 @@ export async function provisionTenant(
       placement: input.placement ?? 'primary',
     })
     .returning()
+  const statements = [
+    insert,
+    ...schemaCreation(db, schemaName, migrations),
+    audit(db, { id, schemaName }, ctx, 'tenant.created', { slug: input.slug, plan: input.plan ?? 'free' }),
+  ] as [typeof insert, ...BatchItem<'pg'>[]]
+  return { id, schemaName, statements }
+}
+
+/** The one batch of `provisioningStatements`: a failure anywhere leaves neither schema nor row. */
+export async function provisionTenant(
+  db: Database,
+  input: NewTenant,
+  ctx: AuditContext,
+  migrations: readonly TenantMigration[] = tenantMigrations,
+): Promise<Tenant> {
   try {
-    const [rows] = await db.batch([
-      insert,
-      ...(schemaCreation(db, schemaName, migrations) as [BatchItem<'pg'>]),
-      audit(db, { id, schemaName }, ctx, 'tenant.created', { slug: input.slug, plan: input.plan ?? 'free' }),
-    ])
-    return (rows as Tenant[])[0]!
+    const [rows] = await db.batch(provisioningStatements(db, input, ctx, migrations).statements)
+    return rows[0]!
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) {
       throw fail(TenantErrors, 'slug_taken', undefined, { slug: input.slug })

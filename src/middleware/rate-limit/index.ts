@@ -13,14 +13,14 @@ export interface RateLimit {
 
 const limiters = new Map<string, Ratelimit>()
 
-function limiterFor(redis: Redis, limit: RateLimit): Ratelimit {
-  const key = `${limit.max}/${limit.windowSeconds}`
+function limiterFor(redis: Redis, limit: RateLimit, prefix: string): Ratelimit {
+  const key = `${prefix}:${limit.max}/${limit.windowSeconds}`
   let limiter = limiters.get(key)
   if (!limiter) {
     limiter = new Ratelimit({
       redis,
       limiter: Ratelimit.slidingWindow(limit.max, `${limit.windowSeconds} s`),
-      prefix: `rl:${key}`,
+      prefix: key,
       // A slow Redis must not hold requests up: past this the request is let through.
       timeout: 1000,
       analytics: false,
@@ -44,13 +44,18 @@ export function callerOf(c: { var: AuthVariables; req: { header(name: string): s
  */
 export function rateLimit(options: {
   limitFor: (c: Parameters<MiddlewareHandler>[0]) => RateLimit
+  /** Key prefix in Redis; separate limits need separate prefixes. */
+  prefix?: string
+  /** Count per IP even for signed-in callers (credential endpoints). */
+  byIp?: boolean
 }): MiddlewareHandler<{ Variables: AuthVariables & TenantVariables & { redis: Redis; logger: Logger } }> {
   return async function rateLimitMiddleware(c, next) {
     const limit = options.limitFor(c)
-    const identifier = `${c.var.tenant?.id ?? 'platform'}:${callerOf(c)}`
+    const caller = options.byIp ? `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}` : callerOf(c)
+    const identifier = `${c.var.tenant?.id ?? 'platform'}:${caller}`
     let result: Awaited<ReturnType<Ratelimit['limit']>>
     try {
-      result = await limiterFor(c.var.redis, limit).limit(identifier)
+      result = await limiterFor(c.var.redis, limit, options.prefix ?? 'rl').limit(identifier)
     } catch (err) {
       c.var.logger.warn('rate limiter unavailable; request let through', { err })
       return next()

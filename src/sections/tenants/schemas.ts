@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import { SLUG_MESSAGES, slugProblem } from '../../tenancy/slug.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
+import { KnownSettings } from '../../tenancy/settings.ts'
 
 export const Slug = z
   .string()
@@ -14,14 +15,10 @@ export const Slug = z
 const Name = z.string().trim().min(1).max(200)
 const Plan = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a plan is a short lowercase identifier').openapi({ example: 'pro' })
 
-/** Known settings are validated; unknown keys are kept as given (for the tenant's own use). */
+/** Known settings are validated (src/tenancy/settings.ts); unknown keys are kept as given (for the tenant's own use). */
 export const Settings = z
-  .looseObject({
-    rate_limit: z
-      .object({ max: z.number().int().min(1).max(1_000_000), window_seconds: z.number().int().min(1).max(86_400) })
-      .nullable()
-      .optional(),
-  })
+  // Every known key also takes null, which removes it in a PATCH.
+  .looseObject(Object.fromEntries(Object.entries(KnownSettings.shape).map(([k, v]) => [k, v.nullable()])) as { [K in keyof typeof KnownSettings.shape]: z.ZodNullable<(typeof KnownSettings.shape)[K]> })
   .refine((s) => JSON.stringify(s).length <= 16_384, 'settings may be at most 16 KiB of JSON')
   .openapi({ description: 'Tenant settings (JSON object). PATCH merges them (RFC 7396: null removes a key).' })
 

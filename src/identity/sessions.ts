@@ -1,0 +1,177 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { sign } from 'hono/jwt'
+import { uuidv7 } from '../db/ids.ts'
+import { tenantTables } from '../db/tenant-schema.ts'
+import { fail } from '../errors.ts'
+import type { Database } from '../platform/database.ts'
+import type { Logger } from '../platform/logger.ts'
+import type { Redis } from '../platform/redis.ts'
+import type { SigningKeys } from '../platform/signing-keys.ts'
+import type { Tenant } from '../tenancy/registry.ts'
+import { auditInsert, type RequestMeta } from './audit.ts'
+import { IdentityErrors } from './errors.ts'
+import { hashToken, randomToken } from './secrets.ts'
+
+export interface TokenResponse {
+  access_token: string
+  refresh_token: string
+  expires_in: number
+  token_type: 'Bearer'
+}
+
+export interface SessionDeps {
+  db: Database
+  redis: Redis
+  logger: Logger
+  keys: SigningKeys
+  accessTtl: number
+  refreshTtl: number
+  /** The tenant's URL, the `iss` of its tokens (https://<slug>.<base domain>). */
+  issuer: string
+}
+
+/** Redis key whose presence means the session's access tokens must be refused. */
+export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
+
+export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  return sign({ ...claims, iss: deps.issuer, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, deps.keys.privateJwk, 'ES512')
+}
+
+/**
+ * The statements that open a session (session row + first refresh token), so a caller can put
+ * them in the same batch as the change that signs the user in (registration, joining…).
+ */
+export async function sessionStatements(deps: SessionDeps, tenant: Pick<Tenant, 'schemaName'>, userId: string, meta: RequestMeta, mfa = false) {
+  const t = tenantTables(tenant.schemaName)
+  const sessionId = uuidv7()
+  const refreshToken = randomToken()
+  const expiresAt = new Date(Date.now() + deps.refreshTtl * 1000).toISOString()
+  const statements = [
+    deps.db.insert(t.sessions).values({ id: sessionId, userId, expiresAt, ip: meta.ip, userAgent: meta.userAgent, mfa }),
+    deps.db.insert(t.refreshTokens).values({ tokenHash: await hashToken(refreshToken), sessionId }),
+  ] as const
+  return { sessionId, refreshToken, statements }
+}
+
+export async function tokensFor(deps: SessionDeps, tenant: Pick<Tenant, 'id'>, userId: string, sessionId: string, refreshToken: string): Promise<TokenResponse> {
+  return {
+    access_token: await signAccessToken(deps, { sub: userId, tid: tenant.id, sid: sessionId }),
+    refresh_token: refreshToken,
+    expires_in: deps.accessTtl,
+    token_type: 'Bearer',
+  }
+}
+
+/** Open a session and answer its tokens. */
+export async function startSession(deps: SessionDeps, tenant: Tenant, userId: string, meta: RequestMeta, options: { mfa?: boolean; action?: string } = {}) {
+  const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options.mfa)
+  await deps.db.batch([
+    ...statements,
+    auditInsert(deps.db, tenant.schemaName, meta, { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId }),
+  ])
+  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken) }
+}
+
+/**
+ * Rotate a refresh token. One statement marks the presented token used and, only if it was
+ * unused and its session is live, records its successor — no read-then-write race. A token
+ * that was already used is a sign of theft: the whole session is revoked (reuse detection).
+ */
+export async function refreshSession(deps: SessionDeps, tenant: Tenant, presented: string, meta: RequestMeta): Promise<TokenResponse> {
+  const t = tenantTables(tenant.schemaName)
+  const s = sql.identifier(tenant.schemaName)
+  const presentedHash = await hashToken(presented)
+  const next = randomToken()
+  const nextHash = await hashToken(next)
+  const rotated = await deps.db.execute<{ session_id: string; user_id: string }>(sql`
+    with used as (
+      update ${s}.refresh_tokens set used_at = now()
+      where token_hash = ${presentedHash} and used_at is null
+      returning session_id
+    ), live as (
+      update ${s}.sessions ss set last_used_at = now(), ip = coalesce(${meta.ip}::inet, ss.ip), user_agent = coalesce(${meta.userAgent}, ss.user_agent)
+      from used where ss.id = used.session_id and ss.revoked_at is null and ss.expires_at > now()
+      returning ss.id as session_id, ss.user_id
+    ), issued as (
+      insert into ${s}.refresh_tokens (token_hash, session_id) select ${nextHash}, session_id from live
+    )
+    select session_id, user_id from live`)
+  const row = rotated.rows[0]
+  if (row) return tokensFor(deps, tenant, row.user_id, row.session_id, next)
+
+  const known = await deps.db.select({ sessionId: t.refreshTokens.sessionId, usedAt: t.refreshTokens.usedAt }).from(t.refreshTokens).where(eq(t.refreshTokens.tokenHash, presentedHash)).limit(1)
+  const reused = known[0]
+  if (reused?.usedAt) {
+    const revoked = await revokeSession(deps, tenant, reused.sessionId, 'refresh_token_reuse', meta, null)
+    if (revoked) deps.logger.warn('refresh token reuse: session revoked', { tenant: tenant.id, session: reused.sessionId })
+  }
+  throw fail(IdentityErrors, 'invalid_grant')
+}
+
+/** End a session: its refresh tokens stop at once, its access tokens within seconds (Redis revocation set). */
+export async function revokeSession(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, tenant: Tenant, sessionId: string, reason: string, meta: RequestMeta, actorId: string | null, userId?: string): Promise<boolean> {
+  const t = tenantTables(tenant.schemaName)
+  const [rows] = await deps.db.batch([
+    deps.db
+      .update(t.sessions)
+      .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+      .where(and(eq(t.sessions.id, sessionId), isNull(t.sessions.revokedAt), userId ? eq(t.sessions.userId, userId) : undefined))
+      .returning({ id: t.sessions.id, userId: t.sessions.userId }),
+    auditInsert(deps.db, tenant.schemaName, meta, { action: 'session.revoked', actorId, targetType: 'session', targetId: sessionId, details: { reason } }),
+  ])
+  const revoked = (rows as { id: string }[]).length > 0
+  if (revoked) await markRevoked(deps, [sessionId])
+  return revoked
+}
+
+/** End every live session of a user in a tenant (logout-all, password reset), optionally sparing one. */
+export async function revokeAllSessions(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, tenant: Tenant, userId: string, reason: string, except?: string): Promise<string[]> {
+  const t = tenantTables(tenant.schemaName)
+  const rows = await deps.db
+    .update(t.sessions)
+    .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+    .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), except ? sql`${t.sessions.id} <> ${except}` : undefined))
+    .returning({ id: t.sessions.id })
+  const ids = rows.map((r) => r.id)
+  await markRevoked(deps, ids)
+  return ids
+}
+
+async function markRevoked(deps: Pick<SessionDeps, 'redis' | 'logger' | 'accessTtl'>, sessionIds: string[]) {
+  if (!sessionIds.length) return
+  try {
+    const pipe = deps.redis.pipeline()
+    // Kept as long as an access token of the session can live.
+    for (const id of sessionIds) pipe.set(revokedKey(id), 1, { ex: deps.accessTtl + 60 })
+    await pipe.exec()
+  } catch (err) {
+    // The JWT middleware falls back to the database when Redis is unreachable, so this is not fatal.
+    deps.logger.error('could not record session revocation in Redis', { err, sessions: sessionIds })
+  }
+}
+
+/**
+ * Whether an access token's session has ended: Redis first (the hot path, one command);
+ * if Redis is unreachable, the session row decides.
+ */
+export async function isSessionRevoked(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger'>, tenant: Tenant, sessionId: string): Promise<boolean> {
+  try {
+    return (await deps.redis.exists(revokedKey(sessionId))) === 1
+  } catch (err) {
+    deps.logger.warn('revocation check fell back to the database', { err })
+    const t = tenantTables(tenant.schemaName)
+    const rows = await deps.db.select({ revokedAt: t.sessions.revokedAt }).from(t.sessions).where(eq(t.sessions.id, sessionId)).limit(1)
+    return !rows[0] || rows[0].revokedAt !== null
+  }
+}
+
+export async function listSessions(db: Database, tenant: Tenant, userId: string) {
+  const t = tenantTables(tenant.schemaName)
+  return db
+    .select()
+    .from(t.sessions)
+    .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), sql`${t.sessions.expiresAt} > now()`))
+    .orderBy(desc(t.sessions.id))
+    .limit(100)
+}

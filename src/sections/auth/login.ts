@@ -1,0 +1,84 @@
+import { eq } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { users } from '../../db/public-schema.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { fail } from '../../errors.ts'
+import { auditInsert, requestMeta } from '../../identity/audit.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { lockedFor, recordFailure, recordSuccess } from '../../identity/lockout.ts'
+import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
+import { startSession } from '../../identity/sessions.ts'
+import { findUserByEmail, type User } from '../../identity/users.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { effectiveSettings } from '../../tenancy/settings.ts'
+
+/** Redis trouble must not open or close the door by itself: lockout degrades to "not locked", logged. */
+async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    c.var.logger.warn(`lockout ${what} unavailable`, { err })
+    return fallback
+  }
+}
+
+async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string) {
+  const t = tenantTables(tenant.schemaName)
+  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
+  return rows[0]?.status === 'active'
+}
+
+/**
+ * Password login on a tenant host. Every failure — unknown email, wrong password, not a
+ * member — gives the same answer after the same work (a dummy hash is verified when there is
+ * no account), and while an account is locked the answer does not depend on the password.
+ */
+export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: string, password: string) {
+  const meta = requestMeta(c)
+  const policy = effectiveSettings(tenant.settings).lockout
+  const redis = c.var.redis
+
+  const locked = await safely(c, 'check', () => lockedFor(redis, tenant.id, email), 0)
+  if (locked > 0) {
+    c.header('Retry-After', String(locked))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  }
+
+  const user: User | undefined = await findUserByEmail(c.var.db, email)
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
+  const ok = Boolean(user?.passwordHash) && passwordOk && (await isActiveMember(c, tenant, user!.id))
+
+  if (!ok) {
+    const lockSeconds = await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy), 0)
+    const events = [auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })]
+    if (lockSeconds > 0) {
+      events.push(auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } }))
+    }
+    await c.var.db.batch(events as [typeof events[0]])
+    if (lockSeconds > 0) {
+      c.header('Retry-After', String(lockSeconds))
+      throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
+    }
+    throw fail(IdentityErrors, 'invalid_credentials')
+  }
+
+  const wasLocked = await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+  if (wasLocked) await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.unlocked', actorType: 'system', targetType: 'user', targetId: user!.id })
+  // Upgrade a hash made with older parameters now that we know the password.
+  if (needsRehash(user!.passwordHash!)) {
+    await c.var.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user!.id))
+  }
+  return completeLogin(c, tenant, user!)
+}
+
+/** After the first factor: a second-factor challenge when MFA is on, else a new session. */
+export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string } = {}) {
+  if (await hasTotpEnabled(c.var.db, user.id)) {
+    return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
+  }
+  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), { action: options.action })
+  return tokens
+}

@@ -1,0 +1,132 @@
+import type { Context } from 'hono'
+import { and, eq } from 'drizzle-orm'
+import type { AppEnv } from '../../app-env.ts'
+import { uuidv7 } from '../../db/ids.ts'
+import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
+import { memberships, users } from '../../db/public-schema.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { fail } from '../../errors.ts'
+import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
+import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
+import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
+import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
+import { effectiveSettings } from '../../tenancy/settings.ts'
+import { slugProblem } from '../../tenancy/slug.ts'
+import type { Database } from '../../platform/database.ts'
+import type { BatchItem } from 'drizzle-orm/batch'
+
+/** The platform's own password policy (sign-up on the platform host). */
+const PLATFORM_MIN_PASSWORD = 10
+
+export function checkPasswordPolicy(password: string, minLength: number) {
+  if (password.length < minLength) {
+    throw fail(IdentityErrors, 'weak_password', `The password must be at least ${minLength} characters long.`, { min_length: minLength })
+  }
+}
+
+/** A slug for a personal tenant: the email's local part, cleaned, plus a random suffix. */
+function personalSlug(email: string): string {
+  const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'
+  const slug = `${base.length < 3 ? `${base}-ws` : base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).slice(0, 5)}`
+  return slugProblem(slug) ? `ws-${crypto.randomUUID().slice(0, 8)}` : slug
+}
+
+/** Statements that make `userId` a member of `tenant` (the tenant's row and the public index). */
+export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, role: string) {
+  return [
+    db.insert(tenantTables(tenant.schemaName).members).values({ userId, role }),
+    db.insert(memberships).values({ tenantId: tenant.id, userId, role }),
+  ] as const
+}
+
+/**
+ * Platform sign-up: the account, a personal tenant it owns, the membership and a first
+ * session — one batch, so a failure leaves no account without its tenant (or the reverse).
+ */
+export async function registerOnPlatform(c: Context<AppEnv>, input: { email: string; password: string; name?: string }) {
+  checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
+  const db = c.var.db
+  const meta = requestMeta(c)
+  const userId = uuidv7()
+  const passwordHash = await hashPassword(input.password)
+  for (let attempt = 0; ; attempt++) {
+    const slug = personalSlug(input.email)
+    const display = input.name ?? input.email.split('@')[0]!
+    const tenant = provisioningStatements(db, { slug, name: `${display}'s workspace` }, { actorType: 'user', actorId: userId, ...meta })
+    const deps = await sessionDeps(c, { slug })
+    const session = await sessionStatements(deps, tenant, userId, meta)
+    try {
+      const [tenantRows] = await db.batch([
+        ...tenant.statements,
+        db.insert(users).values({ id: userId, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }),
+        ...membershipStatements(db, tenant, userId, 'owner'),
+        ...session.statements,
+        userEventInsert(db, userId, meta, 'account.created', { via: 'password' }),
+        auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: 'owner' } }),
+      ])
+      const created = (tenantRows as Tenant[])[0]!
+      const user = (await findUserByEmail(db, input.email))!
+      return { user: presentUser(user), tenant: { id: created.id, slug: created.slug }, ...(await tokensFor(deps, created, userId, session.sessionId, session.refreshToken)) }
+    } catch (err) {
+      if (isPgError(err, UNIQUE_VIOLATION, 'users_email_unique')) throw fail(IdentityErrors, 'email_taken')
+      if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique') && attempt < 3) continue
+      throw err
+    }
+  }
+}
+
+/** Whether the tenant's sign-up policy lets this email join without an invitation. */
+export function assertSignupAllowed(tenant: Tenant, email: string) {
+  const settings = effectiveSettings(tenant.settings)
+  if (settings.signupPolicy === 'open') return
+  if (settings.signupPolicy === 'domain' && settings.signupDomains.includes(email.split('@')[1]!)) return
+  throw fail(IdentityErrors, settings.signupPolicy === 'domain' ? 'signup_domain_refused' : 'signup_closed')
+}
+
+/**
+ * Sign-up on a tenant host: a new account joins the tenant; an existing account joins it
+ * after proving its password. Refused unless the tenant's sign-up policy allows the email.
+ */
+export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input: { email: string; password: string; name?: string }) {
+  assertSignupAllowed(tenant, input.email)
+  const settings = effectiveSettings(tenant.settings)
+  const db = c.var.db
+  const meta = requestMeta(c)
+  const existing = await findUserByEmail(db, input.email)
+  let user: User
+  const statements: BatchItem<'pg'>[] = []
+  if (existing) {
+    if (!existing.passwordHash || !(await verifyPassword(input.password, existing.passwordHash))) throw fail(IdentityErrors, 'email_taken')
+    const t = tenantTables(tenant.schemaName)
+    const already = await db.select({ userId: t.members.userId }).from(t.members).where(and(eq(t.members.userId, existing.id))).limit(1)
+    if (already.length) throw fail(IdentityErrors, 'email_taken', 'You are already a member: sign in instead.')
+    user = existing
+  } else {
+    checkPasswordPolicy(input.password, settings.passwordMinLength)
+    const id = uuidv7()
+    const passwordHash = await hashPassword(input.password)
+    user = { id, email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null, passwordChangedAt: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() }
+    statements.push(
+      db.insert(users).values({ id, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }),
+      userEventInsert(db, id, meta, 'account.created', { via: 'password', tenant: tenant.id }),
+    )
+  }
+  const deps = await sessionDeps(c, tenant)
+  const session = await sessionStatements(deps, tenant, user.id, meta)
+  try {
+    await db.batch([
+      ...statements,
+      ...membershipStatements(db, tenant, user.id, 'member'),
+      ...session.statements,
+      auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } }),
+    ] as unknown as Parameters<Database['batch']>[0])
+  } catch (err) {
+    if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
+    throw err
+  }
+  const fresh = (await findUserByEmail(db, input.email))!
+  return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
+}

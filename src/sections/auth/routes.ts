@@ -1,0 +1,120 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { UUID_PATTERN } from '../../db/ids.ts'
+import { fail } from '../../errors.ts'
+import { requestMeta } from '../../identity/audit.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { refreshSession, revokeAllSessions, revokeSession, startSession } from '../../identity/sessions.ts'
+import { requireAuth } from '../../middleware/auth/index.ts'
+import { rateLimit } from '../../middleware/rate-limit/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { findTenantById, findTenantBySlug } from '../../tenancy/registry.ts'
+import { TenantErrors } from '../../tenancy/errors.ts'
+import { passwordLogin } from './login.ts'
+import { registerOnPlatform, registerOnTenant } from './register.ts'
+import { LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, SwitchBody, TokenResponse } from './schemas.ts'
+import { and, eq } from 'drizzle-orm'
+import { memberships } from '../../db/public-schema.ts'
+
+const tags = ['Auth']
+const bearer = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
+
+/**
+ * Per-IP throttle on every credential endpoint (on top of the general rate limit), so one
+ * address cannot try passwords against many accounts. 20 attempts a minute per tenant.
+ */
+export const credentialThrottle = rateLimit({ limitFor: () => ({ max: 20, windowSeconds: 60 }), prefix: 'cred', byIp: true })
+
+/** Accounts, sign-in, tokens and sessions: /v1/auth/*. */
+export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
+  const router = sectionRouter()
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/register', tags, middleware: [credentialThrottle] as const,
+      summary: 'Create an account. On the platform host: with a personal tenant it owns. On a tenant host: joining that tenant, if its sign-up policy allows.',
+      request: body(RegisterBody),
+      responses: { 201: json(RegisterResponse, 'Account created and signed in'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const input = c.req.valid('json')
+      const tenant = c.var.tenant
+      const result = tenant ? await registerOnTenant(c, tenant, input) : await registerOnPlatform(c, input)
+      return c.json(result, 201)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/login', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Sign in with email and password (tenant host). Answers tokens, or an MFA challenge.',
+      request: body(LoginBody),
+      responses: { 200: json(z.union([TokenResponse, MfaRequired]), 'Tokens, or mfa_required with an mfa_token'), ...errorResponses(400, 401, 429) },
+    }),
+    async (c) => {
+      const { email, password } = c.req.valid('json')
+      return c.json(await passwordLogin(c, c.var.tenant!, email, password), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/refresh', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Exchange a refresh token for new tokens (rotation; a reused token ends its session)',
+      request: body(RefreshBody),
+      responses: { 200: json(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 429) },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant!
+      return c.json(await refreshSession(await sessionDeps(c, tenant), tenant, c.req.valid('json').refresh_token, requestMeta(c)), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/logout', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      summary: 'End the current session', responses: { 204: { description: 'Signed out' }, ...errorResponses(401) },
+    }),
+    async (c) => {
+      const auth = c.var.auth!
+      if (auth.sid) await revokeSession(await sessionDeps(c, c.var.tenant!), c.var.tenant!, auth.sid, 'logout', requestMeta(c), auth.sub, auth.sub)
+      return c.body(null, 204)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/logout-all', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      summary: 'End every session of the user in this tenant, this one included',
+      responses: { 200: json(z.object({ revoked: z.number() }), 'How many sessions ended'), ...errorResponses(401) },
+    }),
+    async (c) => {
+      const ids = await revokeAllSessions(await sessionDeps(c, c.var.tenant!), c.var.tenant!, c.var.auth!.sub, 'logout_all')
+      return c.json({ revoked: ids.length }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/switch', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      summary: 'New tokens for another tenant the user belongs to (org switcher)',
+      request: body(SwitchBody),
+      responses: { 200: json(TokenResponse.extend({ tenant: z.object({ id: z.uuid(), slug: z.string() }) }), 'Tokens for the other tenant'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const key = c.req.valid('json').tenant.toLowerCase()
+      const target = UUID_PATTERN.test(key) ? await findTenantById(c.var.db, key) : await findTenantBySlug(c.var.db, key)
+      if (!target || target.status !== 'active') throw fail(TenantErrors, 'tenant_not_found')
+      const member = await c.var.db.select().from(memberships).where(and(eq(memberships.tenantId, target.id), eq(memberships.userId, c.var.auth!.sub))).limit(1)
+      if (!member.length) throw fail(IdentityErrors, 'not_a_member')
+      const { tokens } = await startSession(await sessionDeps(c, target), target, c.var.auth!.sub, requestMeta(c), { action: 'user.switched_in' })
+      return c.json({ ...tokens, tenant: { id: target.id, slug: target.slug } }, 200)
+    },
+  )
+
+  app.route('/v1/auth', router)
+}
+

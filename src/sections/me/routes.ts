@@ -1,0 +1,94 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { memberships, tenants, users } from '../../db/public-schema.ts'
+import { fail } from '../../errors.ts'
+import { requestMeta } from '../../identity/audit.ts'
+import { sessionDeps, tenantUrl } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { listSessions, revokeSession } from '../../identity/sessions.ts'
+import { findUserById, presentUser } from '../../identity/users.ts'
+import { requireAuth } from '../../middleware/auth/index.ts'
+import { requireMember } from '../../middleware/membership/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { UserSchema } from '../auth/schemas.ts'
+
+const tags = ['Me']
+const security = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+const MeTenant = z.object({ id: z.uuid(), slug: z.string(), name: z.string(), role: z.string(), url: z.string(), current: z.boolean() }).openapi('MyTenant')
+const Session = z
+  .object({ id: z.uuid(), created_at: z.string(), last_used_at: z.string(), expires_at: z.string(), ip: z.string().nullable(), user_agent: z.string().nullable(), current: z.boolean() })
+  .openapi('Session')
+
+/** The signed-in user's own account, tenants and sessions: /v1/me*. */
+export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
+  const router = sectionRouter()
+  router.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+
+  router.openapi(
+    createRoute({ method: 'get', path: '/', tags, security, summary: 'The signed-in user', responses: { 200: json(UserSchema, 'The user'), ...errorResponses(401, 403) } }),
+    async (c) => {
+      const user = await findUserById(c.var.db, c.var.auth!.sub)
+      if (!user) throw fail(IdentityErrors, 'not_a_member')
+      return c.json(presentUser(user), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'patch', path: '/', tags, security, summary: 'Update the signed-in user’s profile',
+      request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ name: z.string().trim().min(1).max(200).nullable() }).openapi('UpdateMe') } } } },
+      responses: { 200: json(UserSchema, 'The updated user'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const [user] = await c.var.db
+        .update(users)
+        .set({ name: c.req.valid('json').name, updatedAt: sql`now()` as unknown as string })
+        .where(eq(users.id, c.var.auth!.sub))
+        .returning()
+      return c.json(presentUser(user!), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({ method: 'get', path: '/tenants', tags, security, summary: 'Every tenant the user belongs to, with the role (for an org switcher)', responses: { 200: json(z.object({ data: z.array(MeTenant) }), 'Memberships'), ...errorResponses(401, 403) } }),
+    async (c) => {
+      const rows = await c.var.db
+        .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
+        .from(memberships)
+        .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+        .where(and(eq(memberships.userId, c.var.auth!.sub), eq(tenants.status, 'active')))
+        .orderBy(asc(tenants.slug))
+      return c.json({ data: rows.map((r) => ({ ...r, url: tenantUrl(c, r), current: r.id === c.var.tenant!.id })) }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({ method: 'get', path: '/sessions', tags, security, summary: 'The user’s live sessions in this tenant', responses: { 200: json(z.object({ data: z.array(Session) }), 'Sessions, newest first'), ...errorResponses(401, 403) } }),
+    async (c) => {
+      const rows = await listSessions(c.var.db, c.var.tenant!, c.var.auth!.sub)
+      const iso = (v: string) => new Date(v).toISOString()
+      return c.json({
+        data: rows.map((s) => ({ id: s.id, created_at: iso(s.createdAt), last_used_at: iso(s.lastUsedAt), expires_at: iso(s.expiresAt), ip: s.ip, user_agent: s.userAgent, current: s.id === c.var.auth!.sid })),
+      }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/sessions/{id}', tags, security, summary: 'End one of the user’s sessions',
+      request: { params: z.object({ id: z.uuid() }) },
+      responses: { 204: { description: 'Ended' }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant!
+      const ended = await revokeSession(await sessionDeps(c, tenant), tenant, c.req.valid('param').id, 'user', requestMeta(c), c.var.auth!.sub, c.var.auth!.sub)
+      if (!ended) throw fail(IdentityErrors, 'session_not_found')
+      return c.body(null, 204)
+    },
+  )
+
+  app.route('/v1/me', router)
+}
