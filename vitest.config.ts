@@ -52,6 +52,7 @@ export default defineConfig({
                 ALLOW_TENANT_HEADER: 'false',
                 RATE_LIMIT_MAX: '100000',
                 LOG_LEVEL: 'error',
+                MAIL_TRANSPORT: 'outbox',
                 DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
               },
             },

@@ -15,6 +15,7 @@ import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
+import { registerDevRoutes } from './sections/dev/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -33,6 +34,7 @@ export function createApp() {
 
   registerHealthRoutes(app)
   registerJwksRoutes(app)
+  registerDevRoutes(app)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },

@@ -34,6 +34,18 @@ const EnvSchema = z.object({
   DATA_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes, base64 or base64url'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  /** `outbox` keeps mail in Redis for GET /dev/outbox (development and tests only); `sendgrid` sends it. */
+  MAIL_TRANSPORT: z.enum(['outbox', 'sendgrid']).default('sendgrid'),
+  MAIL_FROM: z.string().min(3).default('Atrium <no-reply@atrium.localhost>'),
+  SENDGRID_API_KEY: z.string().optional(),
+  SENDGRID_API_URL: z.url().default('https://api.sendgrid.com/v3/mail/send'),
+}).superRefine((env, ctx) => {
+  if (env.MAIL_TRANSPORT === 'sendgrid' && !env.SENDGRID_API_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['SENDGRID_API_KEY'], message: 'required when MAIL_TRANSPORT is sendgrid' })
+  }
+  if (env.MAIL_TRANSPORT === 'outbox' && env.ENVIRONMENT === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'the outbox transport is for development and tests only' })
+  }
 })
 
 export type Env = z.input<typeof EnvSchema>
