@@ -1,20 +1,15 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { startRedisServer, type RedisServer } from '../local/redis-server.ts'
-import { startSqlServer, type SqlServer } from '../local/sql-server.ts'
-import { migrateAll } from '../scripts/migrate.ts'
 
 /**
- * Starts the local Neon and Upstash endpoints for the Worker tests and migrates the database.
- * Embedded PGlite and the embedded Redis store by default; the real servers when
- * ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL are set (then a fresh database is
- * created for this run and dropped afterwards).
+ * Starts the local Neon and Upstash endpoints for the Worker tests (local/test-stack.ts, in a
+ * child Node process) and migrates the database. Embedded PGlite and the embedded Redis store
+ * by default; the real servers when ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL are set
+ * (then a fresh database is created for this run and dropped afterwards).
  */
 export default async function setup() {
-  const sqlPort = Number(process.env.ATRIUM_TEST_SQL_PORT)
-  const redisPort = Number(process.env.ATRIUM_TEST_REDIS_PORT)
-  const token = process.env.ATRIUM_TEST_REDIS_TOKEN!
-
-  let postgresUrl: string | undefined
+  let databaseUrl: string | undefined
   let dropDatabase = async () => {}
   const realPostgres = process.env.ATRIUM_LOCAL_POSTGRES_URL
   if (realPostgres) {
@@ -25,7 +20,7 @@ export default async function setup() {
     await admin.end()
     const url = new URL(realPostgres)
     url.pathname = `/${name}`
-    postgresUrl = url.toString()
+    databaseUrl = url.toString()
     dropDatabase = async () => {
       const client = new pg.Client({ connectionString: realPostgres })
       await client.connect()
@@ -34,22 +29,28 @@ export default async function setup() {
     }
   }
 
-  let sql: SqlServer | undefined
-  let redis: RedisServer | undefined
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../local/test-stack.ts', import.meta.url))], {
+    env: { ...process.env, ATRIUM_TEST_DATABASE_URL: databaseUrl ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   try {
-    sql = await startSqlServer({ port: sqlPort, postgresUrl })
-    redis = await startRedisServer({ port: redisPort, token, redisUrl: process.env.ATRIUM_LOCAL_REDIS_URL })
-    await migrateAll({ databaseUrl: `postgres://atrium:atrium@127.0.0.1:${sqlPort}/atrium`, fetchEndpoint: sql.url })
+    await new Promise<void>((resolve, reject) => {
+      let buffer = ''
+      child.stdout!.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString()
+        if (buffer.includes('"ready":true')) resolve()
+      })
+      void exited.then((code) => reject(new Error(`the local test stack exited with ${code} before it was ready`)))
+    })
   } catch (err) {
-    await sql?.close()
-    await redis?.close()
     await dropDatabase()
     throw err
   }
 
   return async () => {
-    await redis?.close()
-    await sql?.close()
+    child.kill('SIGTERM')
+    await exited
     await dropDatabase()
   }
 }

@@ -33,8 +33,8 @@ describe('tenant migration runner', () => {
   it('resumes after a failure injected halfway, with no half-applied migration', async () => {
     const t = await createTenant()
     const migrations = [...tenantMigrations, extra(1), extra(2), extra(3)]
-    // Let the version query and the first migration's batch through, then fail the endpoint.
-    await faults('sql', { mode: 'fail', status: 503, after: 2 })
+    // Let the tenant listing, the version query and the first migration's batch through, then fail the endpoint.
+    await faults('sql', { mode: 'fail', status: 503, after: 3 })
     const broken = await migrateTenants(db(), migrations, { tenantIds: [t.id] })
     await faults('sql', { mode: 'off' })
     expect(broken[0]!.error).toBeTruthy()

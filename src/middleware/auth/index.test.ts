@@ -60,7 +60,7 @@ describe('JWT middleware', () => {
     expect((await get(appFor(TENANT_A), '/open', hs)).status).toBe(401)
     const es256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])) as CryptoKeyPair
     const jwk = await crypto.subtle.exportKey('jwk', es256.privateKey)
-    const es = await sign({ sub: 'x', tid: TENANT_A.id, exp: Math.floor(Date.now() / 1000) + 60 }, jwk as never, 'ES256')
+    const es = await sign({ sub: 'x', tid: TENANT_A.id, exp: Math.floor(Date.now() / 1000) + 60 }, { ...jwk, alg: 'ES256' } as never, 'ES256')
     expect((await get(appFor(TENANT_A), '/open', es)).status).toBe(401)
   })
 
