@@ -16,6 +16,7 @@ import { registerJwksRoutes } from './sections/jwks/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
 import { registerDevRoutes } from './sections/dev/routes.ts'
+import { registerAuditRoutes } from './sections/audit/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -59,6 +60,7 @@ export function createApp() {
   registerTenantRoutes(app)
   registerAuthRoutes(app)
   registerMeRoutes(app)
+  registerAuditRoutes(app)
   return app
 }
 

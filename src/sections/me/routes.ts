@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, asc, eq, sql } from 'drizzle-orm'
-import { memberships, tenants, users } from '../../db/public-schema.ts'
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
+import { memberships, tenants, userEvents, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps, tenantUrl } from '../../identity/context.ts'
@@ -21,6 +21,10 @@ const MeTenant = z.object({ id: z.uuid(), slug: z.string(), name: z.string(), ro
 const Session = z
   .object({ id: z.uuid(), created_at: z.string(), last_used_at: z.string(), expires_at: z.string(), ip: z.string().nullable(), user_agent: z.string().nullable(), current: z.boolean() })
   .openapi('Session')
+
+const UserEvent = z
+  .object({ id: z.uuid(), action: z.string(), ip: z.string().nullable(), user_agent: z.string().nullable(), details: z.record(z.string(), z.unknown()), created_at: z.string() })
+  .openapi('UserEvent')
 
 /** The signed-in user's own account, tenants and sessions: /v1/me*. */
 export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -87,6 +91,28 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
       const ended = await revokeSession(await sessionDeps(c, tenant), tenant, c.req.valid('param').id, 'user', requestMeta(c), c.var.auth!.sub, c.var.auth!.sub)
       if (!ended) throw fail(IdentityErrors, 'session_not_found')
       return c.body(null, 204)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/events', tags, security, summary: 'Account events kept for the user across tenants (account created, password changed…), newest first',
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: z.uuid().optional() }) },
+      responses: { 200: json(z.object({ data: z.array(UserEvent), next_cursor: z.string().nullable() }), 'A page of events'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query')
+      const rows = await c.var.db
+        .select()
+        .from(userEvents)
+        .where(and(eq(userEvents.userId, c.var.auth!.sub), cursor ? lt(userEvents.id, cursor) : undefined))
+        .orderBy(desc(userEvents.id))
+        .limit(limit + 1)
+      const page = rows.slice(0, limit)
+      return c.json({
+        data: page.map((e) => ({ id: e.id, action: e.action, ip: e.ip, user_agent: e.userAgent, details: e.details, created_at: new Date(e.createdAt).toISOString() })),
+        next_cursor: rows.length > limit ? page.at(-1)!.id : null,
+      }, 200)
     },
   )
 
