@@ -19,9 +19,18 @@ export interface CallOptions {
   headers?: Record<string, string>
 }
 
+/** An address in 198.18.0.0/15, the range reserved for benchmarking (RFC 2544). */
+export function randomClientIp(): string {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3))
+  return `198.${18 + (a! & 1)}.${b}.${c}`
+}
+
 /** A request through the real Worker (SELF), JSON in and out. */
 export async function call(url: string, options: CallOptions = {}) {
   const headers = new Headers(options.headers)
+  // Each call comes from its own client address unless a test names one: per-IP limits (credential
+  // throttling) are tested explicitly, and must not couple unrelated tests through a shared address.
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', randomClientIp())
   if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json')
   if (options.token) headers.set('authorization', `Bearer ${options.token}`)
   const res = await SELF.fetch(url, {
