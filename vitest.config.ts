@@ -54,6 +54,13 @@ export default defineConfig({
                 LOG_LEVEL: 'error',
                 MAIL_TRANSPORT: 'outbox',
                 DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+                // Platform OAuth apps answered by the stand-in providers of test/oauth-providers.ts (TikTok left unset on purpose).
+                GOOGLE_CLIENT_ID: 'platform-google.apps.googleusercontent.com',
+                GOOGLE_CLIENT_SECRET: 'platform-google-secret',
+                GITHUB_CLIENT_ID: 'Iv1.platformgithub',
+                GITHUB_CLIENT_SECRET: 'platform-github-secret',
+                FACEBOOK_CLIENT_ID: '100000000000001',
+                FACEBOOK_CLIENT_SECRET: 'platform-facebook-secret',
               },
             },
           }),

@@ -17,6 +17,7 @@ import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
 import { registerDevRoutes } from './sections/dev/routes.ts'
 import { registerAuditRoutes } from './sections/audit/routes.ts'
+import { registerOAuthRoutes } from './sections/oauth/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -61,6 +62,7 @@ export function createApp() {
   registerAuthRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
+  registerOAuthRoutes(app)
   return app
 }
 

@@ -39,12 +39,25 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Atrium <no-reply@atrium.localhost>'),
   SENDGRID_API_KEY: z.string().optional(),
   SENDGRID_API_URL: z.url().default('https://api.sendgrid.com/v3/mail/send'),
+  /** Platform-wide OAuth apps for social login, used by tenants that have not set their own (sections/oauth). */
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  FACEBOOK_CLIENT_ID: z.string().min(1).optional(),
+  FACEBOOK_CLIENT_SECRET: z.string().min(1).optional(),
+  TIKTOK_CLIENT_KEY: z.string().min(1).optional(),
+  TIKTOK_CLIENT_SECRET: z.string().min(1).optional(),
 }).superRefine((env, ctx) => {
   if (env.MAIL_TRANSPORT === 'sendgrid' && !env.SENDGRID_API_KEY) {
     ctx.addIssue({ code: 'custom', path: ['SENDGRID_API_KEY'], message: 'required when MAIL_TRANSPORT is sendgrid' })
   }
   if (env.MAIL_TRANSPORT === 'outbox' && env.ENVIRONMENT === 'production') {
     ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'the outbox transport is for development and tests only' })
+  }
+  // An OAuth app needs both halves: half a pair is a mistake, not "not configured".
+  for (const [id, secret] of [['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'], ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'], ['FACEBOOK_CLIENT_ID', 'FACEBOOK_CLIENT_SECRET'], ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET']] as const) {
+    if (Boolean(env[id]) !== Boolean(env[secret])) ctx.addIssue({ code: 'custom', path: [env[id] ? secret : id], message: `${id} and ${secret} are set together` })
   }
 })
 

@@ -1,0 +1,118 @@
+import { and, eq } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { uuidv7 } from '../../db/ids.ts'
+import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
+import { userIdentities, users } from '../../db/public-schema.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { commonError, fail } from '../../errors.ts'
+import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { hashToken } from '../../identity/secrets.ts'
+import { findUserByEmail, findUserById } from '../../identity/users.ts'
+import type { Database } from '../../platform/database.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { completeLogin } from '../auth/login.ts'
+import { assertSignupAllowed, membershipStatements } from '../auth/register.ts'
+import { OAuthErrors } from './errors.ts'
+import type { ProviderProfile } from './profile.ts'
+import type { ProviderId } from './schemas.ts'
+
+/**
+ * Every account has an email (users.email is unique and required). A provider that gives none
+ * (TikTok) gets an address under the reserved `.invalid` TLD (RFC 6761), derived from the
+ * provider's user id: unique, never deliverable, never equal to a real address.
+ */
+export async function placeholderEmail(provider: ProviderId, providerUserId: string): Promise<string> {
+  return `${(await hashToken(`${provider}:${providerUserId}`)).slice(0, 40)}@${provider}.invalid`
+}
+
+interface Resolution {
+  user: { id: string; email: string }
+  statements: BatchItem<'pg'>[]
+}
+
+/**
+ * Who signs in, and the writes that make it so — nothing is written until the sign-up policy
+ * has been checked:
+ *  1. the identity (provider, provider user id) is linked → its user;
+ *  2. else an account has the same email, verified by the provider AND by us → link to it;
+ *     any other match is refused, so an unverified claim never takes over an account
+ *     (nor does an account pre-registered by someone else with the victim's address);
+ *  3. else a new account, without password, its email verified if the provider says so.
+ * Then the user joins the tenant if not yet a member, as its sign-up policy allows.
+ */
+async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile): Promise<Resolution> {
+  const db = c.var.db
+  const meta = requestMeta(c)
+  const statements: BatchItem<'pg'>[] = []
+  const linked = await db
+    .select({ userId: userIdentities.userId })
+    .from(userIdentities)
+    .where(and(eq(userIdentities.provider, provider), eq(userIdentities.providerUserId, profile.providerUserId)))
+    .limit(1)
+
+  let user: { id: string; email: string }
+  let isNew = false
+  if (linked[0]) {
+    user = (await findUserById(db, linked[0].userId))!
+  } else {
+    const email = profile.email ?? (await placeholderEmail(provider, profile.providerUserId))
+    const existing = await findUserByEmail(db, email)
+    if (existing) {
+      if (!profile.emailVerified || !existing.emailVerifiedAt) throw fail(OAuthErrors, 'oauth_email_in_use')
+      const other = await db.select({ id: userIdentities.id }).from(userIdentities).where(and(eq(userIdentities.userId, existing.id), eq(userIdentities.provider, provider))).limit(1)
+      if (other.length) throw fail(OAuthErrors, 'provider_already_linked')
+      user = existing
+      statements.push(
+        db.insert(userIdentities).values({ id: uuidv7(), userId: existing.id, provider, providerUserId: profile.providerUserId, email: profile.email }),
+        userEventInsert(db, existing.id, meta, 'identity.linked', { provider, tenant: tenant.id }),
+        auditInsert(db, tenant.schemaName, meta, { action: 'user.identity_linked', actorId: existing.id, targetType: 'user', targetId: existing.id, details: { provider } }),
+      )
+    } else {
+      const id = uuidv7()
+      user = { id, email }
+      isNew = true
+      statements.push(
+        db.insert(users).values({ id, email, name: profile.name, passwordHash: null, emailVerifiedAt: profile.emailVerified ? new Date().toISOString() : null }),
+        db.insert(userIdentities).values({ id: uuidv7(), userId: id, provider, providerUserId: profile.providerUserId, email: profile.email }),
+        userEventInsert(db, id, meta, 'account.created', { via: provider, tenant: tenant.id }),
+      )
+    }
+  }
+
+  const t = tenantTables(tenant.schemaName)
+  const member = isNew ? [] : await db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, user.id)).limit(1)
+  if (member[0] && member[0].status !== 'active') throw fail(IdentityErrors, 'not_a_member')
+  if (!member[0]) {
+    assertSignupAllowed(tenant, user.email)
+    statements.push(
+      ...membershipStatements(db, tenant, user.id, 'member'),
+      auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'oauth', provider } }),
+    )
+  }
+  return { user, statements }
+}
+
+/**
+ * Sign in with a provider's profile on this tenant: resolve (or create) the account, write
+ * the link, account and membership in one batch, then tokens or an MFA challenge.
+ */
+export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile) {
+  let user: { id: string } | undefined
+  for (let attempt = 0; !user; attempt++) {
+    const resolution = await resolve(c, tenant, provider, profile)
+    try {
+      if (resolution.statements.length) await c.var.db.batch(resolution.statements as unknown as Parameters<Database['batch']>[0])
+      user = resolution.user
+    } catch (err) {
+      if (!isPgError(err, UNIQUE_VIOLATION)) throw err
+      if (isPgError(err, UNIQUE_VIOLATION, 'user_identities_user_provider_unique')) throw fail(OAuthErrors, 'provider_already_linked')
+      // A concurrent callback for the same person (same identity, email or membership) got
+      // there first: the next resolution sees its rows.
+      if (attempt >= 1) throw commonError('conflict')
+    }
+  }
+  return completeLogin(c, tenant, user)
+}

@@ -1,0 +1,182 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { generateCodeVerifier, generateState } from 'arctic'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { AppError, commonError, fail } from '../../errors.ts'
+import { tenantUrl } from '../../identity/context.ts'
+import { requireAuth } from '../../middleware/auth/index.ts'
+import { requireMember } from '../../middleware/membership/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
+import { credentialThrottle } from '../auth/routes.ts'
+import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+import { signInWithProfile } from './accounts.ts'
+import { OAuthErrors } from './errors.ts'
+import { bindBrowser, safeRedirect, sameBrowser, savePendingSignIn, takePendingSignIn } from './flow.ts'
+import { listIdentities, unlinkIdentity } from './identities.ts'
+import { callbackUrl, deleteProviderSettings, presentProviders, putProviderSettings } from './provider-settings.ts'
+import { oauthProvider, providerCredentials } from './providers.ts'
+import { CallbackQuery, IdentityView, isProviderId, ProviderParam, ProviderSettingsBody, ProviderView, StartQuery, type ProviderId } from './schemas.ts'
+
+const bearer = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const providerError = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
+
+/** requireMember adds `member` to the context; the section's functions need only the app's own variables. */
+const appContext = <E extends AppEnv>(c: Context<E>) => c as unknown as Context<AppEnv>
+
+function providerFrom(value: string): ProviderId {
+  if (!isProviderId(value)) throw fail(OAuthErrors, 'unknown_provider')
+  return value
+}
+
+/** A browser result goes in the fragment: never sent to a server, not in Referer headers. */
+function redirectWithFragment(c: Context<AppEnv>, target: string, result: object) {
+  const url = new URL(target)
+  url.hash = new URLSearchParams(Object.entries(result).map(([k, v]) => [k, String(v)])).toString()
+  c.header('Cache-Control', 'no-store')
+  c.header('Referrer-Policy', 'no-referrer')
+  return c.redirect(url.toString(), 302)
+}
+
+/** Sign in with Google, GitHub, Facebook or TikTok (/v1/auth/oauth/*): redirect, then callback. */
+function signInRoutes() {
+  const router = sectionRouter()
+  const tags = ['Social sign-in']
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/{provider}', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Start a social sign-in: redirects the browser to the provider (state and, for Google and TikTok, PKCE)',
+      request: { params: ProviderParam, query: StartQuery },
+      responses: {
+        302: { description: 'To the provider’s authorization page', headers: { Location: { schema: { type: 'string' } } } },
+        ...errorResponses(400, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant!
+      const provider = providerFrom(c.req.valid('param').provider)
+      const query = c.req.valid('query')
+      const redirectTo = query.redirect_to === undefined ? null : safeRedirect(new URL(tenantUrl(c, tenant)).origin, query.redirect_to)
+      const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
+      const state = generateState()
+      const codeVerifier = client.pkce ? generateCodeVerifier() : null
+      const browserHash = redirectTo ? await bindBrowser(c) : null
+      await savePendingSignIn(c, state, { tenantId: tenant.id, provider, codeVerifier, redirectTo, browserHash })
+      c.header('Cache-Control', 'no-store')
+      return c.redirect(client.authorizationUrl(state, codeVerifier ?? '').toString(), 302)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/{provider}/callback', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Where the provider sends the browser back: checks the state (once), exchanges the code, finds, links or creates the account, joins the tenant and signs in',
+      description: 'Answers JSON tokens (or an MFA challenge). When the sign-in was started with redirect_to, redirects there instead with the same fields, or error and error_description, in the URL fragment.',
+      request: { params: ProviderParam, query: CallbackQuery },
+      responses: {
+        200: json(z.union([TokenResponse, MfaRequired]), 'Tokens, or mfa_required with an mfa_token'),
+        302: { description: 'To redirect_to, with the result in the fragment', headers: { Location: { schema: { type: 'string' } } } },
+        ...errorResponses(400, 401, 403, 404, 409, 429, 503),
+        502: providerError('The provider failed or answered unexpectedly'),
+      },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant!
+      const provider = providerFrom(c.req.valid('param').provider)
+      const query = c.req.valid('query')
+      if (query.code === undefined && query.error === undefined) throw commonError('validation_failed', 'The callback needs code (or error) with state.')
+      // From here the state is spent, whatever happens next.
+      const pending = await takePendingSignIn(c, tenant.id, provider, query.state)
+      if (pending.browserHash && !(await sameBrowser(c, pending.browserHash))) throw fail(OAuthErrors, 'browser_mismatch')
+      try {
+        if (query.error !== undefined || query.code === undefined) throw fail(OAuthErrors, 'oauth_denied', undefined, { provider_error: query.error ?? null })
+        const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
+        const tokens = await client.exchangeCode(query.code, pending.codeVerifier)
+        const result = await signInWithProfile(c, tenant, provider, await client.fetchProfile(tokens))
+        if (pending.redirectTo) return redirectWithFragment(c, pending.redirectTo, result)
+        return c.json(result, 200)
+      } catch (err) {
+        if (pending.redirectTo && err instanceof AppError) return redirectWithFragment(c, pending.redirectTo, { error: err.code, error_description: err.message })
+        throw err
+      }
+    },
+  )
+  return router
+}
+
+/** The signed-in user's linked social accounts (/v1/me/identities). */
+function identityRoutes() {
+  const router = sectionRouter()
+  const tags = ['Me']
+  router.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
+      responses: { 200: json(z.object({ data: z.array(IdentityView) }), 'Linked identities, oldest first'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth!.sub) }, 200),
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/{provider}', tags, security: bearer,
+      summary: 'Unlink a social account; refused (409 last_sign_in_method) when it is the last way to sign in',
+      request: { params: ProviderParam },
+      responses: { 204: { description: 'Unlinked' }, ...errorResponses(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      await unlinkIdentity(c, c.var.tenant!, c.var.auth!.sub, providerFrom(c.req.valid('param').provider))
+      return c.body(null, 204)
+    },
+  )
+  return router
+}
+
+/** The tenant's own OAuth apps, for its owners and admins (/v1/oauth-providers). */
+function providerSettingsRoutes() {
+  const router = sectionRouter()
+  const tags = ['OAuth providers']
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      summary: 'Every provider with its state on this tenant (own app, platform default or none); never secrets',
+      responses: { 200: json(z.object({ data: z.array(ProviderView) }), 'The four providers'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json({ data: presentProviders(appContext(c), c.var.tenant!) }, 200),
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'put', path: '/{provider}', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      summary: 'Set the tenant’s own OAuth app for a provider (the client secret is stored encrypted)',
+      request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: ProviderSettingsBody } } } },
+      responses: { 200: json(ProviderView, 'The provider as now set'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => c.json(await putProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/{provider}', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      summary: 'Remove the tenant’s own OAuth app for a provider (the platform default applies again, if any)',
+      request: { params: ProviderParam },
+      responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      await deleteProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider))
+      return c.body(null, 204)
+    },
+  )
+  return router
+}
+
+/** Social sign-in, linked identities and the tenant's provider settings. */
+export function registerOAuthRoutes(app: ReturnType<typeof sectionRouter>) {
+  app.route('/v1/auth/oauth', signInRoutes())
+  app.route('/v1/me/identities', identityRoutes())
+  app.route('/v1/oauth-providers', providerSettingsRoutes())
+}
