@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
+import { authenticateApiKey } from './middleware/api-key/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
 import { rateLimit } from './middleware/rate-limit/index.ts'
@@ -17,13 +18,14 @@ import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
 import { registerDevRoutes } from './sections/dev/routes.ts'
 import { registerAuditRoutes } from './sections/audit/routes.ts'
+import { registerApiKeyRoutes } from './sections/api-keys/routes.ts'
 import { registerOAuthRoutes } from './sections/oauth/routes.ts'
 
 type C = Context<AppEnv>
 
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → rate limit → sections.
+ *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host.
  */
 export function createApp() {
@@ -55,6 +57,7 @@ export function createApp() {
     // A revoked session's access tokens stop working at once, not at expiry.
     isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))
+  app.use('*', authenticateApiKey())
   app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
 
   registerCurrentTenantRoutes(app)
@@ -62,6 +65,7 @@ export function createApp() {
   registerAuthRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
+  registerApiKeyRoutes(app)
   registerOAuthRoutes(app)
   return app
 }

@@ -31,17 +31,20 @@ export function schemaCreation(db: Database, schemaName: string, migrations: rea
   ]
 }
 
-/** The version a tenant schema is at: 0 when it has no journal yet. */
-export async function schemaVersion(db: Database, schemaName: string): Promise<number> {
+/** The versions recorded in a tenant schema's journal (empty when it has no journal yet). */
+export async function appliedVersions(db: Database, schemaName: string): Promise<Set<number>> {
   try {
-    const result = await db.execute<{ version: number }>(
-      sql`select coalesce(max(version), 0)::int as version from ${sql.identifier(schemaName)}.schema_migrations`,
-    )
-    return Number(result.rows[0]?.version ?? 0)
+    const result = await db.execute<{ version: number }>(sql`select version from ${sql.identifier(schemaName)}.schema_migrations`)
+    return new Set(result.rows.map((r) => Number(r.version)))
   } catch (err) {
-    if (isPgError(err, '42P01')) return 0 // undefined_table: the schema predates the journal
+    if (isPgError(err, '42P01')) return new Set() // undefined_table: the schema predates the journal
     throw err
   }
+}
+
+/** The highest version applied to a tenant schema: 0 when none. */
+export async function schemaVersion(db: Database, schemaName: string): Promise<number> {
+  return Math.max(0, ...(await appliedVersions(db, schemaName)))
 }
 
 export interface SchemaMigrationResult {
@@ -61,10 +64,13 @@ export async function migrateTenantSchema(
   migrations: readonly TenantMigration[],
 ): Promise<SchemaMigrationResult> {
   const s = quotedSchema(schemaName)
-  const from = await schemaVersion(db, schemaName)
+  const done = await appliedVersions(db, schemaName)
+  const from = Math.max(0, ...done)
   const applied: number[] = []
+  // Every missing version is applied, in order — not only those above the highest: migrations
+  // written on parallel branches may land with lower numbers after a higher one shipped.
   for (const m of sorted(migrations)) {
-    if (m.version <= from) continue
+    if (done.has(m.version)) continue
     await db.batch([
       db.execute(sql.raw(journal(s))),
       ...m.up(s).map((stmt) => db.execute(sql.raw(stmt))),
@@ -72,5 +78,5 @@ export async function migrateTenantSchema(
     ])
     applied.push(m.version)
   }
-  return { from, to: applied.at(-1) ?? from, applied }
+  return { from, to: Math.max(from, ...applied), applied }
 }

@@ -83,6 +83,18 @@ function defineTenantTables(schemaName: string) {
       revokedAt: ts('revoked_at'),
       revokedReason: text('revoked_reason'),
     }),
+    apiKeys: schema.table('api_keys', {
+      id: uuid('id').primaryKey(),
+      name: text('name').notNull(),
+      prefix: text('prefix').notNull(),
+      keyHash: text('key_hash').notNull().unique(),
+      roles: text('roles').array().notNull().default([]),
+      createdBy: uuid('created_by'),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      expiresAt: ts('expires_at'),
+      lastUsedAt: ts('last_used_at'),
+      revokedAt: ts('revoked_at'),
+    }),
     refreshTokens: schema.table('refresh_tokens', {
       tokenHash: text('token_hash').primaryKey(),
       sessionId: uuid('session_id').notNull(),

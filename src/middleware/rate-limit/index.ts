@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { commonError } from '../../errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { Redis } from '../../platform/redis.ts'
+import type { ApiKeyVariables } from '../api-key/index.ts'
 import type { AuthVariables } from '../auth/index.ts'
 import type { TenantVariables } from '../tenant/index.ts'
 
@@ -30,9 +31,10 @@ function limiterFor(redis: Redis, limit: RateLimit, prefix: string): Ratelimit {
   return limiter
 }
 
-/** The caller: the user when a token was verified, otherwise the client IP. */
-export function callerOf(c: { var: AuthVariables; req: { header(name: string): string | undefined } }): string {
+/** The caller: the user when a token was verified, the API key when one was, otherwise the client IP. */
+export function callerOf(c: { var: AuthVariables & Partial<ApiKeyVariables>; req: { header(name: string): string | undefined } }): string {
   if (c.var.auth) return `user:${c.var.auth.sub}`
+  if (c.var.apiKey) return `key:${c.var.apiKey.id}`
   return `ip:${c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? 'unknown'}`
 }
 

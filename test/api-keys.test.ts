@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+
+const PASSWORD = 'correct horse battery'
+
+async function owner() {
+  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
+  return { ...res.body, host: tenantOrigin(res.body.tenant.slug) } as { host: string; access_token: string; tenant: { id: string; slug: string } }
+}
+
+async function createKey(o: { host: string; access_token: string }, body: Record<string, unknown> = { name: 'ci', roles: ['member'] }) {
+  return call(`${o.host}/v1/api-keys`, { body, token: o.access_token })
+}
+
+describe('API keys', () => {
+  it('creates a key whose secret is shown once, prefixed atr_, and lists it without the secret', async () => {
+    const o = await owner()
+    const created = await createKey(o, { name: 'deploy bot', roles: ['admin', 'member', 'admin'] })
+    expect(created.status).toBe(201)
+    expect(created.body.secret).toMatch(/^atr_[A-Za-z0-9_-]{43}$/)
+    expect(created.body).toMatchObject({ name: 'deploy bot', roles: ['admin', 'member'], prefix: created.body.secret.slice(0, 12), last_used_at: null })
+    const list = await call(`${o.host}/v1/api-keys`, { token: o.access_token })
+    expect(list.body.data).toHaveLength(1)
+    expect(list.body.data[0]).not.toHaveProperty('secret')
+    expect(JSON.stringify(list.body)).not.toContain(created.body.secret)
+    const one = await call(`${o.host}/v1/api-keys/${created.body.id}`, { token: o.access_token })
+    expect(one.body.id).toBe(created.body.id)
+  })
+
+  it('authenticates with X-API-Key or Authorization: Bearer on its own tenant host, rate-limited as itself', async () => {
+    const o = await owner()
+    const { body } = await createKey(o)
+    const viaHeader = await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
+    expect(viaHeader.status).toBe(200)
+    expect(viaHeader.headers.get('ratelimit-limit')).toBeTruthy()
+    expect((await call(`${o.host}/v1/tenant`, { token: body.secret })).status).toBe(200)
+    const listed = await call(`${o.host}/v1/api-keys/${body.id}`, { token: o.access_token })
+    expect(listed.body.last_used_at).not.toBeNull()
+  })
+
+  it('is refused on another tenant’s host and on the platform host', async () => {
+    const a = await owner()
+    const b = await owner()
+    const { body } = await createKey(a)
+    const other = await call(`${b.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
+    expect(other.status).toBe(401)
+    expect(other.body.error.code).toBe('invalid_token')
+    expect((await call(`${PLATFORM}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(401)
+    // B's admin cannot see or revoke A's key either.
+    expect((await call(`${b.host}/v1/api-keys/${body.id}`, { token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/api-keys/${body.id}`, { method: 'DELETE', token: b.access_token })).status).toBe(404)
+    expect((await call(`${a.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
+  })
+
+  it('stops working at once when revoked', async () => {
+    const o = await owner()
+    const { body } = await createKey(o)
+    expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
+    const revoked = await call(`${o.host}/v1/api-keys/${body.id}`, { method: 'DELETE', token: o.access_token })
+    expect(revoked.status).toBe(200)
+    expect(revoked.body.revoked_at).not.toBeNull()
+    const after = await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
+    expect(after.status).toBe(401)
+    expect((await call(`${o.host}/v1/api-keys`, { token: o.access_token })).body.data).toHaveLength(0)
+    expect((await call(`${o.host}/v1/api-keys?include_revoked=true`, { token: o.access_token })).body.data).toHaveLength(1)
+  })
+
+  it('stops working after its expiry', async () => {
+    const o = await owner()
+    const { body } = await createKey(o, { name: 'short', roles: ['member'], expires_at: new Date(Date.now() + 1500).toISOString() })
+    expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 1700))
+    const res = await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
+    expect(res.status).toBe(401)
+    expect(res.body.error.message).toBe('The API key has expired.')
+  })
+
+  it('refuses malformed keys, bad input, unknown roles, the owner role, and non-admins', async () => {
+    const o = await owner()
+    expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': 'atr_short' } })).status).toBe(401)
+    expect((await createKey(o, { name: '', roles: ['member'] })).status).toBe(400)
+    expect((await createKey(o, { name: 'x', roles: [] })).status).toBe(400)
+    const unknown = await createKey(o, { name: 'x', roles: ['wizard'] })
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.error.code).toBe('invalid_role')
+    expect((await createKey(o, { name: 'x', roles: ['owner'] })).body.error.code).toBe('invalid_role')
+    expect((await createKey(o, { name: 'x', roles: ['member'], expires_at: '2001-01-01T00:00:00Z' })).status).toBe(400)
+    expect((await call(`${o.host}/v1/api-keys`)).status).toBe(401)
+    const open = await createTenant({ settings: { signup_policy: 'open' } })
+    const member = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
+    const refused = await call(`${tenantOrigin(open.slug)}/v1/api-keys`, { body: { name: 'x', roles: ['member'] }, token: member.body.access_token })
+    expect(refused.status).toBe(403)
+  })
+
+  it('refuses a request that carries both an access token and an API key', async () => {
+    const o = await owner()
+    const { body } = await createKey(o)
+    const res = await call(`${o.host}/v1/tenant`, { token: o.access_token, headers: { 'x-api-key': body.secret } })
+    expect(res.status).toBe(400)
+  })
+})
