@@ -17,7 +17,8 @@ export const callbackUrl = (c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>, pr
 
 /** A provider as the tenant's admins see it: never a secret, not even encrypted. */
 export function presentProvider(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId): z.infer<typeof ProviderView> {
-  const hasOwn = ownSettingsValue(tenant, provider) !== undefined && ownSettingsValue(tenant, provider) !== null
+  const raw = ownSettingsValue(tenant, provider)
+  const hasOwn = raw !== undefined && raw !== null
   const own = ownSettings(tenant, provider)
   const platform = platformCredentials(c.var.config, provider)
   const enabled = hasOwn ? Boolean(own?.enabled) : Boolean(platform)
