@@ -4,6 +4,7 @@ import { authenticateApiKey } from './middleware/api-key/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
 import { rateLimit } from './middleware/rate-limit/index.ts'
+import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
 import { requestContext } from './middleware/request-context/index.ts'
 import { resolveTenant } from './middleware/tenant/index.ts'
@@ -20,6 +21,7 @@ import { registerDevRoutes } from './sections/dev/routes.ts'
 import { registerAuditRoutes } from './sections/audit/routes.ts'
 import { registerApiKeyRoutes } from './sections/api-keys/routes.ts'
 import { registerOAuthRoutes } from './sections/oauth/routes.ts'
+import { registerMfaRoutes } from './sections/mfa/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -59,6 +61,7 @@ export function createApp() {
   }))
   app.use('*', authenticateApiKey())
   app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
+  app.use('*', requireMfaEnrolment())
 
   registerCurrentTenantRoutes(app)
   registerTenantRoutes(app)
@@ -67,6 +70,7 @@ export function createApp() {
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)
   registerOAuthRoutes(app)
+  registerMfaRoutes(app)
   return app
 }
 

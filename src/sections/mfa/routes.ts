@@ -1,0 +1,177 @@
+import { createRoute } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { fail } from '../../errors.ts'
+import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { verifyPassword } from '../../identity/passwords.ts'
+import { encryptSecret, hashToken } from '../../identity/secrets.ts'
+import { matchTotpStep, newTotpSecret, totpUri } from '../../identity/totp.ts'
+import { findUserById } from '../../identity/users.ts'
+import { requireAuth } from '../../middleware/auth/index.ts'
+import { requireMember } from '../../middleware/membership/index.ts'
+import { forgetMfaEnabled, rememberMfaEnabled } from '../../middleware/require-mfa/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { credentialThrottle } from '../auth/routes.ts'
+import { TokenResponse } from '../auth/schemas.ts'
+import { newBackupCodes } from './backup-codes.ts'
+import { MfaErrors } from './errors.ts'
+import { spendSecondFactor, totpSecretOf } from './factors.ts'
+import { qrSvg } from './qr.ts'
+import { BackupCodes, ConfirmTotpBody, DisableMfaBody, MfaStatus, TotpEnrolment, VerifyMfaBody } from './schemas.ts'
+import { completeMfaSignIn } from './sign-in.ts'
+import { mfaStore, totpSecretContext } from './store.ts'
+
+const tags = ['MFA']
+const security = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
+
+type C = Context<AppEnv>
+
+/** The signed-in user; the token outlived the account only if it was deleted meanwhile. */
+async function currentUser(c: C) {
+  const user = await findUserById(c.var.db, c.var.auth!.sub)
+  if (!user) throw fail(IdentityErrors, 'not_a_member')
+  return user
+}
+
+/** Secrets and backup codes must not linger in a cache between here and the user. */
+const noStore = (c: C) => c.header('Cache-Control', 'no-store')
+
+/**
+ * Two-factor authentication (TOTP, RFC 6238, with backup codes). Enrolment is per account and
+ * lives in the public tables; every event is written to the audit log of the tenant it
+ * happened on. /v1/me/mfa* for the signed-in user, /v1/auth/mfa/verify for the second sign-in step.
+ */
+export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
+  const me = sectionRouter()
+  me.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+
+  me.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security, summary: 'Whether two-factor authentication is on, and how many backup codes are left',
+      responses: { 200: json(MfaStatus, 'MFA status'), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const userId = c.var.auth!.sub
+      const store = mfaStore(c.var.db)
+      const [row, left] = await Promise.all([store.find(userId), store.backupCodesLeft(userId)])
+      const enabledAt = row?.enabledAt ? new Date(row.enabledAt).toISOString() : null
+      return c.json({ totp: { enabled: Boolean(enabledAt), enabled_at: enabledAt, pending: Boolean(row && !row.enabledAt) }, backup_codes_remaining: enabledAt ? left : 0 }, 200)
+    },
+  )
+
+  me.openapi(
+    createRoute({
+      method: 'post', path: '/totp', tags, security,
+      summary: 'Start TOTP enrolment: a new secret (replacing an unconfirmed one), as text, otpauth URI and SVG QR code. Confirm with POST /v1/me/mfa/totp/confirm.',
+      responses: { 201: json(TotpEnrolment, 'The secret to put in an authenticator app'), ...errorResponses(401, 403, 409) },
+    }),
+    async (c) => {
+      const user = await currentUser(c)
+      const secret = newTotpSecret()
+      const sealed = await encryptSecret(c.var.config.DATA_ENCRYPTION_KEY, secret, totpSecretContext(user.id))
+      if (!(await mfaStore(c.var.db).startEnrolment(user.id, sealed))) throw fail(MfaErrors, 'mfa_already_enabled')
+      const otpauthUri = totpUri({ secretBase32: secret, issuer: c.var.tenant!.name, label: user.email })
+      noStore(c)
+      return c.json({ secret, otpauth_uri: otpauthUri, qr_svg: qrSvg(otpauthUri) }, 201)
+    },
+  )
+
+  me.openapi(
+    createRoute({
+      method: 'post', path: '/totp/confirm', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Confirm TOTP enrolment with a code from the app: turns MFA on and answers ten backup codes, this once',
+      request: body(ConfirmTotpBody),
+      responses: { 200: json(BackupCodes, 'MFA is on; the backup codes'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const userId = c.var.auth!.sub
+      const tenant = c.var.tenant!
+      const meta = requestMeta(c)
+      const store = mfaStore(c.var.db)
+      const row = await store.find(userId)
+      if (!row) throw fail(MfaErrors, 'mfa_enrolment_not_started')
+      if (row.enabledAt) throw fail(MfaErrors, 'mfa_already_enabled')
+      const step = matchTotpStep(await totpSecretOf(c, userId, row), c.req.valid('json').code, Date.now())
+      if (step === null) {
+        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { stage: 'enrolment', reason: 'incorrect_code' } })
+        throw fail(MfaErrors, 'incorrect_mfa_code')
+      }
+      const codes = newBackupCodes()
+      const confirmed = await store.confirm(userId, row.secretEnc, step, await Promise.all(codes.map(hashToken)))
+      if (!confirmed) {
+        // Confirmed or replaced by a concurrent request since it was read.
+        throw fail(MfaErrors, (await store.find(userId))?.enabledAt ? 'mfa_already_enabled' : 'mfa_enrolment_not_started')
+      }
+      await c.var.db.batch([
+        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.enrolled', actorId: userId, targetType: 'user', targetId: userId, details: { method: 'totp', backup_codes: codes.length } }),
+        userEventInsert(c.var.db, userId, meta, 'mfa.enrolled', { method: 'totp', tenant: tenant.id }),
+      ])
+      await rememberMfaEnabled(c.var, userId)
+      noStore(c)
+      return c.json({ backup_codes: codes }, 200)
+    },
+  )
+
+  me.openapi(
+    createRoute({
+      method: 'delete', path: '/', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Turn two-factor authentication off (TOTP and backup codes). Needs the password; an account without one sends a TOTP or backup code instead.',
+      request: body(DisableMfaBody),
+      responses: { 204: { description: 'MFA is off' }, ...errorResponses(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const user = await currentUser(c)
+      const tenant = c.var.tenant!
+      const meta = requestMeta(c)
+      const { password, code } = c.req.valid('json')
+      const store = mfaStore(c.var.db)
+      const row = await store.find(user.id)
+      if (!row) throw fail(MfaErrors, 'mfa_not_enabled')
+
+      const refuse = async (reason: string, error: keyof typeof MfaErrors) => {
+        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: user.id, targetType: 'user', targetId: user.id, outcome: 'failure', details: { stage: 'disable', reason } })
+        return fail(MfaErrors, error)
+      }
+      if (user.passwordHash) {
+        if (password === undefined) throw fail(MfaErrors, 'password_required')
+        if (!(await verifyPassword(password, user.passwordHash))) throw await refuse('incorrect_password', 'incorrect_password')
+      } else if (row.enabledAt) {
+        // Social sign-in only: no password to ask for, so the second factor itself proves it is the owner.
+        if (code === undefined) throw fail(MfaErrors, 'mfa_code_required')
+        const spent = await spendSecondFactor(c, user.id, row, code)
+        if (!spent.ok) throw await refuse(spent.reason, 'incorrect_mfa_code')
+      }
+      // (An unconfirmed enrolment of an account without password protects nothing yet: the session is enough.)
+
+      await c.var.db.batch([
+        ...store.removal(user.id),
+        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.disabled', actorId: user.id, targetType: 'user', targetId: user.id, details: { was_enabled: Boolean(row.enabledAt) } }),
+        userEventInsert(c.var.db, user.id, meta, 'mfa.disabled', { was_enabled: Boolean(row.enabledAt), tenant: tenant.id }),
+      ])
+      await forgetMfaEnabled(c.var, user.id)
+      return c.body(null, 204)
+    },
+  )
+
+  const auth = sectionRouter()
+  auth.openapi(
+    createRoute({
+      method: 'post', path: '/verify', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Complete a sign-in that answered mfa_required: a TOTP code or a backup code, within 5 minutes and 5 attempts',
+      request: body(VerifyMfaBody),
+      responses: { 200: json(TokenResponse, 'Signed in (the session is marked as MFA-verified)'), ...errorResponses(400, 401, 403, 429) },
+    }),
+    async (c) => {
+      const { mfa_token, code } = c.req.valid('json')
+      noStore(c)
+      return c.json(await completeMfaSignIn(c, c.var.tenant!, mfa_token, code), 200)
+    },
+  )
+
+  app.route('/v1/me/mfa', me)
+  app.route('/v1/auth/mfa', auth)
+}

@@ -1,0 +1,93 @@
+import { eq } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { fail } from '../../errors.ts'
+import { auditInsert, requestMeta } from '../../identity/audit.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { lockedFor, recordFailure } from '../../identity/lockout.ts'
+import { startSession, type TokenResponse } from '../../identity/sessions.ts'
+import { findUserById } from '../../identity/users.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { effectiveSettings } from '../../tenancy/settings.ts'
+import { countAttempt, endChallenge, findChallenge, MFA_MAX_ATTEMPTS } from './challenge.ts'
+import { MfaErrors } from './errors.ts'
+import { spendSecondFactor } from './factors.ts'
+import { mfaStore } from './store.ts'
+
+/**
+ * The second step of a sign-in that answered `{mfa_required, mfa_token}`. The challenge is
+ * bound to the tenant that issued it, counts every attempt atomically (the fifth wrong code
+ * destroys it), and is consumed by the one request that succeeds. Wrong codes also count
+ * towards the account's lockout in this tenant, as wrong passwords do: whoever holds the
+ * password cannot get unlimited guesses by signing in again for a fresh challenge.
+ */
+export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, token: string, code: string): Promise<TokenResponse> {
+  const { db, redis } = c.var
+  const meta = requestMeta(c)
+  const challenge = await findChallenge(redis, token)
+  // Another tenant's challenge is answered exactly like an unknown one, and left untouched.
+  if (!challenge || challenge.tenantId !== tenant.id) throw fail(MfaErrors, 'invalid_mfa_token')
+  const attempt = await countAttempt(redis, challenge)
+  if (attempt === null) throw fail(MfaErrors, 'invalid_mfa_token')
+
+  const userId = challenge.userId
+  const [user, row] = await Promise.all([findUserById(db, userId), mfaStore(db).find(userId)])
+  if (!user || !row?.enabledAt) {
+    // The account is gone or MFA was turned off since the password step: that sign-in is void.
+    await endChallenge(redis, challenge)
+    throw fail(MfaErrors, 'invalid_mfa_token')
+  }
+  const policy = effectiveSettings(tenant.settings).lockout
+  const locked = await safely(c, () => lockedFor(redis, tenant.id, user.email), 0)
+  if (locked > 0) {
+    c.header('Retry-After', String(locked))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  }
+
+  const spent = await spendSecondFactor(c, userId, row, code)
+  if (!spent.ok) {
+    const lockSeconds = await safely(c, () => recordFailure(redis, tenant.id, user.email, policy), 0)
+    const exhausted = attempt >= MFA_MAX_ATTEMPTS
+    // A locked account's challenge goes too: the lock would refuse its next attempts anyway.
+    if (exhausted || lockSeconds > 0) await endChallenge(redis, challenge)
+    await auditInsert(db, tenant.schemaName, meta, {
+      action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure',
+      details: { stage: 'sign_in', reason: spent.reason, attempt, challenge_destroyed: exhausted || lockSeconds > 0 },
+    })
+    if (lockSeconds > 0) c.header('Retry-After', String(lockSeconds))
+    if (exhausted) throw fail(MfaErrors, 'mfa_attempts_exceeded', undefined, lockSeconds > 0 ? { retry_after: lockSeconds } : undefined)
+    if (lockSeconds > 0) throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
+    throw fail(MfaErrors, 'invalid_mfa_code', undefined, { attempts_left: MFA_MAX_ATTEMPTS - attempt })
+  }
+
+  // Single use: of two requests with valid codes, only the one that removes the challenge signs in.
+  if (!(await endChallenge(redis, challenge))) throw fail(MfaErrors, 'invalid_mfa_token')
+  if (!(await isActiveMember(c, tenant, userId))) throw fail(IdentityErrors, 'not_a_member')
+
+  const method = spent.method
+  const events = [auditInsert(db, tenant.schemaName, meta, { action: 'mfa.verified', actorId: userId, targetType: 'user', targetId: userId, details: { method } })]
+  if (spent.method === 'backup_code') {
+    events.push(auditInsert(db, tenant.schemaName, meta, { action: 'backup_code.used', actorId: userId, targetType: 'user', targetId: userId, details: { remaining: spent.remaining } }))
+  }
+  await db.batch(events as [(typeof events)[0]])
+  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true })
+  return tokens
+}
+
+async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string): Promise<boolean> {
+  const t = tenantTables(tenant.schemaName)
+  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
+  return rows[0]?.status === 'active'
+}
+
+/** Lockout lives in Redis; trouble there must not open or close the door by itself: "not locked", logged. */
+async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    c.var.logger.warn('lockout unavailable', { err })
+    return fallback
+  }
+}
