@@ -304,6 +304,21 @@ describe('sign-in with MFA', () => {
     expect(locked.body.error.code).toBe('account_locked')
   })
 
+  it('counts concurrent guesses atomically: at most five are ever checked', async () => {
+    const a = await account()
+    const { secret } = await enrolled(a)
+    const token = await mfaToken(a)
+    const wrong = Array.from({ length: 9 }, (_, i) => String(100000 + i * 111))
+      .filter((c) => ![-1, 0, 1].some((d) => codeAt(secret, step() + d) === c))
+      .slice(0, 8)
+    const results = await Promise.all(wrong.map((code) => verify(a.host, token, code)))
+    const checked = results.filter((r) => r.body.error.code !== 'invalid_mfa_token')
+    expect(results.every((r) => r.status === 401 || r.status === 429)).toBe(true)
+    expect(checked.length).toBeGreaterThan(0)
+    expect(checked.length).toBeLessThanOrEqual(5)
+    expect((await auditActions(a)).filter((x) => x === 'mfa.failed').length).toBeLessThanOrEqual(5)
+  })
+
   it('refuses malformed input with 400 without spending an attempt', async () => {
     const a = await account()
     const { secret } = await enrolled(a)
@@ -470,6 +485,12 @@ describe('access', () => {
       expect(res.status, `${method} ${path}`).toBe(404)
       expect(res.body.error.code).toBe('tenant_required')
     }
+  })
+
+  it('documents every endpoint in /openapi.json', async () => {
+    const doc = await call(`${PLATFORM}/openapi.json`)
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/me/mfa', '/v1/me/mfa/totp', '/v1/me/mfa/totp/confirm', '/v1/auth/mfa/verify']))
+    expect(Object.keys(doc.body.paths['/v1/me/mfa'])).toEqual(expect.arrayContaining(['get', 'delete']))
   })
 
   it('refuses invalid input to confirm with 400', async () => {
