@@ -22,6 +22,7 @@ import { registerAuditRoutes } from './sections/audit/routes.ts'
 import { registerApiKeyRoutes } from './sections/api-keys/routes.ts'
 import { registerOAuthRoutes } from './sections/oauth/routes.ts'
 import { registerMfaRoutes } from './sections/mfa/routes.ts'
+import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -71,6 +72,7 @@ export function createApp() {
   registerApiKeyRoutes(app)
   registerOAuthRoutes(app)
   registerMfaRoutes(app)
+  registerEmailFlowRoutes(app)
   return app
 }
 

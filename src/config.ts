@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Atrium <no-reply@atrium.localhost>'),
   SENDGRID_API_KEY: z.string().optional(),
   SENDGRID_API_URL: z.url().default('https://api.sendgrid.com/v3/mail/send'),
+  /** Lifetimes of the single-use links sent by mail (sections/auth-email), capped so a typo cannot make them long-lived. */
+  EMAIL_VERIFICATION_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(24 * 3600),
+  PASSWORD_RESET_TTL_SECONDS: positiveInt.max(3600).default(30 * 60),
+  MAGIC_LINK_TTL_SECONDS: positiveInt.max(3600).default(15 * 60),
   /** Platform-wide OAuth apps for social login, used by tenants that have not set their own (sections/oauth). */
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
