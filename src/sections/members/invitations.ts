@@ -1,0 +1,73 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { requireMember } from '../../middleware/membership/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { credentialThrottle } from '../auth/routes.ts'
+import { acceptInvitation } from './accept.ts'
+import { createInvitation, listPendingInvitations, presentInvitation, revokeInvitation } from './invite.ts'
+import { appContext, AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvitationBody, InvitationIdParam, InvitationPage, InvitationSchema, PageQuery } from './schemas.ts'
+
+const tags = ['Invitations']
+const security = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
+
+/** Invitations to join the host's tenant: /v1/invitations (admins) and /v1/invitations/accept (the invitee). */
+export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) {
+  const router = sectionRouter()
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/', tags, security, middleware: [requireMember('admin')] as const,
+      summary: 'Invite someone by email (admins; an owner invitation: owners only). Mails a single-use accept link valid 7 days.',
+      request: body(CreateInvitationBody),
+      responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 503) },
+    }),
+    async (c) => {
+      const row = await createInvitation(appContext(c), c.var.tenant!, c.var.member, c.req.valid('json'))
+      return c.json(presentInvitation(row), 201)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security, middleware: [requireMember('admin')] as const,
+      summary: 'Pending invitations (admins), newest first',
+      request: { query: PageQuery },
+      responses: { 200: json(InvitationPage, 'A page of pending invitations'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const page = await listPendingInvitations(appContext(c), c.var.tenant!, c.req.valid('query'))
+      return c.json({ data: page.data.map(presentInvitation), next_cursor: page.nextCursor }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/{id}', tags, security, middleware: [requireMember('admin')] as const,
+      summary: 'Revoke a pending invitation (admins): its link stops working',
+      request: { params: InvitationIdParam },
+      responses: { 200: json(InvitationSchema, 'The revoked invitation'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const row = await revokeInvitation(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').id)
+      return c.json(presentInvitation(row), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/accept', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
+      summary: 'Accept an invitation with the token of its link: creates the account (new email, with password) or proves it (existing account, its password), joins the tenant and signs in',
+      request: body(AcceptInvitationBody),
+      responses: {
+        200: json(z.union([AcceptedInvitation, AcceptedNeedsMfa]), 'Joined: tokens, or mfa_required with an mfa_token when the account has TOTP on'),
+        ...errorResponses(400, 401, 403, 404, 409, 429),
+        410: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'The invitation was already accepted, was revoked or has expired'),
+      },
+    }),
+    async (c) => c.json(await acceptInvitation(c, c.var.tenant!, c.req.valid('json')), 200),
+  )
+
+  app.route('/v1/invitations', router)
+}

@@ -1,0 +1,122 @@
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { uuidv7 } from '../../db/ids.ts'
+import { tenantTables, type TenantTables } from '../../db/tenant-schema.ts'
+import { AppError, fail } from '../../errors.ts'
+import { auditInsert, requestMeta } from '../../identity/audit.ts'
+import { tenantUrl } from '../../identity/context.ts'
+import { hashToken, randomToken } from '../../identity/secrets.ts'
+import { findUserByEmail } from '../../identity/users.ts'
+import type { BuiltInRole, Member } from '../../middleware/membership/index.ts'
+import { mailSender } from '../../platform/mail/index.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { auditFrom } from './audit-from.ts'
+import { decodeCursor, encodeCursor } from './cursor.ts'
+import { MemberErrors } from './errors.ts'
+import { invitationMail } from './invitation-mail.ts'
+import { findMember } from './member-store.ts'
+
+type C = Context<AppEnv>
+export type InvitationRow = TenantTables['invitations']['$inferSelect']
+
+export const INVITATION_TTL_DAYS = 7
+
+/** Where the accept link points: the tenant's own host, whose page posts the token to POST /v1/invitations/accept. */
+export const ACCEPT_PATH = '/invitations/accept'
+
+/** Pending = neither accepted nor revoked, and not expired. */
+export function pendingInvitation(t: TenantTables) {
+  return and(isNull(t.invitations.acceptedAt), isNull(t.invitations.revokedAt), sql`${t.invitations.expiresAt} > now()`)
+}
+
+export function invitationStatus(row: InvitationRow): 'pending' | 'accepted' | 'revoked' | 'expired' {
+  if (row.acceptedAt) return 'accepted'
+  if (row.revokedAt) return 'revoked'
+  return new Date(row.expiresAt).getTime() <= Date.now() ? 'expired' : 'pending'
+}
+
+const iso = (v: string | null) => (v ? new Date(v).toISOString() : null)
+export function presentInvitation(row: InvitationRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    status: invitationStatus(row),
+    invited_by: row.invitedBy,
+    created_at: iso(row.createdAt)!,
+    expires_at: iso(row.expiresAt)!,
+    accepted_at: iso(row.acceptedAt),
+    revoked_at: iso(row.revokedAt),
+  }
+}
+
+/**
+ * POST /v1/invitations. The mail goes out before anything is written: when the mail service
+ * refuses, the caller gets 503 and no invitation exists; the token travels only in the mail
+ * (stored as SHA-256), so not even the inviting admin can use it.
+ */
+export async function createInvitation(c: C, tenant: Tenant, actor: Member, input: { email: string; role: BuiltInRole }) {
+  if (input.role === 'owner' && actor.role !== 'owner') throw fail(MemberErrors, 'owner_role_required')
+  const db = c.var.db
+  const t = tenantTables(tenant.schemaName)
+  const account = await findUserByEmail(db, input.email)
+  if (account && (await findMember(db, tenant, account.id))) throw fail(MemberErrors, 'already_member')
+  const [pending] = await db.select({ id: t.invitations.id }).from(t.invitations).where(and(eq(t.invitations.email, input.email), pendingInvitation(t))).limit(1)
+  if (pending) throw fail(MemberErrors, 'invitation_pending', undefined, { invitation_id: pending.id })
+
+  const token = randomToken()
+  const id = uuidv7()
+  const expiresAt = new Date(Date.now() + INVITATION_TTL_DAYS * 24 * 3600 * 1000).toISOString()
+  const link = `${tenantUrl(c, tenant)}${ACCEPT_PATH}?token=${token}`
+  try {
+    await mailSender(c.var.config, c.var.redis).send(invitationMail({ to: input.email, organization: tenant.name, role: input.role, link, expiresInDays: INVITATION_TTL_DAYS }))
+  } catch (err) {
+    throw new AppError(MemberErrors.mail_unavailable[0], 'mail_unavailable', MemberErrors.mail_unavailable[1], undefined, { cause: err })
+  }
+  const [rows] = await db.batch([
+    db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy: actor.userId, expiresAt }).returning(),
+    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', actorId: actor.userId, targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
+  ])
+  return rows[0]!
+}
+
+/** GET /v1/invitations: pending invitations, newest first (keyset on the time-ordered id). */
+export async function listPendingInvitations(c: C, tenant: Tenant, page: { limit: number; cursor?: string }) {
+  const t = tenantTables(tenant.schemaName)
+  const before = page.cursor ? decodeCursor(page.cursor, ['uuid'])[0] : undefined
+  const rows = await c.var.db
+    .select()
+    .from(t.invitations)
+    .where(and(pendingInvitation(t), before ? lt(t.invitations.id, before) : undefined))
+    .orderBy(desc(t.invitations.id))
+    .limit(page.limit + 1)
+  const data = rows.slice(0, page.limit)
+  return { data, nextCursor: rows.length > page.limit ? encodeCursor([data.at(-1)!.id]) : null }
+}
+
+/**
+ * DELETE /v1/invitations/:id. One statement revokes the invitation if it is still open and
+ * writes the audit entry from the revoked row; an accepted or already revoked one is a 409.
+ */
+export async function revokeInvitation(c: C, tenant: Tenant, actor: Member, id: string): Promise<InvitationRow> {
+  const t = tenantTables(tenant.schemaName)
+  const find = async () => (await c.var.db.select().from(t.invitations).where(eq(t.invitations.id, id)).limit(1))[0]
+  const row = await find()
+  if (!row) throw fail(MemberErrors, 'invitation_not_found')
+  const notPending = (r: InvitationRow) => fail(MemberErrors, 'invitation_not_pending', `This invitation was already ${invitationStatus(r)}.`)
+  if (row.acceptedAt || row.revokedAt) throw notPending(row)
+  const s = sql.identifier(tenant.schemaName)
+  const revoked = await c.var.db.execute<InvitationRow>(sql`
+    with revoked as (
+      update ${s}.invitations set revoked_at = now()
+      where id = ${id} and accepted_at is null and revoked_at is null
+      returning id
+    ), logged as (
+      ${auditFrom(s, sql`revoked`, requestMeta(c), { action: 'invitation.revoked', actorId: actor.userId, targetType: 'invitation', targetId: id, details: { email: row.email, role: row.role } })}
+    )
+    select id from revoked`)
+  const after = (await find())!
+  if (!revoked.rows.length) throw notPending(after)
+  return after
+}

@@ -1,0 +1,51 @@
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { users } from '../../db/public-schema.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import type { Database } from '../../platform/database.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { decodeCursor, encodeCursor } from './cursor.ts'
+
+export interface MemberRecord {
+  userId: string
+  email: string
+  name: string | null
+  role: string
+  status: 'active' | 'disabled'
+  /** As Postgres prints it (microseconds kept: it is half of the page cursor). */
+  joinedAt: string
+}
+
+/** A member of `tenant` with the account's email and name (tenant row joined to public users). */
+function memberQuery(db: Database, tenant: Pick<Tenant, 'schemaName'>) {
+  const m = tenantTables(tenant.schemaName).members
+  return {
+    m,
+    query: db
+      .select({ userId: m.userId, email: users.email, name: users.name, role: m.role, status: m.status, joinedAt: m.joinedAt })
+      .from(m)
+      .innerJoin(users, eq(users.id, m.userId)),
+  }
+}
+
+export async function findMember(db: Database, tenant: Pick<Tenant, 'schemaName'>, userId: string): Promise<MemberRecord | undefined> {
+  const { m, query } = memberQuery(db, tenant)
+  const rows = await query.where(eq(m.userId, userId)).limit(1)
+  return rows[0]
+}
+
+/** Members in the order they joined (ties by user id); keyset pagination on (joined_at, user_id). */
+export async function listMembers(db: Database, tenant: Pick<Tenant, 'schemaName'>, page: { limit: number; cursor?: string }) {
+  const { m, query } = memberQuery(db, tenant)
+  const after = page.cursor ? decodeCursor(page.cursor, ['timestamp', 'uuid']) : undefined
+  const rows = await query
+    .where(and(after ? sql`(${m.joinedAt}, ${m.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined))
+    .orderBy(asc(m.joinedAt), asc(m.userId))
+    .limit(page.limit + 1)
+  const data = rows.slice(0, page.limit)
+  const last = data.at(-1)
+  return { data, nextCursor: rows.length > page.limit && last ? encodeCursor([last.joinedAt, last.userId]) : null }
+}
+
+export function presentMember(m: MemberRecord) {
+  return { user_id: m.userId, email: m.email, name: m.name, role: m.role, status: m.status, joined_at: new Date(m.joinedAt).toISOString() }
+}

@@ -1,0 +1,58 @@
+import { createRoute } from '@hono/zod-openapi'
+import { requireMember } from '../../middleware/membership/index.ts'
+import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { registerInvitationRoutes } from './invitations.ts'
+import { changeRole, removeMember } from './member-changes.ts'
+import { listMembers, presentMember } from './member-store.ts'
+import { appContext, MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
+
+const tags = ['Members']
+const security = [{ bearer: [] }]
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+/** Members of the host's tenant (/v1/members) and invitations to join it (/v1/invitations). */
+export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
+  const router = sectionRouter()
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/', tags, security, middleware: [requireMember('member')] as const,
+      summary: 'List the members of the tenant (any member), in the order they joined',
+      request: { query: PageQuery },
+      responses: { 200: json(MemberPage, 'A page of members'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const page = await listMembers(c.var.db, c.var.tenant!, c.req.valid('query'))
+      return c.json({ data: page.data.map(presentMember), next_cursor: page.nextCursor }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'patch', path: '/{userId}', tags, security, middleware: [requireMember('admin')] as const,
+      summary: 'Change a member’s role (admins; granting or taking away owner: owners only; the last owner keeps the role)',
+      request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: UpdateMemberBody } } } },
+      responses: { 200: json(MemberSchema, 'The member with the new role'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const member = await changeRole(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').userId, c.req.valid('json').role)
+      return c.json(presentMember(member), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/{userId}', tags, security, middleware: [requireMember('member')] as const,
+      summary: 'Remove a member (admins; owners only for an owner), or leave with one’s own id; their sessions in this tenant end',
+      request: { params: UserIdParam },
+      responses: { 204: { description: 'Removed' }, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      await removeMember(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').userId)
+      return c.body(null, 204)
+    },
+  )
+
+  app.route('/v1/members', router)
+  registerInvitationRoutes(app)
+}
