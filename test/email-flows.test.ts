@@ -544,3 +544,20 @@ describe('SendGrid adapter', () => {
     expect(stand.accepted).toHaveLength(1)
   })
 })
+
+describe('password reset reaches every tenant of the account', () => {
+  it('lifts an active lock, and ends the account’s sessions in its other tenants too', async () => {
+    const tenant = await openTenant({ lockout: { max_attempts: 2, base_seconds: 300, max_seconds: 600 } })
+    const other = await openTenant()
+    const account = await join(tenant.slug)
+    const elsewhere = await join(other.slug, account.email)
+    for (let i = 0; i < 2; i++) await call(`${tenantOrigin(tenant.slug)}/v1/auth/login`, { body: { email: account.email, password: 'wrong password' } })
+    expect((await call(`${tenantOrigin(tenant.slug)}/v1/auth/login`, { body: { email: account.email, password: PASSWORD } })).status).toBe(429)
+
+    const token = await resetLink(tenant.slug, account.email)
+    const reset = await call(`${tenantOrigin(tenant.slug)}/v1/auth/password/reset`, { body: { token, password: NEW_PASSWORD } })
+    expect(reset.body).toMatchObject({ password_changed: true })
+    expect((await call(`${tenantOrigin(tenant.slug)}/v1/auth/login`, { body: { email: account.email, password: NEW_PASSWORD } })).status).toBe(200)
+    expect((await call(`${tenantOrigin(other.slug)}/v1/me`, { token: elsewhere.access_token })).status).toBe(401)
+  })
+})

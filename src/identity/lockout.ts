@@ -51,3 +51,9 @@ export async function recordSuccess(redis: Redis, tenantId: string, email: strin
   const [, levels] = await pipe.exec<[number, number]>()
   return levels > 0
 }
+
+/** Lift any lock and forget past failures (after a password reset proves the mailbox). */
+export async function clearLockout(redis: Redis, tenantId: string, email: string): Promise<void> {
+  const k = await keys(tenantId, email)
+  await redis.del(k.fail, k.level, k.lock)
+}

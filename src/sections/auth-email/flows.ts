@@ -1,12 +1,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { users } from '../../db/public-schema.ts'
+import { memberships, tenants, users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps, tenantUrl } from '../../identity/context.ts'
-import { recordSuccess } from '../../identity/lockout.ts'
+import { clearLockout } from '../../identity/lockout.ts'
 import { hashPassword } from '../../identity/passwords.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
@@ -142,9 +142,17 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
     userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
     auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id }),
   ])
-  const revoked = await revokeAllSessions(await sessionDeps(c, tenant), tenant, user.id, 'password_reset')
+  // The password is global, so every session of the account ends, in every tenant it belongs to.
+  const deps = await sessionDeps(c, tenant)
+  const memberOf = await db
+    .select({ id: tenants.id, schemaName: tenants.schemaName })
+    .from(memberships)
+    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(eq(memberships.userId, user.id))
+  const revoked: string[] = []
+  for (const t of memberOf) revoked.push(...(await revokeAllSessions(deps, t as Tenant, user.id, 'password_reset')))
   try {
-    await recordSuccess(c.var.redis, tenant.id, user.email)
+    await clearLockout(c.var.redis, tenant.id, user.email)
   } catch (err) {
     c.var.logger.warn('lockout reset unavailable after password reset', { err })
   }
