@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addMember, auditActions, publicRole, signUp } from './members-support.ts'
-import { call, PLATFORM } from './support.ts'
+import { call, faults, PLATFORM } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
 
@@ -132,13 +132,32 @@ describe('PATCH /v1/members/:userId', () => {
   it('keeps one owner when two owners demote each other at the same time', async () => {
     const a = await signUp()
     const b = await addMember(a, 'owner')
+    // Every SQL call slowed down: both requests read "another owner exists" before either writes,
+    // so only the guarded statement (with its owner lock) can keep the last owner.
+    await faults('sql', { mode: 'delay', delayMs: 150 })
     const [x, y] = await Promise.all([
       call(`${a.host}/v1/members/${b.user.id}`, { method: 'PATCH', body: { role: 'member' }, token: a.access_token }),
       call(`${a.host}/v1/members/${a.user.id}`, { method: 'PATCH', body: { role: 'member' }, token: b.access_token }),
-    ])
+    ]).finally(() => faults('sql', { mode: 'off' }))
     expect([x.status, y.status].sort()).toEqual([200, 409])
     const list = await call(`${a.host}/v1/members`, { token: (x.status === 200 ? a : b).access_token })
     expect(list.body.data.filter((m: { role: string }) => m.role === 'owner')).toHaveLength(1)
+  })
+
+  it('keeps one owner when the two owners step down or leave at the same time', async () => {
+    for (const method of ['PATCH', 'DELETE']) {
+      const a = await signUp()
+      const b = await addMember(a, 'owner')
+      const stepDown = (who: { user: { id: string }; access_token: string }) =>
+        call(`${a.host}/v1/members/${who.user.id}`, { method, body: method === 'PATCH' ? { role: 'admin' } : undefined, token: who.access_token })
+      await faults('sql', { mode: 'delay', delayMs: 150 })
+      const results = await Promise.all([stepDown(a), stepDown(b)]).finally(() => faults('sql', { mode: 'off' }))
+      expect(results.map((r) => r.status).sort(), method).toEqual([method === 'PATCH' ? 200 : 204, 409])
+      expect(results.find((r) => r.status === 409)!.body.error.code).toBe('last_owner')
+      const stayed = results[0]!.status === 409 ? a : b
+      const list = await call(`${a.host}/v1/members`, { token: stayed.access_token })
+      expect(list.body.data.filter((m: { role: string }) => m.role === 'owner').map((m: { user_id: string }) => m.user_id)).toEqual([stayed.user.id])
+    }
   })
 })
 
