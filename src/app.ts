@@ -23,6 +23,7 @@ import { registerApiKeyRoutes } from './sections/api-keys/routes.ts'
 import { registerOAuthRoutes } from './sections/oauth/routes.ts'
 import { registerMfaRoutes } from './sections/mfa/routes.ts'
 import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
+import { registerWebhookRoutes } from './sections/webhooks/routes.ts'
 import { registerMemberRoutes } from './sections/members/routes.ts'
 
 type C = Context<AppEnv>
@@ -74,6 +75,7 @@ export function createApp() {
   registerOAuthRoutes(app)
   registerMfaRoutes(app)
   registerEmailFlowRoutes(app)
+  registerWebhookRoutes(app)
   registerMemberRoutes(app)
   return app
 }

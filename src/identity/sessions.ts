@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
 import { sign } from 'hono/jwt'
 import { uuidv7 } from '../db/ids.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
@@ -63,14 +64,24 @@ export async function tokensFor(deps: SessionDeps, tenant: Pick<Tenant, 'id'>, u
   }
 }
 
-/** Open a session and answer its tokens. */
-export async function startSession(deps: SessionDeps, tenant: Tenant, userId: string, meta: RequestMeta, options: { mfa?: boolean; action?: string } = {}) {
+/**
+ * Open a session and answer its tokens. `extra` adds statements to the same batch (a webhook
+ * event, say); the batch's results are returned for whoever needs them.
+ */
+export async function startSession(
+  deps: SessionDeps,
+  tenant: Tenant,
+  userId: string,
+  meta: RequestMeta,
+  options: { mfa?: boolean; action?: string; extra?: (sessionId: string) => BatchItem<'pg'>[] } = {},
+) {
   const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options.mfa)
-  await deps.db.batch([
+  const results: readonly unknown[] = await deps.db.batch([
     ...statements,
     auditInsert(deps.db, tenant.schemaName, meta, { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId }),
+    ...(options.extra?.(sessionId) ?? []),
   ])
-  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken) }
+  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
@@ -14,6 +14,8 @@ import { startSession } from '../../identity/sessions.ts'
 import { findUserByEmail, type User } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 
 /** Redis trouble must not open or close the door by itself: lockout degrades to "not locked", logged. */
 async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
@@ -57,7 +59,17 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
     if (lockSeconds > 0) {
       events.push(auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } }))
     }
-    await c.var.db.batch(events as [typeof events[0]])
+    // Only a member's lock is the tenant's business; checked inside the batch, so the answer takes the same time either way.
+    const lockEvent = lockSeconds > 0 && user
+      ? eventStatements(c.var.db, tenant, {
+        type: 'user.locked',
+        data: { user_id: user.id, email: user.email, lock_seconds: lockSeconds },
+        actor: { type: 'system', id: null },
+        when: sql`exists (select 1 from ${tenantTables(tenant.schemaName).members} where user_id = ${user.id})`,
+      })
+      : []
+    const results = await c.var.db.batch([...events, ...lockEvent] as [typeof events[0]])
+    deliverAfterResponse(c, tenant, results)
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))
       throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
@@ -79,6 +91,10 @@ export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pi
   if (await hasTotpEnabled(c.var.db, user.id)) {
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
   }
-  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), { action: options.action })
+  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), {
+    action: options.action,
+    extra: (sessionId) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: user.id, session_id: sessionId, mfa: false }, actor: { type: 'user', id: user.id } }),
+  })
+  deliverAfterResponse(c, tenant, results)
   return tokens
 }

@@ -17,6 +17,8 @@ import { effectiveSettings } from '../../tenancy/settings.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
 import type { Database } from '../../platform/database.ts'
 import type { BatchItem } from 'drizzle-orm/batch'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 
 /** The platform's own password policy (sign-up on the platform host). */
 const PLATFORM_MIN_PASSWORD = 10
@@ -117,12 +119,14 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   const deps = await sessionDeps(c, tenant)
   const session = await sessionStatements(deps, tenant, user.id, meta)
   try {
-    await db.batch([
+    const results = await db.batch([
       ...statements,
       ...membershipStatements(db, tenant, user.id, 'member'),
       ...session.statements,
       auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } }),
+      ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }),
     ] as unknown as Parameters<Database['batch']>[0])
+    deliverAfterResponse(c, tenant, results)
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
     throw err
