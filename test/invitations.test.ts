@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
+import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
+import { numericId, signIn } from './oauth-flow.ts'
+import { FakeProviders } from './oauth-providers.ts'
 import { addMember, auditActions, database, invite, mailedToken, newEmail, PASSWORD, publicRole, signUp, tablesOf } from './members-support.ts'
 import { call, createTenant, faults, PLATFORM, tenantOrigin } from './support.ts'
 
@@ -170,6 +173,44 @@ describe('POST /v1/invitations/accept', () => {
     expect(res.body.tenant).toEqual(owner.tenant)
     const tenants = await call(`${owner.host}/v1/me/tenants`, { token: res.body.access_token })
     expect(tenants.body.data.map((t: { id: string; role: string }) => [t.id, t.role]).sort()).toEqual([[existing.tenant.id, 'owner'], [owner.tenant.id, 'member']].sort())
+  })
+
+  it('lets an account without a password (social sign-in only) join on the strength of the mailed link', async () => {
+    const fake = new FakeProviders()
+    fake.install()
+    try {
+      const open = await createTenant({ settings: { signup_policy: 'open' } })
+      const address = newEmail()
+      const social = await signIn(fake, open.slug, 'google', { id: numericId(), email: address, name: 'Ada' })
+      expect(social.status).toBe(200)
+      const owner = await signUp()
+      const { token } = await invite(owner.host, owner.access_token, address, 'admin')
+      const res = await call(`${owner.host}/v1/invitations/accept`, { body: { token } })
+      expect(res.status).toBe(200)
+      expect(res.body.user).toMatchObject({ email: address, has_password: false })
+      expect(await publicRole(owner.tenant.id, res.body.user.id)).toBe('admin')
+    } finally {
+      fake.uninstall()
+    }
+  })
+
+  it('joins an account with TOTP on, then asks for the second factor before any session', async () => {
+    const owner = await signUp()
+    const invitee = await signUp()
+    const enrol = await call(`${invitee.host}/v1/me/mfa/totp`, { method: 'POST', token: invitee.access_token })
+    const secret = Secret.fromBase32(enrol.body.secret)
+    const step = Math.floor(Date.now() / 30_000)
+    expect((await call(`${invitee.host}/v1/me/mfa/totp/confirm`, { body: { code: TOTP.generate({ secret, timestamp: step * 30_000 }) }, token: invitee.access_token })).status).toBe(200)
+    const { token } = await invite(owner.host, owner.access_token, invitee.email)
+    const res = await call(`${owner.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String), user: expect.objectContaining({ id: invitee.user.id }), tenant: owner.tenant })
+    expect(res.body).not.toHaveProperty('access_token')
+    expect(await publicRole(owner.tenant.id, invitee.user.id)).toBe('member')
+    // The next step's code (one step of drift is allowed) completes the sign-in on the tenant joined.
+    const verified = await call(`${owner.host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: TOTP.generate({ secret, timestamp: (step + 1) * 30_000 }) } })
+    expect(verified.status).toBe(200)
+    expect((await call(`${owner.host}/v1/members`, { token: verified.body.access_token })).status).toBe(200)
   })
 
   it('refuses an invitation accepted twice (410 invitation_used), even by the same person', async () => {

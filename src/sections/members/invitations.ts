@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireMember } from '../../middleware/membership/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../auth/routes.ts'
 import { acceptInvitation } from './accept.ts'
 import { createInvitation, listPendingInvitations, presentInvitation, revokeInvitation } from './invite.ts'
@@ -63,7 +63,7 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
       responses: {
         200: json(z.union([AcceptedInvitation, AcceptedNeedsMfa]), 'Joined: tokens, or mfa_required with an mfa_token when the account has TOTP on'),
         ...errorResponses(400, 401, 403, 404, 409, 429),
-        410: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'The invitation was already accepted, was revoked or has expired'),
+        410: json(ErrorSchema, 'invitation_used, invitation_revoked or invitation_expired'),
       },
     }),
     async (c) => c.json(await acceptInvitation(c, c.var.tenant!, c.req.valid('json')), 200),
