@@ -43,7 +43,7 @@ const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`), sql`, 
 
 /**
  * Every change that could leave the tenant without an owner first locks the owner rows, in
- * one order. Two owners demoting each other at once would otherwise each see the other still
+ * one order. Two owners stepping down (or leaving) at once would otherwise each see the other still
  * owner (write skew under READ COMMITTED); with the lock the second waits, and its statement,
  * which runs with a fresh snapshot after the lock, sees the first one's change.
  */
