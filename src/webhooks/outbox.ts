@@ -25,7 +25,7 @@ export interface WebhookEventPayloads {
   'user.login': { user_id: string; session_id: string; mfa: boolean }
   'user.locked': { user_id: string; email: string; lock_seconds: number }
   'api_key.created': { api_key_id: string; name: string; prefix: string; roles: string[]; expires_at: string | null; created_by: string | null }
-  'api_key.revoked': { api_key_id: string; name: string; prefix: string; revoked_by: string | null }
+  'api_key.revoked': { api_key_id: string; revoked_by: string | null }
   'webhook.test': { webhook_id: string; message: string }
 }
 

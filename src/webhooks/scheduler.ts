@@ -1,6 +1,5 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { configFor, type Env } from '../config.ts'
-import { tenants } from '../db/public-schema.ts'
 import { connectDatabase } from '../platform/database.ts'
 import { createLogger, type Logger } from '../platform/logger.ts'
 import { connectRedis, type Redis } from '../platform/redis.ts'
@@ -67,18 +66,16 @@ async function* tenantsFrom(deps: SchedulerDeps, cursor: string | undefined, max
   }
 }
 
-/** One run of the scheduler. `options.tenantIds` limits it to those tenants (tests, manual runs). */
-export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: number; tenantIds?: string[] } = {}): Promise<SchedulerReport> {
+/** One run of the scheduler. */
+export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: number } = {}): Promise<SchedulerReport> {
   const limits = SCHEDULER_LIMITS
   const started = Date.now()
   const report: SchedulerReport = { tenants: 0, attempted: 0, delivered: 0, errors: 0 }
   const prune = new Date(options.now ?? started).getUTCMinutes() === 0
 
-  let cursor: string | undefined
-  if (!options.tenantIds) {
-    cursor = (await deps.redis.get<string>(CURSOR_KEY).catch(() => null)) ?? undefined
-  }
-  const source = options.tenantIds ? selected(deps, options.tenantIds) : tenantsFrom(deps, cursor, limits.tenantsPerRun)
+  // Redis trouble only costs fairness: the sweep then starts from the first tenant.
+  const cursor = (await deps.redis.get<string>(CURSOR_KEY).catch(() => null)) ?? undefined
+  const source = tenantsFrom(deps, cursor, limits.tenantsPerRun)
 
   let last: string | undefined
   const budgetLeft = () => Date.now() - started < limits.budgetMs && report.attempted < limits.deliveriesPerRun
@@ -86,9 +83,15 @@ export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: n
     try {
       if (prune) await pruneEvents(deps, tenant)
       if (!budgetLeft()) return
+      // Reserved before the claim, so parallel sweeps cannot overshoot the run's budget together.
       const limit = Math.min(limits.perTenant, limits.deliveriesPerRun - report.attempted)
-      const claimed = await claimDeliveries(deps.db, tenant, { limit })
-      report.attempted += claimed.length
+      report.attempted += limit
+      let claimed: Awaited<ReturnType<typeof claimDeliveries>> = []
+      try {
+        claimed = await claimDeliveries(deps.db, tenant, { limit })
+      } finally {
+        report.attempted -= limit - claimed.length
+      }
       for (const r of await deliverClaimed(deps, tenant, claimed)) if (r.outcome.delivered) report.delivered += 1
     } catch (err) {
       report.errors += 1
@@ -107,13 +110,9 @@ export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: n
   }
   await Promise.all(running)
 
-  if (!options.tenantIds && last) await deps.redis.set(CURSOR_KEY, last, { ex: 24 * 3600 }).catch(() => {})
+  if (last) await deps.redis.set(CURSOR_KEY, last, { ex: 24 * 3600 }).catch(() => {})
   deps.logger.info('webhook scheduler run', { ...report, duration_ms: Date.now() - started })
   return report
-}
-
-async function* selected(deps: SchedulerDeps, ids: string[]): AsyncGenerator<Tenant> {
-  yield* await deps.db.select().from(tenants).where(and(inArray(tenants.id, ids), eq(tenants.status, 'active'))).orderBy(asc(tenants.id))
 }
 
 /** Drop old events nothing is waiting for (their deliveries go with them), a bounded batch at a time. */
