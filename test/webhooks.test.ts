@@ -384,6 +384,11 @@ describe('events in the outbox', () => {
     const stranger = `${crypto.randomUUID()}@example.com`
     expect((await login(stranger)).status).toBe(401)
     expect((await login(stranger)).status).toBe(429)
+    // An account that exists on the platform but is not a member here: locked alike, not reported to this tenant.
+    const outsider = `${crypto.randomUUID()}@example.com`
+    expect((await call(`${PLATFORM}/v1/auth/register`, { body: { email: outsider, password: PASSWORD } })).status).toBe(201)
+    expect((await login(outsider)).status).toBe(401)
+    expect((await login(outsider)).status).toBe(429)
     const rows = await events(o, 'user.locked')
     expect(rows.map((r) => r.payload)).toEqual([{ user_id: joined.body.user.id, email: joined.email, lock_seconds: 30 }])
     await until('the lock delivery', async () => receiver.requestsTo('/locks').length === 1)
