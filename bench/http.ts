@@ -1,0 +1,70 @@
+import { Agent, request } from 'undici'
+
+/**
+ * Node's fetch cannot resolve `*.localhost` here and ignores a Host header, so every name is
+ * sent to 127.0.0.1 by a custom lookup: the Worker then sees the tenant in the request URL.
+ */
+export const loopback = new Agent({
+  connections: 64,
+  connect: {
+    lookup: (_hostname, options, callback) => {
+      if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }])
+      else callback(null, '127.0.0.1', 4)
+    },
+  },
+})
+
+export interface Reply {
+  status: number
+  body: any
+}
+
+export async function send(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const res = await request(url, {
+    dispatcher: loopback,
+    method: (init.method ?? (init.body === undefined ? 'GET' : 'POST')) as 'GET',
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  })
+  const text = await res.body.text()
+  let body: unknown = text
+  try {
+    body = text ? JSON.parse(text) : undefined
+  } catch {
+    // not JSON
+  }
+  return { status: res.statusCode, body }
+}
+
+export interface Run {
+  requests: number
+  seconds: number
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+/** `total` calls of `one(i, client)` from `concurrency` clients, each one call at a time; latency per call in ms. */
+export async function load(total: number, concurrency: number, one: (i: number, client: number) => Promise<boolean>): Promise<Run> {
+  const latencies: number[] = []
+  let next = 0
+  let errors = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, client) => {
+      while (next < total) {
+        const i = next++
+        const t0 = performance.now()
+        const ok = await one(i, client).catch(() => false)
+        latencies.push(performance.now() - t0)
+        if (!ok) errors++
+      }
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors }
+}
