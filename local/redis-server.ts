@@ -10,18 +10,19 @@
 // Every request needs `Authorization: Bearer <token>` (or ?_token=); 401 {error:"Unauthorized"}.
 // `Upstash-Encoding: base64` base64-encodes result strings (see reply.ts). Responses carry an
 // `upstash-sync-token` header, which the client sends back for read-your-writes.
-// Test controls (fault injection, request counters) live under /__atrium/ (see redis/faults.ts).
+// Test controls (fault injection, request counters) live under /__atrium/ (see common/faults.ts);
+// its stats add `commands`, the Redis commands run. /__atrium/* does not need the token.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { pathToFileURL } from 'node:url'
+import { ADMIN_PREFIX, FaultGate } from './common/faults.ts'
+import { CORS_HEADERS, RequestError, readBody, sendJson } from './common/http.ts'
+import { closeOnSignal, isProgram, listen } from './common/serve.ts'
 import type { RedisBackend } from './redis/backend.ts'
 import { EmbeddedBackend } from './redis/embedded-backend.ts'
-import { ADMIN_PREFIX, FaultGate } from './redis/faults.ts'
 import { RemoteBackend } from './redis/remote-backend.ts'
 import { RedisReplyError, toResultEntry } from './redis/reply.ts'
 import {
-  type Command, RequestError, commandFromPath, parseCommandBody, parseCommandListBody, readBody,
+  BODY_LIMIT, type Command, commandFromPath, parseCommandBody, parseCommandListBody,
 } from './redis/request.ts'
 
 export interface RedisServerOptions {
@@ -44,19 +45,6 @@ export interface RedisServer {
   close(): Promise<void>
 }
 
-const CORS = { 'Access-Control-Allow-Origin': '*' }
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...CORS,
-    ...headers,
-  })
-  res.end(text)
-}
-
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
 }
@@ -76,12 +64,12 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   if (!options.token) throw new Error('startRedisServer: a token is required')
   const host = options.host ?? '127.0.0.1'
   const backend: RedisBackend = options.redisUrl ? await RemoteBackend.connect(options.redisUrl) : new EmbeddedBackend()
-  const gate = new FaultGate()
+  const gate = new FaultGate({ errorBody: (error) => ({ error }), counters: ['commands'] })
   const tokenDigest = digest(options.token)
   let syncToken = 0
 
   async function runCommand(command: Command, base64: boolean, res: ServerResponse, headers: Record<string, string>) {
-    gate.countCommands(1)
+    gate.count('commands', 1)
     const entry = toResultEntry(await backend.exec(command), base64)
     sendJson(res, 'error' in entry ? 400 : 200, entry, headers)
   }
@@ -89,18 +77,13 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith(ADMIN_PREFIX)) {
-      const answer = gate.handleAdmin(method, url.pathname, await readBody(req))
-      sendJson(res, answer.status, answer.body)
+      gate.handleAdmin(method, url.pathname, await readBody(req, BODY_LIMIT), res)
       return
     }
-    const injected = await gate.intercept()
-    if (injected) {
-      sendJson(res, injected.status, injected.body)
-      return
-    }
+    if (await gate.intercept(res)) return
     if (method === 'OPTIONS') {
       res.writeHead(204, {
-        ...CORS,
+        ...CORS_HEADERS,
         'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
         'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*',
       })
@@ -113,7 +96,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
       sendJson(res, 401, { error: 'Unauthorized' })
       return
     }
-    const body = await readBody(req)
+    const body = await readBody(req, BODY_LIMIT)
     const base64 = req.headers['upstash-encoding']?.toString().toLowerCase() === 'base64'
     const headers = { 'upstash-sync-token': String(++syncToken) }
     const path = url.pathname.replace(/\/+$/, '') || '/'
@@ -124,7 +107,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
         return
       }
       const commands = parseCommandListBody(body)
-      gate.countCommands(commands.length)
+      gate.count('commands', commands.length)
       if (path === '/pipeline') {
         const replies = await backend.pipeline(commands)
         sendJson(res, 200, replies.map((reply) => toResultEntry(reply, base64)), headers)
@@ -160,65 +143,22 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
       })
   })
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(options.port ?? 8079, host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-  } catch (error) {
-    await backend.close()
-    throw error
-  }
-
-  const port = (server.address() as AddressInfo).port
+  const listening = await listen(server, options.port ?? 8079, host, backend)
+  const port = listening.address.port
   const url = `http://${urlHost(host)}:${port}`
   if (options.log) console.log(`[redis-rest] listening on ${url}, backed by ${backend.description}`)
-  let closing: Promise<void> | undefined
-  return {
-    url,
-    port,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
-        await backend.close()
-      })()
-      return closing
-    },
-  }
+  return { url, port, close: listening.close }
 }
 
-async function main(): Promise<void> {
-  const port = Number(process.env.REDIS_REST_PORT ?? 8079)
-  const token = process.env.UPSTASH_REDIS_REST_TOKEN || 'atrium-local-token'
+if (isProgram(import.meta)) {
   const redisUrl = process.env.ATRIUM_LOCAL_REDIS_URL || undefined
-  const server = await startRedisServer({ port, token, redisUrl, log: process.env.REDIS_REST_LOG === '1' })
+  const server = await startRedisServer({
+    port: Number(process.env.REDIS_REST_PORT ?? 8079),
+    token: process.env.UPSTASH_REDIS_REST_TOKEN || 'atrium-local-token',
+    redisUrl,
+    log: process.env.REDIS_REST_LOG === '1',
+  })
   const backend = redisUrl ? 'the Redis at ATRIUM_LOCAL_REDIS_URL' : 'the embedded in-memory store'
   console.log(`Upstash Redis REST endpoint listening on ${server.url} (backed by ${backend})`)
-  const stop = (signal: string) => {
-    console.log(`${signal}: closing the Redis REST endpoint`)
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error)
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-}
-
-const runDirectly =
-  import.meta.main ?? (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
-if (runDirectly) {
-  main().catch((error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  })
+  closeOnSignal('redis-rest', server)
 }

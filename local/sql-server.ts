@@ -6,13 +6,13 @@
 // Run: `npx node local/sql-server.ts` (env SQL_PORT, ATRIUM_LOCAL_POSTGRES_URL, ATRIUM_PGLITE_DIR).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import pg from 'pg'
+import { ADMIN_PREFIX, FaultGate } from './common/faults.ts'
+import { RequestError, readBody, sendJson } from './common/http.ts'
+import { closeOnSignal, isProgram, listen } from './common/serve.ts'
 import { openBackend } from './sql/backend.ts'
 import { SqlExecutor } from './sql/execute.ts'
-import { ADMIN_PREFIX, FaultGate } from './sql/faults.ts'
-import { RequestError, readBody, sendJson } from './sql/http.ts'
-import { parsePayload, parseRequestOptions } from './sql/request.ts'
+import { BODY_LIMIT, parsePayload, parseRequestOptions } from './sql/request.ts'
 
 export interface SqlServerOptions {
   /** Default 4444; 0 picks a free port. */
@@ -79,7 +79,8 @@ export async function startSqlServer(opts: SqlServerOptions = {}): Promise<SqlSe
     onError: (error) => console.error('[sql] idle connection error:', error.message),
   })
   const executor = new SqlExecutor(backend.pool)
-  const faults = new FaultGate()
+  // Injected failures and refused /__atrium/ requests answer in the proxy's `{message}` shape.
+  const faults = new FaultGate({ errorBody: (message) => ({ message }) })
 
   async function serveSql(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     try {
@@ -103,7 +104,7 @@ export async function startSqlServer(opts: SqlServerOptions = {}): Promise<SqlSe
     const method = req.method ?? 'GET'
     res.on('finish', () => log(`${method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`))
     try {
-      const body = await readBody(req)
+      const body = await readBody(req, BODY_LIMIT)
       if (path.startsWith(ADMIN_PREFIX)) return faults.handleAdmin(method, path, body, res)
       if (await faults.intercept(res)) return
       if (path === '/sql' && method === 'POST') return await serveSql(req, res, body)
@@ -121,58 +122,20 @@ export async function startSqlServer(opts: SqlServerOptions = {}): Promise<SqlSe
   }
 
   const server = createServer((req, res) => void handle(req, res))
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(opts.port ?? 4444, opts.host ?? '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-  } catch (error) {
-    await backend.close()
-    throw error
-  }
-
-  const address = server.address() as AddressInfo
+  const listening = await listen(server, opts.port ?? 4444, opts.host ?? '127.0.0.1', backend)
+  const address = listening.address
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host}:${address.port}/sql`
   log(`listening on ${url} (${opts.postgresUrl ? 'Postgres' : 'PGlite'} at ${backend.directUrl})`)
-
-  let closing: Promise<void> | undefined
-  return {
-    url,
-    port: address.port,
-    directUrl: backend.directUrl,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
-        await backend.close()
-      })()
-      return closing
-    },
-  }
+  return { url, port: address.port, directUrl: backend.directUrl, close: listening.close }
 }
 
-if (import.meta.main) {
+if (isProgram(import.meta)) {
   const server = await startSqlServer({
     port: Number(process.env.SQL_PORT ?? 4444),
     postgresUrl: process.env.ATRIUM_LOCAL_POSTGRES_URL || undefined,
     dataDir: process.env.ATRIUM_PGLITE_DIR || '.atrium/pglite',
     log: true,
   })
-  const stop = () => {
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('[sql] shutdown failed:', error)
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  closeOnSignal('sql', server)
 }

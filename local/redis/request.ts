@@ -1,31 +1,13 @@
-import type { IncomingMessage } from 'node:http'
+import { type BodyLimit, RequestError } from '../common/http.ts'
 
 /** One Redis command: its name followed by its arguments, all as text. */
 export type Command = string[]
 
-/** A request the endpoint refuses before running anything; answered with `status` and `{error}`. */
-export class RequestError extends Error {
-  readonly status: number
-  constructor(status: number, message: string) {
-    super(message)
-    this.name = 'RequestError'
-    this.status = status
-  }
-}
-
 // Upstash caps request bodies (1 MB on the free plan, more on paid ones); 10 MiB keeps local runs unconstrained.
 const MAX_BODY_BYTES = 10 * 1024 * 1024
-
-/** Reads the whole request body as UTF-8, refusing bodies over the limit with 413. */
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) throw new RequestError(413, `ERR request body is larger than ${MAX_BODY_BYTES} bytes`)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+export const BODY_LIMIT: BodyLimit = {
+  maxBytes: MAX_BODY_BYTES,
+  tooLarge: `ERR request body is larger than ${MAX_BODY_BYTES} bytes`,
 }
 
 function parseJson(body: string): unknown {

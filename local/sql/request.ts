@@ -1,8 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { RequestError } from './http.ts'
+import { type BodyLimit, RequestError } from '../common/http.ts'
 
 // Request shape of Neon's SQL-over-HTTP endpoint, as the proxy parses it
 // (neondatabase/neon proxy/src/serverless/sql_over_http.rs: QueryData, Payload, HttpHeaders).
+
+// The Neon proxy accepts request bodies up to 10 MiB by default (HttpConfig.max_request_size_bytes).
+const MAX_BODY_BYTES = 10 * 1024 * 1024
+export const BODY_LIMIT: BodyLimit = {
+  maxBytes: MAX_BODY_BYTES,
+  tooLarge: `request is too large (max is ${MAX_BODY_BYTES} bytes)`,
+}
 
 export interface QueryData {
   query: string

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** Thrown for requests the server refuses before touching the database; answered with `status`. */
+/** Thrown for requests an endpoint refuses before touching its backend; answered with `status`. */
 export class RequestError extends Error {
   readonly status: number
   constructor(status: number, message: string) {
@@ -10,24 +10,28 @@ export class RequestError extends Error {
   }
 }
 
-// The Neon proxy accepts request bodies up to 10 MiB by default (HttpConfig.max_request_size_bytes).
-const MAX_BODY_BYTES = 10 * 1024 * 1024
+/** How large a request body an endpoint accepts, and the message it refuses larger ones with. */
+export interface BodyLimit {
+  maxBytes: number
+  tooLarge: string
+}
 
-/** Reads the whole request body as UTF-8, refusing bodies over the proxy's size limit with 413. */
-export async function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the whole request body as UTF-8, refusing bodies over the limit with 413. */
+export async function readBody(req: IncomingMessage, limit: BodyLimit): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY_BYTES) {
-      throw new RequestError(413, `request is too large (max is ${MAX_BODY_BYTES} bytes)`)
-    }
+    if (size > limit.maxBytes) throw new RequestError(413, limit.tooLarge)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** Sends a JSON response; every response of the local endpoints carries a permissive CORS origin. */
+/** Every response of the local endpoints carries a permissive CORS origin. */
+export const CORS_HEADERS = { 'Access-Control-Allow-Origin': '*' }
+
+/** Sends a JSON response. */
 export function sendJson(
   res: ServerResponse,
   status: number,
@@ -38,7 +42,7 @@ export function sendJson(
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),
-    'Access-Control-Allow-Origin': '*',
+    ...CORS_HEADERS,
     ...headers,
   })
   res.end(text)
