@@ -1,19 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
-import { createServer } from 'node:net'
 import { defineConfig } from 'vitest/config'
+import { freePort } from './local/scratch.ts'
 import { generatePrivateKeyPem } from './src/platform/signing-keys.ts'
-
-/** A free loopback port, so parallel runs on one machine never collide. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 // The global setup (test/global-setup.ts) starts the local SQL and Redis endpoints on these
 // ports; the Worker under test reaches them through its bindings, exactly as in development.

@@ -1,28 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { migrateAll } from '../scripts/migrate.ts'
 import { startRedisServer, type RedisServer } from '../local/redis-server.ts'
 import { startSqlServer, type SqlServer } from '../local/sql-server.ts'
+import { freePort, freshDatabase } from '../local/scratch.ts'
 import { send } from './http.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function waitFor(url: string, seconds = 90) {
   const deadline = Date.now() + seconds * 1000
@@ -66,22 +54,10 @@ export interface Stack {
 export async function startStack(secrets: Record<string, string>): Promise<Stack> {
   let postgresUrl: string | undefined
   let drop = async () => {}
-  const real = process.env.ATRIUM_LOCAL_POSTGRES_URL
-  if (real) {
-    const name = `atrium_bench_${Date.now()}`
-    const admin = new pg.Client({ connectionString: real })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const url = new URL(real)
-    url.pathname = `/${name}`
-    postgresUrl = url.toString()
-    drop = async () => {
-      const c = new pg.Client({ connectionString: real })
-      await c.connect()
-      await c.query(`drop database if exists ${name} with (force)`)
-      await c.end()
-    }
+  if (process.env.ATRIUM_LOCAL_POSTGRES_URL) {
+    const fresh = await freshDatabase(process.env.ATRIUM_LOCAL_POSTGRES_URL, 'atrium_bench')
+    postgresUrl = fresh.url
+    drop = fresh.drop
   }
   const sql = await startSqlServer({ port: 0, postgresUrl })
   const redis = await startRedisServer({ port: 0, token: secrets.UPSTASH_REDIS_REST_TOKEN!, redisUrl: process.env.ATRIUM_LOCAL_REDIS_URL })

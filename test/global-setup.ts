@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
+import { freshDatabase } from '../local/scratch.ts'
 
 /**
  * Starts the local Neon and Upstash endpoints for the Worker tests (local/test-stack.ts, in a
@@ -13,20 +13,9 @@ export default async function setup() {
   let dropDatabase = async () => {}
   const realPostgres = process.env.ATRIUM_LOCAL_POSTGRES_URL
   if (realPostgres) {
-    const name = `atrium_test_${Date.now()}_${process.pid}`
-    const admin = new pg.Client({ connectionString: realPostgres })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const url = new URL(realPostgres)
-    url.pathname = `/${name}`
-    databaseUrl = url.toString()
-    dropDatabase = async () => {
-      const client = new pg.Client({ connectionString: realPostgres })
-      await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
-    }
+    const fresh = await freshDatabase(realPostgres, 'atrium_test')
+    databaseUrl = fresh.url
+    dropDatabase = fresh.drop
   }
 
   const child = spawn(process.execPath, [fileURLToPath(new URL('../local/test-stack.ts', import.meta.url))], {
