@@ -1,6 +1,7 @@
 import type { TenantMigration } from '../src/db/tenant-migrations.ts'
 import initial from './0001_initial.ts'
 import identity from './0002_identity.ts'
+import authorization from './0003_authorization.ts'
 import webhooks from './0004_webhooks.ts'
 import apiKeys from './0005_api_keys.ts'
 
@@ -8,4 +9,4 @@ import apiKeys from './0005_api_keys.ts'
  * Tenant migrations, applied to every tenant schema in order. Append only: a released
  * migration is never edited. Each one runs as one atomic batch with its journal row.
  */
-export const tenantMigrations: readonly TenantMigration[] = [initial, identity, webhooks, apiKeys]
+export const tenantMigrations: readonly TenantMigration[] = [initial, identity, authorization, webhooks, apiKeys]

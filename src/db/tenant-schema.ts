@@ -1,4 +1,4 @@
-import { boolean, index, inet, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { bigint, boolean, index, inet, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 
 /**
  * Every table a tenant owns, defined once as a function of the tenant's schema name.
@@ -124,6 +124,51 @@ function defineTenantTables(schemaName: string) {
       lastError: text('last_error'),
       deliveredAt: ts('delivered_at'),
       createdAt: ts('created_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    }),
+    // Authorization model (migrations/0003_authorization.ts, src/authz/).
+    resourceTypes: schema.table('resource_types', {
+      name: text('name').primaryKey(),
+      description: text('description'),
+      actions: text('actions').array().notNull(),
+      attributes: jsonb('attributes').$type<Record<string, { type: string; description?: string }>>(),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    }),
+    roles: schema.table('roles', {
+      id: uuid('id').primaryKey(),
+      name: text('name').notNull().unique(),
+      description: text('description'),
+      permissions: text('permissions').array().notNull().default([]),
+      builtIn: boolean('built_in').notNull().default(false),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    }),
+    roleBindings: schema.table('role_bindings', {
+      id: uuid('id').primaryKey(),
+      subjectType: text('subject_type', { enum: ['user', 'api_key'] }).notNull(),
+      subjectId: uuid('subject_id').notNull(),
+      roleId: uuid('role_id').notNull(),
+      resourceType: text('resource_type'),
+      resourceId: text('resource_id'),
+      expiresAt: ts('expires_at'),
+      createdBy: uuid('created_by'),
+      createdAt: ts('created_at').notNull().defaultNow(),
+    }),
+    policies: schema.table('policies', {
+      id: uuid('id').primaryKey(),
+      name: text('name').notNull().unique(),
+      description: text('description'),
+      effect: text('effect', { enum: ['allow', 'deny'] }).notNull(),
+      permission: text('permission').notNull(),
+      conditions: jsonb('conditions').$type<unknown>(),
+      createdBy: uuid('created_by'),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    }),
+    authzState: schema.table('authz_state', {
+      id: boolean('id').primaryKey().default(true),
+      version: bigint('version', { mode: 'number' }).notNull(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
     }),
     refreshTokens: schema.table('refresh_tokens', {
