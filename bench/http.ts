@@ -36,6 +36,12 @@ export async function send(url: string, init: { method?: string; body?: unknown;
   return { status: res.statusCode, body }
 }
 
+/** The reply, or an error naming the status and the API's error code: a failed call must not count as a measurement. */
+export function expectStatus(reply: Reply, status: number): Reply {
+  if (reply.status !== status) throw new Error(`HTTP ${reply.status} ${JSON.stringify(reply.body?.error?.code ?? reply.body).slice(0, 200)}`)
+  return reply
+}
+
 export interface Run {
   requests: number
   seconds: number
@@ -43,28 +49,39 @@ export interface Run {
   p50: number
   p99: number
   errors: number
+  /** What the first failed call threw, to diagnose a run with errors. */
+  firstError?: string
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+/** Nearest-rank percentile of sorted values. */
+const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
 
-/** `total` calls of `one(i, client)` from `concurrency` clients, each one call at a time; latency per call in ms. */
-export async function load(total: number, concurrency: number, one: (i: number, client: number) => Promise<boolean>): Promise<Run> {
+/**
+ * `total` calls of `one(i, client)` from `concurrency` clients, each one call at a time (closed
+ * loop); latency per call in ms. A call fails by throwing; failed calls are counted, not retried.
+ */
+export async function load(total: number, concurrency: number, one: (i: number, client: number) => Promise<unknown>): Promise<Run> {
   const latencies: number[] = []
   let next = 0
   let errors = 0
+  let firstError: string | undefined
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: concurrency }, async (_, client) => {
+    Array.from({ length: Math.min(concurrency, total) }, async (_, client) => {
       while (next < total) {
         const i = next++
         const t0 = performance.now()
-        const ok = await one(i, client).catch(() => false)
+        try {
+          await one(i, client)
+        } catch (err) {
+          errors++
+          firstError ??= err instanceof Error ? err.message : String(err)
+        }
         latencies.push(performance.now() - t0)
-        if (!ok) errors++
       }
     }),
   )
   const seconds = (performance.now() - started) / 1000
   latencies.sort((a, b) => a - b)
-  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors }
+  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError }
 }

@@ -1,44 +1,46 @@
 /**
- * `npm run bench`: one run of the local stack, figures printed as a table and written to
- * bench/results.json. Timings depend on the machine; the ratios are the comparable part.
- * Loopback only; every loop is bounded. Env: BENCH_REQUESTS (2000), BENCH_CONCURRENCY (8),
- * BENCH_LOGINS (200), and ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL for real servers.
+ * `npm run bench`: one run of the local stack, figures printed as a table and a summary, and
+ * written to bench/results.json. Timings depend on the machine; the ratios are the comparable part.
+ * Loopback only; every loop is bounded; everything started here is stopped at the end.
+ *
+ * Sizes: `npm run bench -- --requests 2000 --concurrency 8 --logins 200 --serial 15 --hashes 20`
+ * or BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_LOGINS, BENCH_SERIAL, BENCH_HASHES.
+ * Backends: ATRIUM_LOCAL_POSTGRES_URL (a fresh database, dropped at the end) and
+ * ATRIUM_LOCAL_REDIS_URL use real servers instead of the embedded ones.
  */
-import { execSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import { hashPassword } from '../src/identity/passwords.ts'
 import { generatePrivateKeyPem, signingKeys } from '../src/platform/signing-keys.ts'
-import { load, send, type Run } from './http.ts'
-import { startStack } from './stack.ts'
+import { expectStatus, load, loopback, send, type Run } from './http.ts'
+import { buildResults, printResults, type Measured } from './report.ts'
+import { startStack, type Stack } from './stack.ts'
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
-const LOGINS = Number(process.env.BENCH_LOGINS ?? 200)
+function readOptions() {
+  const names = ['requests', 'concurrency', 'logins', 'serial', 'hashes'] as const
+  const defaults = { requests: 2000, concurrency: 8, logins: 200, serial: 15, hashes: 20 }
+  const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<(typeof names)[number], { type: 'string' }> })
+  const options = { ...defaults }
+  for (const name of names) {
+    const text = values[name] ?? process.env[`BENCH_${name.toUpperCase()}`]
+    if (text === undefined) continue
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new Error(`--${name} must be an integer from 1 to 100000, got ${text}`)
+    options[name] = value
+  }
+  return options
+}
+
+const options = readOptions()
 const PASSWORD = 'correct horse battery staple'
+const mb = (bytes: number) => +(bytes / 1048576).toFixed(1)
+const heap = { start: mb(process.memoryUsage().heapUsed), max_sampled: 0, end: 0 }
+const sampleHeap = () => (heap.max_sampled = Math.max(heap.max_sampled, mb(process.memoryUsage().heapUsed)))
 
 let ipCounter = 0
-/** A distinct client address per credential request: the per-IP throttle is not what is measured. */
+/** A distinct client address per credential request: the per-IP credential throttle (20/min) is not what is measured. */
 const nextIp = () => `198.18.${(++ipCounter >> 8) & 255}.${ipCounter & 255}`
-
-function workerdRss(): number[] {
-  try {
-    return execSync('ps -eo rss=,args= | grep "[w]orkerd serve"', { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => Number(line.trim().split(/\s+/)[0]) / 1024)
-  } catch {
-    return []
-  }
-}
-
-async function stats(url: string): Promise<{ requests: number; commands?: number }> {
-  return (await send(`${url}/__atrium/stats`)).body
-}
-async function resetStats(url: string) {
-  await send(`${url}/__atrium/stats/reset`, { method: 'POST', body: {} })
-}
 
 const keys = await signingKeys(await generatePrivateKeyPem())
 const secrets = {
@@ -49,80 +51,88 @@ const secrets = {
 }
 
 console.log('starting the local stack (SQL and Redis endpoints, migrations, wrangler dev ×2)…')
-const stack = await startStack(secrets)
-const results: Record<string, unknown> = {}
+const stack: Stack = await startStack(secrets)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // The wrangler processes are in their own process groups, so a Ctrl-C does not reach them.
+  process.once(signal, () => void stack.stop().finally(() => process.exit(130)))
+}
+
+let failed = false
 try {
   const sqlOrigin = new URL(stack.sql.url).origin
-  const admin = { authorization: `Bearer ${secrets.PLATFORM_ADMIN_TOKEN}` }
+  const backendStats = async () => {
+    const [sql, redis] = await Promise.all([send(`${sqlOrigin}/__atrium/stats`), send(`${stack.redis.url}/__atrium/stats`)])
+    return { sql: sql.body.requests as number, redis: redis.body.requests as number, commands: (redis.body.commands ?? 0) as number }
+  }
+  const resetStats = () => Promise.all([sqlOrigin, stack.redis.url].map((url) => send(`${url}/__atrium/stats/reset`, { method: 'POST', body: {} })))
+
+  /** Warm-up, then the backend counters are reset, then `total` measured calls; counters read right after. */
+  async function measure(name: string, warmup: number, total: number, one: (i: number, client: number) => Promise<unknown>): Promise<Measured> {
+    process.stdout.write(`  ${name}… `)
+    await load(warmup, options.concurrency, one)
+    await resetStats()
+    const run = await load(total, options.concurrency, one)
+    const after = await backendStats()
+    sampleHeap()
+    console.log(`${run.rps.toFixed(1)} req/s${run.errors ? ` — ${run.errors} errors, first: ${run.firstError}` : ''}`)
+    return { name, run, sqlPerRequest: after.sql / total, redisPerRequest: after.redis / total, redisCommandsPerRequest: after.commands / total }
+  }
+
+  const rssStart = stack.rss()
   const slug = `bench-${Date.now().toString(36)}`
-  const created = await send(`${stack.origin()}/v1/tenants`, { body: { slug, name: 'Bench', settings: { signup_policy: 'open' } }, headers: admin })
-  if (created.status !== 201) throw new Error(`tenant: ${created.status} ${JSON.stringify(created.body)}`)
+  expectStatus(await send(`${stack.origin()}/v1/tenants`, {
+    body: { slug, name: 'Bench', settings: { signup_policy: 'open' } },
+    headers: { authorization: `Bearer ${secrets.PLATFORM_ADMIN_TOKEN}` },
+  }), 201)
   const tenantUrl = stack.origin(slug)
 
-  // 1. A bare Hono route on workerd vs GET /v1/tenant through the whole chain.
-  const bareCall = async () => (await send(`${stack.bareOrigin}/`)).status === 200
-  const chainCall = async () => (await send(`${tenantUrl}/v1/tenant`)).status === 200
-  await load(200, CONCURRENCY, bareCall)
-  await load(200, CONCURRENCY, chainCall)
-  const bare = await load(REQUESTS, CONCURRENCY, bareCall)
-  await resetStats(sqlOrigin)
-  await resetStats(stack.redis.url)
-  const chain = await load(REQUESTS, CONCURRENCY, chainCall)
-  const sqlAfter = await stats(sqlOrigin)
-  const redisAfter = await stats(stack.redis.url)
+  // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
+  //    (request id → tenant → JWT → API key → rate limit → section).
+  const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200))
+  const chain = await measure('GET /v1/tenant (full chain)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200))
 
-  // 2. Identity: register once, then password logins and refresh rotations.
+  // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.
   const email = `bench-${Date.now()}@example.com`
-  const registered = await send(`${tenantUrl}/v1/auth/register`, { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': nextIp() } })
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`)
-  const me = async () => (await send(`${tenantUrl}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } })).status === 200
-  await load(50, CONCURRENCY, me)
-  const meRun = await load(Math.min(REQUESTS, 1000), CONCURRENCY, me)
-  const login = await load(LOGINS, CONCURRENCY, async () => {
-    const r = await send(`${tenantUrl}/v1/auth/login`, { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': nextIp() } })
-    return r.status === 200
-  })
+  const credentials = { email, password: PASSWORD }
+  const registered = expectStatus(await send(`${tenantUrl}/v1/auth/register`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 201)
+  const meCall = async () => expectStatus(await send(`${tenantUrl}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } }), 200)
+  const loginCall = async () => expectStatus(await send(`${tenantUrl}/v1/auth/login`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 200)
+  const me = await measure('GET /v1/me (JWT, revocation, membership)', 50, Math.min(options.requests, 1000), meCall)
+  const login = await measure('POST /v1/auth/login (password)', options.concurrency, options.logins, loginCall)
   // Each refresh rotates the token: one chain of refreshes per concurrent client.
-  const chains = await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      const r = await send(`${tenantUrl}/v1/auth/login`, { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': nextIp() } })
-      return r.body.refresh_token as string
-    }),
-  )
-  const refresh = await load(Math.min(REQUESTS, 1000), CONCURRENCY, async (_, slot) => {
-    const r = await send(`${tenantUrl}/v1/auth/refresh`, { body: { refresh_token: chains[slot] }, headers: { 'cf-connecting-ip': nextIp() } })
-    if (r.status !== 200) return false
-    chains[slot] = r.body.refresh_token
-    return true
+  const chains = await Promise.all(Array.from({ length: options.concurrency }, async () => (await loginCall()).body.refresh_token as string))
+  const refresh = await measure('POST /v1/auth/refresh (rotation)', options.concurrency * 4, Math.min(options.requests, 1000), async (_, client) => {
+    const r = expectStatus(await send(`${tenantUrl}/v1/auth/refresh`, { body: { refresh_token: chains[client] }, headers: { 'cf-connecting-ip': nextIp() } }), 200)
+    chains[client] = r.body.refresh_token
   })
 
-  // 3. The cost of one password hash, in Node's OpenSSL (workerd runs the same scrypt from BoringSSL).
-  const hashes = 20
+  // 3. One password hash. At concurrency 1 nothing queues, so login minus /v1/me is mostly the hash in workerd.
+  process.stdout.write('  concurrency 1: GET /v1/me and login… ')
+  const serial: { me: Run; login: Run } = { me: await load(options.serial, 1, meCall), login: await load(options.serial, 1, loginCall) }
+  console.log(`${(serial.login.p50 - serial.me.p50).toFixed(1)} ms apart at p50`)
+  process.stdout.write(`  hashPassword in Node ×${options.hashes}… `)
   const t0 = performance.now()
-  for (let i = 0; i < hashes; i++) await hashPassword(PASSWORD)
-  const hashMs = (performance.now() - t0) / hashes
+  for (let i = 0; i < options.hashes; i++) await hashPassword(PASSWORD)
+  const hashMsNode = (performance.now() - t0) / options.hashes
+  console.log(`${hashMsNode.toFixed(1)} ms each`)
 
-  const row = (name: string, r: Run) => ({ name, rps: Math.round(r.rps), p50_ms: +r.p50.toFixed(2), p99_ms: +r.p99.toFixed(2), requests: r.requests, errors: r.errors })
-  const table = [row('bare Hono route (workerd)', bare), row('GET /v1/tenant (full chain)', chain), row('GET /v1/me (JWT + membership)', meRun), row('POST /v1/auth/login (password)', login), row('POST /v1/auth/refresh', refresh)]
-  Object.assign(results, {
-    machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
-    backends: { postgres: process.env.ATRIUM_LOCAL_POSTGRES_URL ? 'real' : 'PGlite', redis: process.env.ATRIUM_LOCAL_REDIS_URL ? 'real' : 'embedded' },
-    concurrency: CONCURRENCY,
-    table,
-    ratios: {
-      full_chain_vs_bare_throughput: +(chain.rps / bare.rps).toFixed(3),
-      full_chain_vs_bare_p50: +(chain.p50 / bare.p50).toFixed(2),
-      login_vs_tenant_throughput: +(login.rps / chain.rps).toFixed(4),
-      refresh_vs_tenant_throughput: +(refresh.rps / chain.rps).toFixed(3),
-    },
-    per_warm_request: { sql_requests: +(sqlAfter.requests / REQUESTS).toFixed(3), redis_requests: +(redisAfter.requests / REQUESTS).toFixed(3), redis_commands: +((redisAfter.commands ?? 0) / REQUESTS).toFixed(3) },
-    password_hash: { algorithm: 'scrypt N=2^14 r=8 p=5', ms_per_hash_node: +hashMs.toFixed(1), login_p50_minus_me_p50_ms: +(login.p50 - meRun.p50).toFixed(1) },
-    memory: { workerd_rss_mb_all_on_machine: workerdRss().map((m) => +m.toFixed(0)), bench_heap_used_mb: +(process.memoryUsage().heapUsed / 1048576).toFixed(1) },
-  })
-  console.table(table)
-  console.log(JSON.stringify({ ratios: results.ratios, per_warm_request: results.per_warm_request, password_hash: results.password_hash, memory: results.memory }, null, 2))
+  const rssEnd = stack.rss()
+  sampleHeap()
+  heap.end = mb(process.memoryUsage().heapUsed)
+  const results = buildResults({ options, bare, chain, me, login, refresh, serial, hashMsNode, rss: { start: rssStart, end: rssEnd }, heapMb: heap })
+  printResults(results)
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`)
+  console.log('\nwritten to bench/results.json')
+  const errors = [...results.table, serial.me, serial.login].reduce((sum, r) => sum + r.errors, 0)
+  if (errors) {
+    console.error(`\n${errors} requests failed: the figures above are not a valid run.`)
+    failed = true
+  }
+} catch (err) {
+  console.error(err)
+  failed = true
 } finally {
   await stack.stop()
+  await loopback.destroy()
 }
-process.exit(0)
+process.exit(failed ? 1 : 0)
