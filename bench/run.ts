@@ -35,7 +35,8 @@ function readOptions() {
 const options = readOptions()
 const PASSWORD = 'correct horse battery staple'
 const mb = (bytes: number) => +(bytes / 1048576).toFixed(1)
-const heap = { start: mb(process.memoryUsage().heapUsed), max_sampled: 0, end: 0 }
+const heapAtStart = mb(process.memoryUsage().heapUsed)
+const heap = { start: heapAtStart, max_sampled: heapAtStart, end: 0 }
 const sampleHeap = () => (heap.max_sampled = Math.max(heap.max_sampled, mb(process.memoryUsage().heapUsed)))
 
 let ipCounter = 0

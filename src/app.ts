@@ -25,6 +25,7 @@ import { registerMfaRoutes } from './sections/mfa/routes.ts'
 import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
 import { registerWebhookRoutes } from './sections/webhooks/routes.ts'
 import { registerMemberRoutes } from './sections/members/routes.ts'
+import { registerAuthzRoutes } from './sections/authz/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -77,6 +78,7 @@ export function createApp() {
   registerEmailFlowRoutes(app)
   registerWebhookRoutes(app)
   registerMemberRoutes(app)
+  registerAuthzRoutes(app)
   return app
 }
 

@@ -1,0 +1,85 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { ATRIUM_RESOURCE_TYPES, type AtriumPermission } from '../../authz/atrium-types.ts'
+import { authzEngine } from '../../authz/cache.ts'
+import type { AuthzEngine, CheckInput, Subject } from '../../authz/engine.ts'
+import { AuthzErrors } from '../../authz/errors.ts'
+import { parsePermission } from '../../authz/permissions.ts'
+import { commonError, fail } from '../../errors.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { TenantErrors } from '../../tenancy/errors.ts'
+import type { Member } from '../membership/index.ts'
+
+export interface PermissionVariables {
+  /** Who is asking: the signed-in user, or the API key. */
+  subject: Subject
+  /** The tenant's authorization model for this request (read once per request). */
+  authz: AuthzEngine
+  /** The caller's membership when the caller is a user (as requireMember sets it); null for an API key. */
+  member: Member | null
+}
+
+type C = Context<AppEnv & { Variables: Partial<PermissionVariables> }>
+
+/** The context of a route behind requirePermission. */
+export type PermissionContext = Context<AppEnv & { Variables: PermissionVariables }>
+
+/** The caller: `c.var.subject` when an earlier middleware set one, else the API key, else the JWT's user. */
+export function callerSubject(c: { var: Pick<AppEnv['Variables'], 'apiKey' | 'auth'> & { subject?: Subject | null } }): Subject | null {
+  const given = c.var.subject
+  if (given) return given
+  if (c.var.apiKey) return { type: 'api_key', id: c.var.apiKey.id }
+  if (c.var.auth) return { type: 'user', id: c.var.auth.sub }
+  return null
+}
+
+/** The request's model: loaded once (one Redis GET when warm), then shared by every check of the request. */
+export async function requestAuthz(c: C): Promise<AuthzEngine> {
+  let engine = c.var.authz
+  if (!engine) {
+    engine = await authzEngine(c.var, c.var.tenant!)
+    c.set('authz', engine)
+  }
+  return engine
+}
+
+/** The check the caller's own request amounts to (no subject attributes; the request's address and time). */
+export function callerCheck(c: Context<AppEnv> | PermissionContext, subject: Subject, type: string, action: string, resourceId?: string): CheckInput {
+  const ip = (c as Context<AppEnv>).req.header('cf-connecting-ip') ?? undefined
+  return { subject, action, resource: { type, id: resourceId }, context: { ip } }
+}
+
+/**
+ * Requires one of Atrium's own permissions (`members:invite`) through the same engine as
+ * /v1/authz/check: the caller's roles (member role, API key roles, bindings) and the tenant's
+ * policies (deny overrides allow). 404 off a tenant host, 401 without credentials, 403
+ * `not_a_member` for a user outside this tenant, 403 `permission_denied` (with the engine's
+ * reason) otherwise. `resourceId` scopes the check to one instance, so instance bindings apply.
+ */
+export function requirePermission(
+  permission: AtriumPermission,
+  options: { resourceId?: (c: Context<AppEnv>) => string | undefined } = {},
+): MiddlewareHandler<AppEnv & { Variables: PermissionVariables }> {
+  const parsed = parsePermission(permission)
+  const known = parsed && (ATRIUM_RESOURCE_TYPES as Record<string, { actions: readonly string[] }>)[parsed.type]
+  if (!parsed || !known || !known.actions.includes(parsed.action)) throw new Error(`requirePermission: unknown permission ${JSON.stringify(permission)}`)
+
+  return async function requirePermissionMiddleware(c, next) {
+    const ctx = c as unknown as C
+    const tenant = c.var.tenant
+    if (!tenant) throw fail(TenantErrors, 'tenant_required')
+    const subject = callerSubject(ctx)
+    if (!subject) throw commonError('unauthenticated')
+    const engine = await requestAuthz(ctx)
+    if (!engine.isSubject(subject)) {
+      if (subject.type === 'user') throw fail(IdentityErrors, 'not_a_member')
+      throw fail(AuthzErrors, 'permission_denied', 'This API key is no longer active.')
+    }
+    const decision = engine.decide(callerCheck(ctx, subject, parsed.type, parsed.action, options.resourceId?.(c as unknown as Context<AppEnv>)))
+    if (!decision.allowed) throw fail(AuthzErrors, 'permission_denied', `This needs the permission ${permission}.`, { permission, reason: decision.reason })
+    c.set('subject', subject)
+    const role = subject.type === 'user' ? engine.memberRole(subject.id) : undefined
+    c.set('member', role === undefined ? null : { userId: subject.id, role, status: 'active' })
+    await next()
+  }
+}
