@@ -89,6 +89,14 @@ export async function authzChanged(deps: AuthzDeps, tenant: TenantRef): Promise<
   await publishVersion(deps, tenant, bumpedVersion(await versionBump(deps.db, tenant.schemaName)))
 }
 
+/**
+ * After a change to members or API keys (whose triggers bump the version in the change's own
+ * transaction, migrations/0006_authz_subjects.ts): publish the version the database now holds.
+ */
+export async function publishDatabaseVersion(deps: AuthzDeps, tenant: TenantRef): Promise<void> {
+  await publishVersion(deps, tenant, await databaseVersion(deps.db, tenant))
+}
+
 /** The current version: one Redis GET; the database when Redis is down or has lost the key. */
 export async function currentVersion(deps: AuthzDeps, tenant: TenantRef): Promise<number> {
   let version: number | null = null
