@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { ATRIUM_RESOURCE_TYPES, type AtriumPermission } from '../../authz/atrium-types.ts'
 import { authzEngine } from '../../authz/cache.ts'
+import { databaseVersion } from '../../authz/snapshot.ts'
 import type { AuthzEngine, CheckInput, Subject } from '../../authz/engine.ts'
 import { AuthzErrors } from '../../authz/errors.ts'
 import { parsePermission } from '../../authz/permissions.ts'
@@ -70,7 +71,13 @@ export function requirePermission(
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
     const subject = callerSubject(ctx)
     if (!subject) throw commonError('unauthenticated')
-    const engine = await requestAuthz(ctx)
+    let engine = await requestAuthz(ctx)
+    if (!engine.isSubject(subject)) {
+      // Not in the cached model: make sure against the database before refusing (a member who
+      // joined a moment ago, should a publish have been lost). Costs one query, for strangers only.
+      engine = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
+      ctx.set('authz', engine)
+    }
     if (!engine.isSubject(subject)) {
       if (subject.type === 'user') throw fail(IdentityErrors, 'not_a_member')
       throw fail(AuthzErrors, 'permission_denied', 'This API key is no longer active.')
