@@ -22,6 +22,9 @@ export interface WebhookEventPayloads {
   'role.created': { role: string; description: string | null; permissions: string[] }
   'role.updated': { role: string; description: string | null; permissions: string[] }
   'role.deleted': { role: string }
+  'policy.created': { policy_id: string; name: string; effect: 'allow' | 'deny'; permission: string; conditions: unknown }
+  'policy.updated': { policy_id: string; name: string; effect: 'allow' | 'deny'; permission: string; conditions: unknown }
+  'policy.deleted': { policy_id: string; name: string }
   'user.login': { user_id: string; session_id: string; mfa: boolean }
   'user.locked': { user_id: string; email: string; lock_seconds: number }
   'api_key.created': { api_key_id: string; name: string; prefix: string; roles: string[]; expires_at: string | null; created_by: string | null }
@@ -40,6 +43,9 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   'role.created',
   'role.updated',
   'role.deleted',
+  'policy.created',
+  'policy.updated',
+  'policy.deleted',
   'user.login',
   'user.locked',
   'api_key.created',

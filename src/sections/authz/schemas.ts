@@ -3,6 +3,7 @@ import { conditionSizeProblem, ConditionSchema } from '../../authz/conditions.ts
 import { parseIp } from '../../authz/ip.ts'
 import { NAME, parsePermission } from '../../authz/permissions.ts'
 import { ATTRIBUTE_TYPES } from '../../authz/snapshot.ts'
+import { UUID_PATTERN } from '../../db/ids.ts'
 
 export const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 export const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
@@ -140,7 +141,8 @@ export const Conditions = z
     example: { all: [{ eq: [{ ref: 'resource.attributes.owner' }, { ref: 'subject.id' }] }, { ip_in_cidr: [{ ref: 'context.ip' }, ['10.0.0.0/8']] }] },
   })
 
-export const PolicyName = RoleName.openapi({ example: 'no-weekend-approvals' })
+// Not UUID-shaped: /v1/policies/{idOrName} takes a UUID as an id.
+export const PolicyName = RoleName.refine((v) => !UUID_PATTERN.test(v), 'a policy name cannot have the form of an id (a UUID)').openapi({ example: 'no-weekend-approvals' })
 
 export const CreatePolicy = z
   .strictObject({ name: PolicyName, description: Description.optional(), effect: z.enum(['allow', 'deny']), permission: Permission, conditions: Conditions.optional() })
