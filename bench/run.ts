@@ -4,32 +4,54 @@
  * Loopback only; every loop is bounded; everything started here is stopped at the end.
  *
  * Sizes: `npm run bench -- --requests 2000 --concurrency 8 --logins 200 --serial 15 --hashes 20`
- * or BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_LOGINS, BENCH_SERIAL, BENCH_HASHES.
+ * or BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_LOGINS, BENCH_SERIAL, BENCH_HASHES. Authorization:
+ * `--authz-sizes 10,1000,10000 --checks 1000 --authz-requests 1000` (roles per tenant; distinct
+ * checks per size, each answered by casbin and the engine in-process; measured HTTP checks per
+ * size, the list round-robin: with fewer than --checks, the rest is compared in-process only).
+ * `--only routes` or `--only authz` runs one part and prints it (bench/results.json is only
+ * written by a full run, so its figures always come from one run).
  * Backends: ATRIUM_LOCAL_POSTGRES_URL (a fresh database, dropped at the end) and
  * ATRIUM_LOCAL_REDIS_URL use real servers instead of the embedded ones.
  */
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../src/identity/passwords.ts'
 import { generatePrivateKeyPem, signingKeys } from '../src/platform/signing-keys.ts'
 import { expectStatus, load, loopback, send, type Run } from './http.ts'
+import { runAuthzBench, MAX_ROLES } from './authz.ts'
+import { authzFailures, buildAuthzResults, printAuthzResults, type AuthzResults } from './authz-report.ts'
 import { buildResults, printResults, type Measured } from './report.ts'
 import { startStack, type Stack } from './stack.ts'
 
 function readOptions() {
-  const names = ['requests', 'concurrency', 'logins', 'serial', 'hashes'] as const
-  const defaults = { requests: 2000, concurrency: 8, logins: 200, serial: 15, hashes: 20 }
-  const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<(typeof names)[number], { type: 'string' }> })
+  const names = ['requests', 'concurrency', 'logins', 'serial', 'hashes', 'checks', 'authz-requests'] as const
+  const defaults = { requests: 2000, concurrency: 8, logins: 200, serial: 15, hashes: 20, checks: 1000, 'authz-requests': 1000 }
+  const { values } = parseArgs({
+    options: {
+      ...(Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<(typeof names)[number], { type: 'string' }>),
+      only: { type: 'string' },
+      'authz-sizes': { type: 'string' },
+    },
+  })
   const options = { ...defaults }
   for (const name of names) {
-    const text = values[name] ?? process.env[`BENCH_${name.toUpperCase()}`]
+    const text = values[name] ?? process.env[`BENCH_${name.toUpperCase().replace('-', '_')}`]
     if (text === undefined) continue
     const value = Number(text)
     if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new Error(`--${name} must be an integer from 1 to 100000, got ${text}`)
     options[name] = value
   }
-  return options
+  const only = values.only ?? process.env.BENCH_ONLY
+  if (only !== undefined && only !== 'routes' && only !== 'authz') throw new Error(`--only must be routes or authz, got ${only}`)
+  const sizesText = values['authz-sizes'] ?? process.env.BENCH_AUTHZ_SIZES ?? '10,1000,10000'
+  const authzSizes = sizesText.split(',').map((text) => {
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < 1 || value > MAX_ROLES) throw new Error(`--authz-sizes: each size must be an integer from 1 to ${MAX_ROLES}, got ${text}`)
+    return value
+  })
+  return { ...options, only: only as 'routes' | 'authz' | undefined, authzSizes }
 }
 
 const options = readOptions()
@@ -37,6 +59,8 @@ const PASSWORD = 'correct horse battery staple'
 const mb = (bytes: number) => +(bytes / 1048576).toFixed(1)
 const heapAtStart = mb(process.memoryUsage().heapUsed)
 const heap = { start: heapAtStart, max_sampled: heapAtStart, end: 0 }
+/** The machine's 1-minute load average: other work on it (a shared 2-core box) shows here, not in the figures. */
+const loadAverage = { start: +loadavg()[0]!.toFixed(2), end: 0 }
 const sampleHeap = () => (heap.max_sampled = Math.max(heap.max_sampled, mb(process.memoryUsage().heapUsed)))
 
 let ipCounter = 0
@@ -79,55 +103,86 @@ try {
     return { name, run, sqlPerRequest: after.sql / total, redisPerRequest: after.redis / total, redisCommandsPerRequest: after.commands / total }
   }
 
-  const rssStart = stack.rss()
-  const slug = `bench-${Date.now().toString(36)}`
-  expectStatus(await send(`${stack.origin()}/v1/tenants`, {
-    body: { slug, name: 'Bench', settings: { signup_policy: 'open' } },
-    headers: { authorization: `Bearer ${secrets.PLATFORM_ADMIN_TOKEN}` },
-  }), 201)
-  const tenantUrl = stack.origin(slug)
+  /** The routes: the whole chain against bare Hono, identity routes, one password hash. */
+  async function measureRoutes() {
+    const rssStart = stack.rss()
+    const slug = `bench-${Date.now().toString(36)}`
+    expectStatus(await send(`${stack.origin()}/v1/tenants`, {
+      body: { slug, name: 'Bench', settings: { signup_policy: 'open' } },
+      headers: { authorization: `Bearer ${secrets.PLATFORM_ADMIN_TOKEN}` },
+    }), 201)
+    const tenantUrl = stack.origin(slug)
 
-  // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
-  //    (request id → tenant → JWT → API key → rate limit → section).
-  const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200))
-  const chain = await measure('GET /v1/tenant (full chain)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200))
+    // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
+    //    (request id → tenant → JWT → API key → rate limit → section).
+    const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200))
+    const chain = await measure('GET /v1/tenant (full chain)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200))
 
-  // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.
-  const email = `bench-${Date.now()}@example.com`
-  const credentials = { email, password: PASSWORD }
-  const registered = expectStatus(await send(`${tenantUrl}/v1/auth/register`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 201)
-  const meCall = async () => expectStatus(await send(`${tenantUrl}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } }), 200)
-  const loginCall = async () => expectStatus(await send(`${tenantUrl}/v1/auth/login`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 200)
-  const me = await measure('GET /v1/me (JWT, revocation, membership)', 50, Math.min(options.requests, 1000), meCall)
-  const login = await measure('POST /v1/auth/login (password)', options.concurrency, options.logins, loginCall)
-  // Each refresh rotates the token: one chain of refreshes per concurrent client.
-  const chains = await Promise.all(Array.from({ length: options.concurrency }, async () => (await loginCall()).body.refresh_token as string))
-  const refresh = await measure('POST /v1/auth/refresh (rotation)', options.concurrency * 4, Math.min(options.requests, 1000), async (_, client) => {
-    const r = expectStatus(await send(`${tenantUrl}/v1/auth/refresh`, { body: { refresh_token: chains[client] }, headers: { 'cf-connecting-ip': nextIp() } }), 200)
-    chains[client] = r.body.refresh_token
-  })
+    // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.
+    const email = `bench-${Date.now()}@example.com`
+    const credentials = { email, password: PASSWORD }
+    const registered = expectStatus(await send(`${tenantUrl}/v1/auth/register`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 201)
+    const meCall = async () => expectStatus(await send(`${tenantUrl}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } }), 200)
+    const loginCall = async () => expectStatus(await send(`${tenantUrl}/v1/auth/login`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 200)
+    const me = await measure('GET /v1/me (JWT, revocation, membership)', 50, Math.min(options.requests, 1000), meCall)
+    const login = await measure('POST /v1/auth/login (password)', options.concurrency, options.logins, loginCall)
+    // Each refresh rotates the token: one chain of refreshes per concurrent client.
+    const chains = await Promise.all(Array.from({ length: options.concurrency }, async () => (await loginCall()).body.refresh_token as string))
+    const refresh = await measure('POST /v1/auth/refresh (rotation)', options.concurrency * 4, Math.min(options.requests, 1000), async (_, client) => {
+      const r = expectStatus(await send(`${tenantUrl}/v1/auth/refresh`, { body: { refresh_token: chains[client] }, headers: { 'cf-connecting-ip': nextIp() } }), 200)
+      chains[client] = r.body.refresh_token
+    })
 
-  // 3. One password hash. At concurrency 1 nothing queues, so login minus /v1/me is mostly the hash in workerd.
-  process.stdout.write('  concurrency 1: GET /v1/me and login… ')
-  const serial: { me: Run; login: Run } = { me: await load(options.serial, 1, meCall), login: await load(options.serial, 1, loginCall) }
-  console.log(`${(serial.login.p50 - serial.me.p50).toFixed(1)} ms apart at p50`)
-  process.stdout.write(`  hashPassword in Node ×${options.hashes}… `)
-  const t0 = performance.now()
-  for (let i = 0; i < options.hashes; i++) await hashPassword(PASSWORD)
-  const hashMsNode = (performance.now() - t0) / options.hashes
-  console.log(`${hashMsNode.toFixed(1)} ms each`)
+    // 3. One password hash. At concurrency 1 nothing queues, so login minus /v1/me is mostly the hash in workerd.
+    process.stdout.write('  concurrency 1: GET /v1/me and login… ')
+    const serial: { me: Run; login: Run } = { me: await load(options.serial, 1, meCall), login: await load(options.serial, 1, loginCall) }
+    console.log(`${(serial.login.p50 - serial.me.p50).toFixed(1)} ms apart at p50`)
+    process.stdout.write(`  hashPassword in Node ×${options.hashes}… `)
+    const t0 = performance.now()
+    for (let i = 0; i < options.hashes; i++) await hashPassword(PASSWORD)
+    const hashMsNode = (performance.now() - t0) / options.hashes
+    console.log(`${hashMsNode.toFixed(1)} ms each`)
 
-  const rssEnd = stack.rss()
+    const rssEnd = stack.rss()
+    return { options, bare, chain, me, login, refresh, serial, hashMsNode, rss: { start: rssStart, end: rssEnd } }
+  }
+
+  const routes = options.only === 'authz' ? undefined : await measureRoutes()
+  let authz: AuthzResults | undefined
+  if (options.only !== 'routes') {
+    // After the routes, so the tenants with thousands of roles are not in the isolate while those are measured.
+    console.log('authorization checks, Atrium vs casbin…')
+    const authzOptions = { sizes: options.authzSizes, checks: options.checks, requests: options['authz-requests'], concurrency: options.concurrency }
+    const deps = { stack, redisToken: secrets.UPSTASH_REDIS_REST_TOKEN, password: PASSWORD, nextIp, measure, resetStats, backendStats }
+    authz = buildAuthzResults(authzOptions, await runAuthzBench(deps, authzOptions))
+  }
+
   sampleHeap()
   heap.end = mb(process.memoryUsage().heapUsed)
-  const results = buildResults({ options, bare, chain, me, login, refresh, serial, hashMsNode, rss: { start: rssStart, end: rssEnd }, heapMb: heap })
-  printResults(results)
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`)
-  console.log('\nwritten to bench/results.json')
-  const errors = [...results.table, serial.me, serial.login].reduce((sum, r) => sum + r.errors, 0)
-  if (errors) {
-    console.error(`\n${errors} requests failed: the figures above are not a valid run.`)
-    failed = true
+  loadAverage.end = +loadavg()[0]!.toFixed(2)
+  console.log(`\nload average (1 min): ${loadAverage.start} at start, ${loadAverage.end} at end, on ${availableParallelism()} cores`)
+  const results = routes && buildResults({ ...routes, heapMb: heap })
+  if (results) {
+    printResults(results)
+    const errors = [...results.table, routes!.serial.me, routes!.serial.login].reduce((sum, r) => sum + r.errors, 0)
+    if (errors) {
+      console.error(`\n${errors} requests failed: the figures above are not a valid run.`)
+      failed = true
+    }
+  }
+  if (authz) {
+    printAuthzResults(authz)
+    const failures = authzFailures(authz)
+    if (failures) {
+      console.error(`\n${failures} authorization checks failed or disagreed with casbin: the figures above are not a valid run.`)
+      failed = true
+    }
+  }
+  if (results && authz) {
+    writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ ...results, load_average_1m: loadAverage, authz }, null, 2)}\n`)
+    console.log('\nwritten to bench/results.json')
+  } else {
+    console.log(`\n--only ${options.only}: bench/results.json is left as it is (only a full run writes it)`)
   }
 } catch (err) {
   console.error(err)

@@ -96,6 +96,8 @@ function workerdRss(child: ChildProcess, port: number): WorkerRss {
 export interface Stack {
   origin: (slug?: string) => string
   bareOrigin: string
+  /** The DATABASE_URL the Worker is given (with `sql.url` as the Neon fetch endpoint). */
+  databaseUrl: string
   sql: SqlServer
   redis: RedisServer
   /** RSS of the app's and the bare worker's workerd processes (null when unreadable). */
@@ -169,6 +171,7 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
     return {
       origin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${port}`,
       bareOrigin: `http://127.0.0.1:${barePort}`,
+      databaseUrl,
       sql,
       redis,
       rss: () => ({ app: workerdRss(worker, port), bare: workerdRss(bare, barePort) }),
