@@ -5,7 +5,7 @@ const PASSWORD = 'correct horse battery'
 
 async function owner() {
   const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
-  return { ...res.body, host: tenantOrigin(res.body.tenant.slug) } as { host: string; access_token: string; tenant: { id: string; slug: string } }
+  return { ...res.body, host: tenantOrigin(res.body.tenant.slug) } as { host: string; access_token: string; user: { id: string }; tenant: { id: string; slug: string } }
 }
 
 async function createKey(o: { host: string; access_token: string }, body: Record<string, unknown> = { name: 'ci', roles: ['member'] }) {
@@ -18,7 +18,7 @@ describe('API keys', () => {
     const created = await createKey(o, { name: 'deploy bot', roles: ['admin', 'member', 'admin'] })
     expect(created.status).toBe(201)
     expect(created.body.secret).toMatch(/^atr_[A-Za-z0-9_-]{43}$/)
-    expect(created.body).toMatchObject({ name: 'deploy bot', roles: ['admin', 'member'], prefix: created.body.secret.slice(0, 12), last_used_at: null })
+    expect(created.body).toMatchObject({ name: 'deploy bot', roles: ['admin', 'member'], prefix: created.body.secret.slice(0, 12), created_by: o.user.id, last_used_at: null })
     const list = await call(`${o.host}/v1/api-keys`, { token: o.access_token })
     expect(list.body.data).toHaveLength(1)
     expect(list.body.data[0]).not.toHaveProperty('secret')
@@ -75,21 +75,26 @@ describe('API keys', () => {
     expect(res.body.error.message).toBe('The API key has expired.')
   })
 
-  it('refuses malformed keys, bad input, unknown roles, the owner role, and non-admins', async () => {
+  it('refuses malformed keys, bad input, unknown roles, the owner role, and members without api_keys:create', async () => {
     const o = await owner()
     expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': 'atr_short' } })).status).toBe(401)
     expect((await createKey(o, { name: '', roles: ['member'] })).status).toBe(400)
     expect((await createKey(o, { name: 'x', roles: [] })).status).toBe(400)
     const unknown = await createKey(o, { name: 'x', roles: ['wizard'] })
     expect(unknown.status).toBe(400)
-    expect(unknown.body.error.code).toBe('invalid_role')
-    expect((await createKey(o, { name: 'x', roles: ['owner'] })).body.error.code).toBe('invalid_role')
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_role', message: expect.stringContaining('wizard'), details: { roles: ['wizard'] } })
+    const asOwner = await createKey(o, { name: 'x', roles: ['member', 'owner'] })
+    expect(asOwner.status).toBe(400)
+    expect(asOwner.body.error.code).toBe('invalid_role')
     expect((await createKey(o, { name: 'x', roles: ['member'], expires_at: '2001-01-01T00:00:00Z' })).status).toBe(400)
     expect((await call(`${o.host}/v1/api-keys`)).status).toBe(401)
     const open = await createTenant({ settings: { signup_policy: 'open' } })
     const member = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
     const refused = await call(`${tenantOrigin(open.slug)}/v1/api-keys`, { body: { name: 'x', roles: ['member'] }, token: member.body.access_token })
     expect(refused.status).toBe(403)
+    expect(refused.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'api_keys:create' } })
+    const listing = await call(`${tenantOrigin(open.slug)}/v1/api-keys`, { token: member.body.access_token })
+    expect(listing.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'api_keys:read' } })
   })
 
   it('refuses a request that carries both an access token and an API key', async () => {

@@ -51,14 +51,15 @@ describe('GET /v1/audit', () => {
     expect((await call(`${host}/v1/audit?limit=0`, { token: o.access_token })).status).toBe(400)
   })
 
-  it('is for admins: 401 without a token, 403 for a plain member', async () => {
+  it('needs audit:read: 401 without a token, 403 permission_denied for a plain member', async () => {
     const tenant = await createTenant({ settings: { signup_policy: 'open' } })
     const host = tenantOrigin(tenant.slug)
     expect((await call(`${host}/v1/audit`)).status).toBe(401)
     const member = await call(`${host}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
     const res = await call(`${host}/v1/audit`, { token: member.body.access_token })
     expect(res.status).toBe(403)
-    expect(res.body.error.code).toBe('insufficient_role')
+    expect(res.body.error.code).toBe('permission_denied')
+    expect(res.body.error.details).toMatchObject({ permission: 'audit:read', reason: expect.stringContaining('audit:read') })
   })
 
   it('never shows one tenant’s events to another', async () => {

@@ -393,7 +393,8 @@ describe('/v1/oauth-providers', () => {
     const member = await signIn(fake, b.tenant.slug, 'google', { id: numericId(), email: email() })
     const forbidden = await call(`${tenantOrigin(b.tenant.slug)}/v1/oauth-providers/github`, { method: 'PUT', body, token: member.body.access_token })
     expect(forbidden.status).toBe(403)
-    expect(forbidden.body.error.code).toBe('insufficient_role')
+    expect(forbidden.body.error.code).toBe('permission_denied')
+    expect(forbidden.body.error.details).toMatchObject({ permission: 'oauth_providers:update', reason: expect.any(String) })
     expect((await call(`${tenantOrigin(b.tenant.slug)}/v1/oauth-providers`, { token: member.body.access_token })).status).toBe(403)
   })
 

@@ -159,7 +159,7 @@ describe('webhook endpoints', () => {
     expect((await call(`${o.host}/v1/webhooks/${body.id}/deliveries?status=lost`, { token: o.token })).status).toBe(400)
   })
 
-  it('answers 401 without a token and 403 to a member who is not an admin', async () => {
+  it('answers 401 without a token and 403 permission_denied to a member without the webhooks permissions', async () => {
     const o = await owner()
     const { body } = await createWebhook(o, { url: receiver.url('/authz'), events: ['*'] })
     for (const [method, path] of [['GET', ''], ['POST', ''], ['GET', `/${body.id}`], ['PATCH', `/${body.id}`], ['DELETE', `/${body.id}`], ['POST', `/${body.id}/test`], ['GET', `/${body.id}/deliveries`]]) {
@@ -170,6 +170,7 @@ describe('webhook endpoints', () => {
     expect(member.status).toBe(201)
     const asMember = await call(`${o.host}/v1/webhooks`, { token: member.body.access_token })
     expect(asMember.status).toBe(403)
+    expect(asMember.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'webhooks:read' } })
     expect((await createWebhook({ ...o, token: member.body.access_token }, { url: receiver.url('/m'), events: ['*'] })).status).toBe(403)
     expect((await call(`${o.host}/v1/webhooks/${body.id}/test`, { method: 'POST', token: member.body.access_token })).status).toBe(403)
   })

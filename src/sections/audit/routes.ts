@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, like, lt } from 'drizzle-orm'
 import { tenantTables } from '../../db/tenant-schema.ts'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { requirePermission } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 
 const AuditQuery = z.object({
@@ -33,13 +33,13 @@ const AuditEntry = z
   })
   .openapi('AuditEntry')
 
-/** GET /v1/audit: the tenant's audit log, newest first, for its admins. */
+/** GET /v1/audit: the tenant's audit log, newest first, for callers holding audit:read. */
 export function registerAuditRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
       method: 'get', path: '/v1/audit', tags: ['Audit'], security: [{ bearer: [] }],
-      summary: 'Audit log of the tenant (admins): filters by actor, action (or prefix.*) and time range; cursor pagination, newest first',
-      middleware: [requireMember('admin')] as const,
+      summary: 'Audit log of the tenant (audit:read): filters by actor, action (or prefix.*) and time range; cursor pagination, newest first',
+      middleware: [requirePermission('audit:read')] as const,
       request: { query: AuditQuery },
       responses: {
         200: { description: 'A page of entries', content: { 'application/json': { schema: z.object({ data: z.array(AuditEntry), next_cursor: z.string().nullable() }) } } },

@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
@@ -55,20 +56,9 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
 
   if (!ok) {
     const lockSeconds = await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy), 0)
-    const events = [auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })]
-    if (lockSeconds > 0) {
-      events.push(auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } }))
-    }
-    // Only a member's lock is the tenant's business; checked inside the batch, so the answer takes the same time either way.
-    const lockEvent = lockSeconds > 0 && user
-      ? eventStatements(c.var.db, tenant, {
-        type: 'user.locked',
-        data: { user_id: user.id, email: user.email, lock_seconds: lockSeconds },
-        actor: { type: 'system', id: null },
-        when: sql`exists (select 1 from ${tenantTables(tenant.schemaName).members} where user_id = ${user.id})`,
-      })
-      : []
-    const results = await c.var.db.batch([...events, ...lockEvent] as [typeof events[0]])
+    const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
+    const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
+    const results = await c.var.db.batch([failed, ...lock])
     deliverAfterResponse(c, tenant, results)
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))
@@ -86,14 +76,39 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   return completeLogin(c, tenant, user!)
 }
 
-/** After the first factor: a second-factor challenge when MFA is on, else a new session. */
+/**
+ * The audit entry and `user.locked` event of an account lockout in this tenant, for the batch
+ * that records the failure that caused it (a wrong password, or a wrong MFA code). Only a
+ * member's lock is the tenant's business: checked inside the batch, so the answer takes the
+ * same time either way.
+ */
+export function lockStatements(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id' | 'email'> | null, lockSeconds: number): BatchItem<'pg'>[] {
+  const audit = auditInsert(c.var.db, tenant.schemaName, requestMeta(c), { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } })
+  if (!user) return [audit]
+  return [
+    audit,
+    ...eventStatements(c.var.db, tenant, {
+      type: 'user.locked',
+      data: { user_id: user.id, email: user.email, lock_seconds: lockSeconds },
+      actor: { type: 'system', id: null },
+      when: sql`exists (select 1 from ${tenantTables(tenant.schemaName).members} where user_id = ${user.id})`,
+    }),
+  ]
+}
+
+/** The `user.login` event of a new session, for `startSession`'s `extra` (same batch as the session). */
+export function loginEvent(c: Context<AppEnv>, tenant: Tenant, userId: string, mfa: boolean) {
+  return (sessionId: string) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } })
+}
+
+/** After the first factor (password or social sign-in): a second-factor challenge when MFA is on, else a new session. */
 export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string } = {}) {
   if (await hasTotpEnabled(c.var.db, user.id)) {
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
   }
   const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), {
     action: options.action,
-    extra: (sessionId) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: user.id, session_id: sessionId, mfa: false }, actor: { type: 'user', id: user.id } }),
+    extra: loginEvent(c, tenant, user.id, false),
   })
   deliverAfterResponse(c, tenant, results)
   return tokens

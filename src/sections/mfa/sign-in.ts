@@ -11,6 +11,8 @@ import { startSession, type TokenResponse } from '../../identity/sessions.ts'
 import { findUserById } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { lockStatements, loginEvent } from '../auth/login.ts'
 import { countAttempt, endChallenge, findChallenge, MFA_MAX_ATTEMPTS } from './challenge.ts'
 import { MfaErrors } from './errors.ts'
 import { spendSecondFactor } from './factors.ts'
@@ -52,10 +54,13 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
     const exhausted = attempt >= MFA_MAX_ATTEMPTS
     // A locked account's challenge goes too: the lock would refuse its next attempts anyway.
     if (exhausted || lockSeconds > 0) await endChallenge(redis, challenge)
-    await auditInsert(db, tenant.schemaName, meta, {
+    const failed = auditInsert(db, tenant.schemaName, meta, {
       action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure',
       details: { stage: 'sign_in', reason: spent.reason, attempt, challenge_destroyed: exhausted || lockSeconds > 0 },
     })
+    // The wrong code that locks the account is recorded like a wrong password's: user.locked, with its event.
+    const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
+    deliverAfterResponse(c, tenant, results)
     if (lockSeconds > 0) c.header('Retry-After', String(lockSeconds))
     if (exhausted) throw fail(MfaErrors, 'mfa_attempts_exceeded', undefined, lockSeconds > 0 ? { retry_after: lockSeconds } : undefined)
     if (lockSeconds > 0) throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
@@ -72,7 +77,8 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
     events.push(auditInsert(db, tenant.schemaName, meta, { action: 'backup_code.used', actorId: userId, targetType: 'user', targetId: userId, details: { remaining: spent.remaining } }))
   }
   await db.batch(events as [(typeof events)[0]])
-  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true })
+  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, extra: loginEvent(c, tenant, userId, true) })
+  deliverAfterResponse(c, tenant, results)
   return tokens
 }
 

@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
@@ -13,6 +14,8 @@ import { hashToken } from '../../identity/secrets.ts'
 import { findUserByEmail, findUserById } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 import { completeLogin } from '../auth/login.ts'
 import { assertSignupAllowed, membershipStatements } from '../auth/register.ts'
 import { OAuthErrors } from './errors.ts'
@@ -31,6 +34,8 @@ export async function placeholderEmail(provider: ProviderId, providerUserId: str
 interface Resolution {
   user: { id: string; email: string }
   statements: BatchItem<'pg'>[]
+  /** Whether the statements make the user a member of the tenant. */
+  joins: boolean
 }
 
 /**
@@ -90,9 +95,10 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
     statements.push(
       ...membershipStatements(db, tenant, user.id, 'member'),
       auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'oauth', provider } }),
+      ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'oauth' }, actor: { type: 'user', id: user.id } }),
     )
   }
-  return { user, statements }
+  return { user, statements, joins: !member[0] }
 }
 
 /**
@@ -104,7 +110,12 @@ export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, prov
   for (let attempt = 0; !user; attempt++) {
     const resolution = await resolve(c, tenant, provider, profile)
     try {
-      if (resolution.statements.length) await c.var.db.batch(resolution.statements as unknown as Parameters<Database['batch']>[0])
+      if (resolution.statements.length) {
+        const results = await c.var.db.batch(resolution.statements as unknown as Parameters<Database['batch']>[0])
+        // A new member bumped the authorization model's version (trigger): publish it before answering.
+        if (resolution.joins) await publishDatabaseVersion(c.var, tenant)
+        deliverAfterResponse(c, tenant, results)
+      }
       user = resolution.user
     } catch (err) {
       if (!isPgError(err, UNIQUE_VIOLATION)) throw err

@@ -4,6 +4,7 @@ import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../identity/context.ts'
 import { encryptSecret } from '../../identity/secrets.ts'
+import { callerSubject } from '../../middleware/permission/index.ts'
 import { findTenantById, updateTenant, type Tenant } from '../../tenancy/registry.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { OAuthErrors } from './errors.ts'
@@ -45,10 +46,11 @@ async function freshTenant(c: Context<AppEnv>): Promise<Tenant> {
 
 async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, value: Record<string, unknown> | null, action: string, details: Record<string, unknown>) {
   const meta = requestMeta(c)
-  const actorId = c.var.auth!.sub
-  const updated = await updateTenant(c.var.db, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: 'user', actorId, ...meta })
+  // Behind requirePermission: a signed-in user or an API key.
+  const actor = callerSubject(c)!
+  const updated = await updateTenant(c.var.db, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
   await c.var.tenants.invalidate(updated)
-  await auditInsert(c.var.db, updated.schemaName, meta, { action, actorId, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
+  await auditInsert(c.var.db, updated.schemaName, meta, { action, actorType: actor.type, actorId: actor.id, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
   return updated
 }
 

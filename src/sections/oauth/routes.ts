@@ -6,6 +6,7 @@ import { AppError, commonError, fail } from '../../errors.ts'
 import { tenantUrl } from '../../identity/context.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
+import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../auth/routes.ts'
@@ -22,7 +23,7 @@ const bearer = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const providerError = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
-/** requireMember adds `member` to the context; the section's functions need only the app's own variables. */
+/** The gates add `member` (and `subject`) to the context; the section's functions need only the app's own variables. */
 const appContext = <E extends AppEnv>(c: Context<E>) => c as unknown as Context<AppEnv>
 
 function providerFrom(value: string): ProviderId {
@@ -135,14 +136,14 @@ function identityRoutes() {
   return router
 }
 
-/** The tenant's own OAuth apps, for its owners and admins (/v1/oauth-providers). */
+/** The tenant's own OAuth apps (/v1/oauth-providers): oauth_providers:read|update|delete. */
 function providerSettingsRoutes() {
   const router = sectionRouter()
   const tags = ['OAuth providers']
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      method: 'get', path: '/', tags, security: bearer, middleware: [requirePermission('oauth_providers:read')] as const,
       summary: 'Every provider with its state on this tenant (own app, platform default or none); never secrets',
       responses: { 200: json(z.object({ data: z.array(ProviderView) }), 'The four providers'), ...errorResponses(401, 403, 404) },
     }),
@@ -151,7 +152,7 @@ function providerSettingsRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'put', path: '/{provider}', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      method: 'put', path: '/{provider}', tags, security: bearer, middleware: [requirePermission('oauth_providers:update')] as const,
       summary: 'Set the tenant’s own OAuth app for a provider (the client secret is stored encrypted)',
       request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: ProviderSettingsBody } } } },
       responses: { 200: json(ProviderView, 'The provider as now set'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -161,7 +162,7 @@ function providerSettingsRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{provider}', tags, security: bearer, middleware: [requireMember('admin')] as const,
+      method: 'delete', path: '/{provider}', tags, security: bearer, middleware: [requirePermission('oauth_providers:delete')] as const,
       summary: 'Remove the tenant’s own OAuth app for a provider (the platform default applies again, if any)',
       request: { params: ProviderParam },
       responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },

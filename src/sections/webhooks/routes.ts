@@ -7,7 +7,7 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { encryptSecret } from '../../identity/secrets.ts'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { claimDeliveries, deliverClaimed, LEASE_SECONDS, type ClaimedDelivery, type DeliveryDeps } from '../../webhooks/deliver.ts'
@@ -19,7 +19,10 @@ import {
   UpdateWebhook, Webhook, WebhookErrors, WebhookIdParam,
 } from './schemas.ts'
 
-type C = Context<AppEnv>
+type C = PermissionContext
+
+/** The caller (a user or an API key), as the actor of audit entries and events. */
+const actorOf = (c: C) => ({ type: c.var.subject.type, id: c.var.subject.id })
 type Tables = ReturnType<typeof tenantTables>
 type WebhookRow = Tables['webhooks']['$inferSelect']
 
@@ -62,11 +65,12 @@ function assertUrl(c: C, url: string) {
 /** An audit entry written only if the webhook exists when the batch runs (same transaction as the change). */
 function auditIfWebhookExists(c: C, action: string, webhookId: string, details: Record<string, unknown> = {}) {
   const tenant = c.var.tenant!
-  const meta = requestMeta(c)
+  const meta = requestMeta(c as unknown as Context<AppEnv>)
+  const actor = actorOf(c)
   const s = sql.identifier(tenant.schemaName)
   return c.var.db.execute(sql`
     insert into ${s}.audit_log (id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, details)
-    select ${uuidv7()}, 'user', ${c.var.auth?.sub ?? null}, ${action}, 'webhook', ${webhookId}, ${meta.ip}::inet, ${meta.userAgent}, ${JSON.stringify(details)}::jsonb
+    select ${uuidv7()}, ${actor.type}, ${actor.id}, ${action}, 'webhook', ${webhookId}, ${meta.ip}::inet, ${meta.userAgent}, ${JSON.stringify(details)}::jsonb
     where exists (select 1 from ${s}.webhooks where id = ${webhookId})`)
 }
 
@@ -89,14 +93,12 @@ async function attemptNow(c: C, tenant: Tenant, claimed: ClaimedDelivery[]) {
   return { delivered: outcome.delivered, status_code: outcome.statusCode, error: outcome.error, delivery: presentDelivery(view) }
 }
 
-/** /v1/webhooks: endpoints that receive the tenant's events, signed (tenant admins). */
+/** /v1/webhooks: endpoints that receive the tenant's events, signed (webhooks:read|create|update|delete|test). */
 export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
-  router.use('*', requireMember('admin'))
-
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, summary: 'Create a webhook; its signing secret is in this answer only',
+      method: 'post', path: '/', tags, security, middleware: [requirePermission('webhooks:create')] as const, summary: 'Create a webhook; its signing secret is in this answer only',
       request: { body: { required: true, content: { 'application/json': { schema: CreateWebhook } } } },
       responses: { 201: json(CreatedWebhook, 'The webhook, with its secret'), ...errorResponses(400, 401, 403, 409) },
     }),
@@ -126,7 +128,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security, summary: 'List webhooks (newest first; no secrets)',
+      method: 'get', path: '/', tags, security, middleware: [requirePermission('webhooks:read')] as const, summary: 'List webhooks (newest first; no secrets)',
       request: { query: PageQuery },
       responses: { 200: json(page(Webhook, 'WebhookPage'), 'A page of webhooks'), ...errorResponses(400, 401, 403) },
     }),
@@ -141,7 +143,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/{id}', tags, security, summary: 'Get a webhook (no secret)',
+      method: 'get', path: '/{id}', tags, security, middleware: [requirePermission('webhooks:read')] as const, summary: 'Get a webhook (no secret)',
       request: { params: WebhookIdParam },
       responses: { 200: json(Webhook, 'The webhook'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -150,7 +152,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'patch', path: '/{id}', tags, security, summary: 'Change the URL, the events, the description, or enable/disable',
+      method: 'patch', path: '/{id}', tags, security, middleware: [requirePermission('webhooks:update')] as const, summary: 'Change the URL, the events, the description, or enable/disable',
       request: { params: WebhookIdParam, body: { required: true, content: { 'application/json': { schema: UpdateWebhook } } } },
       responses: { 200: json(Webhook, 'The updated webhook'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -175,7 +177,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{id}', tags, security, summary: 'Delete a webhook and its pending deliveries',
+      method: 'delete', path: '/{id}', tags, security, middleware: [requirePermission('webhooks:delete')] as const, summary: 'Delete a webhook and its pending deliveries',
       request: { params: WebhookIdParam },
       responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404) },
     }),
@@ -193,7 +195,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/test', tags, security,
+      method: 'post', path: '/{id}/test', tags, security, middleware: [requirePermission('webhooks:test')] as const,
       summary: 'Send a webhook.test event to this webhook only, now, and answer the outcome of the attempt (retried like any delivery if it fails)',
       request: { params: WebhookIdParam },
       responses: { 200: json(AttemptResult, 'The outcome of the attempt'), ...errorResponses(400, 401, 403, 404) },
@@ -204,7 +206,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const event = directEventStatements(c.var.db, tenant, id, {
         type: 'webhook.test',
         data: { webhook_id: id, message: 'This is a test event from Atrium.' },
-        actor: { type: 'user', id: c.var.auth?.sub ?? null },
+        actor: actorOf(c),
       }, LEASE_SECONDS)
       await c.var.db.batch([...event.statements])
       const claimed = await claimDeliveries(c.var.db, tenant, { limit: 1, force: { deliveryId: event.deliveryId, webhookId: id } })
@@ -215,7 +217,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/{id}/deliveries', tags, security, summary: 'Deliveries of a webhook, newest first: status, attempts, last answer, next attempt',
+      method: 'get', path: '/{id}/deliveries', tags, security, middleware: [requirePermission('webhooks:read')] as const, summary: 'Deliveries of a webhook, newest first: status, attempts, last answer, next attempt',
       request: { params: WebhookIdParam, query: DeliveryQuery },
       responses: { 200: json(page(Delivery, 'WebhookDeliveryPage'), 'A page of deliveries'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -242,7 +244,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/deliveries/{deliveryId}/retry', tags, security,
+      method: 'post', path: '/{id}/deliveries/{deliveryId}/retry', tags, security, middleware: [requirePermission('webhooks:update')] as const,
       summary: 'Attempt a delivery again now, whatever its status, and answer the outcome',
       request: { params: DeliveryIdParam },
       responses: { 200: json(AttemptResult, 'The outcome of the attempt'), ...errorResponses(400, 401, 403, 404) },
