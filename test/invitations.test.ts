@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { addMember, auditActions, database, invite, mailedToken, newEmail, PASSWORD, publicRole, signUp, tablesOf } from './members-support.ts'
+import { addMember, apiKey, auditActions, auditEntries, customRole, database, invite, mailedToken, newEmail, PASSWORD, publicRole, signUp, tablesOf } from './members-support.ts'
 import { call, createTenant, faults, PLATFORM, tenantOrigin } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
@@ -56,14 +56,14 @@ describe('POST /v1/invitations', () => {
     expect(twice.body.error).toMatchObject({ code: 'invitation_pending', details: { invitation_id: first.invitation.id } })
   })
 
-  it('is for admins: 401 without a token, 403 for a plain member, owner invitations for owners only', async () => {
+  it('needs members:invite: 401 without a token, 403 permission_denied for a plain member, owner invitations for owners only', async () => {
     const owner = await signUp()
     const admin = await addMember(owner, 'admin')
     const member = await addMember(owner)
     expect((await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' } })).status).toBe(401)
     const byMember = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, token: member.access_token })
     expect(byMember.status).toBe(403)
-    expect(byMember.body.error.code).toBe('insufficient_role')
+    expect(byMember.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:invite', reason: expect.any(String) } })
     const ownerByAdmin = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'owner' }, token: admin.access_token })
     expect(ownerByAdmin.status).toBe(403)
     expect(ownerByAdmin.body.error.code).toBe('owner_role_required')
@@ -90,11 +90,13 @@ describe('GET /v1/invitations', () => {
     expect((await call(`${owner.host}/v1/invitations?limit=500`, { token: owner.access_token })).status).toBe(400)
   })
 
-  it('is for admins: 401 without a token, 403 for a plain member', async () => {
+  it('needs invitations:read: 401 without a token, 403 permission_denied for a plain member', async () => {
     const owner = await signUp()
     const member = await addMember(owner)
     expect((await call(`${owner.host}/v1/invitations`)).status).toBe(401)
-    expect((await call(`${owner.host}/v1/invitations`, { token: member.access_token })).status).toBe(403)
+    const res = await call(`${owner.host}/v1/invitations`, { token: member.access_token })
+    expect(res.status).toBe(403)
+    expect(res.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'invitations:read', reason: expect.any(String) } })
   })
 })
 
@@ -126,7 +128,9 @@ describe('DELETE /v1/invitations/:id', () => {
     expect(unknown.status).toBe(404)
     expect(unknown.body.error.code).toBe('invitation_not_found')
     expect((await call(`${owner.host}/v1/invitations/${invitation.id}`, { method: 'DELETE' })).status).toBe(401)
-    expect((await call(`${owner.host}/v1/invitations/${invitation.id}`, { method: 'DELETE', token: member.access_token })).status).toBe(403)
+    const byMember = await call(`${owner.host}/v1/invitations/${invitation.id}`, { method: 'DELETE', token: member.access_token })
+    expect(byMember.status).toBe(403)
+    expect(byMember.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'invitations:revoke' } })
     await call(`${owner.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
     const accepted = await call(`${owner.host}/v1/invitations/${invitation.id}`, { method: 'DELETE', token: owner.access_token })
     expect(accepted.status).toBe(409)
@@ -340,5 +344,61 @@ describe('invitations across tenants', () => {
     expect(await publicRole(b.tenant.id, onA.body.user.id)).toBeUndefined()
     // The tokens it got are for A only.
     expect((await call(`${b.host}/v1/members`, { token: onA.body.access_token })).status).toBe(401)
+  })
+})
+
+describe('invitations behind permissions', () => {
+  it('lets an API key holding admin invite, list and revoke; the invitation and the audit name the key', async () => {
+    const owner = await signUp()
+    const key = await apiKey(owner, ['admin'])
+    const email = newEmail()
+    const created = await call(`${owner.host}/v1/invitations`, { body: { email, role: 'admin' }, headers: key.headers })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    expect(created.body).toMatchObject({ email, role: 'admin', status: 'pending', invited_by: key.id })
+    const listed = await call(`${owner.host}/v1/invitations`, { headers: key.headers })
+    expect(listed.body.data.map((i: { id: string }) => i.id)).toEqual([created.body.id])
+    expect((await call(`${owner.host}/v1/invitations/${created.body.id}`, { method: 'DELETE', headers: key.headers })).status).toBe(200)
+    const entries = (await auditEntries(owner.tenant.id)).filter((e) => e.action === 'member.invited' || e.action === 'invitation.revoked')
+    expect(entries).toEqual([
+      { action: 'member.invited', actorType: 'api_key', actorId: key.id, targetId: created.body.id, details: { email, role: 'admin' } },
+      { action: 'invitation.revoked', actorType: 'api_key', actorId: key.id, targetId: created.body.id, details: { email, role: 'admin' } },
+    ])
+  })
+
+  it('refuses owner invitations to API keys, even admin ones (403 owner_role_required)', async () => {
+    const owner = await signUp()
+    const key = await apiKey(owner, ['admin'])
+    const res = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'owner' }, headers: key.headers })
+    expect(res.status).toBe(403)
+    expect(res.body.error.code).toBe('owner_role_required')
+  })
+
+  it('never invites into a role holding more than the inviter holds (403 grant_exceeds_own), and refuses keys without the permissions', async () => {
+    const owner = await signUp()
+    await customRole(owner, 'recruiter', ['tenant:read', 'members:read', 'roles:read', 'resource_types:read', 'members:invite'])
+    const recruiter = await apiKey(owner, ['recruiter'])
+    const admin = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'admin' }, headers: recruiter.headers })
+    expect(admin.status).toBe(403)
+    expect(admin.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permission: '*:*' } })
+    expect((await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, headers: recruiter.headers })).status).toBe(201)
+    // Inviting is not reading or revoking.
+    expect((await call(`${owner.host}/v1/invitations`, { headers: recruiter.headers })).body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'invitations:read' } })
+    const reader = await apiKey(owner, ['member'])
+    const refused = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, headers: reader.headers })
+    expect(refused.status).toBe(403)
+    expect(refused.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:invite' } })
+  })
+
+  it('refuses tenant B’s admin key on tenant A’s host', async () => {
+    const a = await signUp()
+    const b = await signUp()
+    const { invitation } = await invite(a.host, a.access_token, newEmail())
+    const key = await apiKey(b, ['admin'])
+    for (const res of [
+      await call(`${a.host}/v1/invitations`, { headers: key.headers }),
+      await call(`${a.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, headers: key.headers }),
+      await call(`${a.host}/v1/invitations/${invitation.id}`, { method: 'DELETE', headers: key.headers }),
+    ]) expect(res.status).toBe(401)
+    expect((await call(`${a.host}/v1/invitations`, { token: a.access_token })).body.data[0]).toMatchObject({ id: invitation.id, status: 'pending' })
   })
 })

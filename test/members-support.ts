@@ -68,3 +68,37 @@ export async function publicRole(tenantId: string, userId: string): Promise<stri
   const rows = await database().select({ role: memberships.role, tenantId: memberships.tenantId }).from(memberships).where(eq(memberships.userId, userId))
   return rows.find((r) => r.tenantId === tenantId)?.role
 }
+
+/** The tenant's audit entries with the actor's type (user or api_key), oldest first. */
+export async function auditEntries(tenantId: string) {
+  const log = tablesOf(tenantId).auditLog
+  return database().select({ action: log.action, actorType: log.actorType, actorId: log.actorId, targetId: log.targetId, details: log.details }).from(log).orderBy(log.id)
+}
+
+/**
+ * A custom role, through POST /v1/roles. Until that endpoint exists (it is being built alongside),
+ * the row is written directly: the model picks it up with the next version, which creating an
+ * API key that holds it publishes.
+ */
+export async function customRole(o: Owner, name: string, permissions: string[]) {
+  const res = await call(`${o.host}/v1/roles`, { body: { name, permissions }, token: o.access_token })
+  if (res.status === 404 && res.body?.error?.code === 'not_found') {
+    await database().insert(tablesOf(o.tenant.id).roles).values({ id: crypto.randomUUID(), name, permissions })
+    return
+  }
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+}
+
+export interface ApiKeyAccount {
+  id: string
+  secret: string
+  /** Headers that authenticate as the key. */
+  headers: Record<string, string>
+}
+
+/** An API key of `o`'s tenant holding `roles`, created by its owner through POST /v1/api-keys. */
+export async function apiKey(o: Owner, roles: string[]): Promise<ApiKeyAccount> {
+  const res = await call(`${o.host}/v1/api-keys`, { body: { name: `key ${roles.join(' ')}`, roles }, token: o.access_token })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return { id: res.body.id, secret: res.body.secret, headers: { 'x-api-key': res.body.secret } }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addMember, auditActions, publicRole, signUp } from './members-support.ts'
+import { addMember, apiKey, auditActions, auditEntries, customRole, publicRole, signUp } from './members-support.ts'
 import { call, faults, PLATFORM } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
@@ -87,14 +87,14 @@ describe('PATCH /v1/members/:userId', () => {
     expect(unknown.body.error.code).toBe('member_not_found')
   })
 
-  it('is for admins: 401 without a token, 403 for a plain member', async () => {
+  it('needs members:update: 401 without a token, 403 permission_denied for a plain member', async () => {
     const owner = await signUp()
     const member = await addMember(owner)
     const other = await addMember(owner)
     expect((await call(`${owner.host}/v1/members/${other.user.id}`, { method: 'PATCH', body: { role: 'admin' } })).status).toBe(401)
     const res = await call(`${owner.host}/v1/members/${other.user.id}`, { method: 'PATCH', body: { role: 'admin' }, token: member.access_token })
     expect(res.status).toBe(403)
-    expect(res.body.error.code).toBe('insufficient_role')
+    expect(res.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:update', reason: expect.any(String) } })
     // Not even for oneself.
     expect((await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, token: member.access_token })).status).toBe(403)
   })
@@ -188,7 +188,7 @@ describe('DELETE /v1/members/:userId', () => {
     const other = await addMember(owner)
     const refused = await call(`${owner.host}/v1/members/${other.user.id}`, { method: 'DELETE', token: member.access_token })
     expect(refused.status).toBe(403)
-    expect(refused.body.error.code).toBe('insufficient_role')
+    expect(refused.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:remove', reason: expect.any(String) } })
     const left = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'DELETE', token: member.access_token })
     expect(left.status).toBe(204)
     expect((await call(`${owner.host}/v1/members`, { token: member.access_token })).status).toBe(401)
@@ -252,5 +252,103 @@ describe('members across tenants', () => {
     const list = await call(`${b.host}/v1/members`, { token: b.access_token })
     expect(list.body.data.map((m: { user_id: string }) => m.user_id)).toEqual([b.user.id])
     expect(await publicRole(a.tenant.id, aMember.user.id)).toBe('member')
+  })
+})
+
+/** The member role's own permissions, which a caller must hold to invite or make someone a member. */
+const MEMBER_ROLE = ['tenant:read', 'members:read', 'roles:read', 'resource_types:read']
+
+describe('members behind permissions', () => {
+  it('lets an API key holding admin list, change and remove members, audited as the key', async () => {
+    const owner = await signUp()
+    const key = await apiKey(owner, ['admin'])
+    const member = await addMember(owner)
+    const other = await addMember(owner)
+    const list = await call(`${owner.host}/v1/members`, { headers: key.headers })
+    expect(list.status).toBe(200)
+    expect(list.body.data).toHaveLength(3)
+    const promoted = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, headers: key.headers })
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200)
+    expect(promoted.body.role).toBe('admin')
+    expect((await call(`${owner.host}/v1/members/${other.user.id}`, { method: 'DELETE', headers: key.headers })).status).toBe(204)
+    const entries = (await auditEntries(owner.tenant.id)).filter((e) => e.action === 'member.role_changed' || e.action === 'member.removed')
+    expect(entries).toEqual([
+      { action: 'member.role_changed', actorType: 'api_key', actorId: key.id, targetId: member.user.id, details: { from: 'member', to: 'admin' } },
+      { action: 'member.removed', actorType: 'api_key', actorId: key.id, targetId: other.user.id, details: { role: 'member' } },
+    ])
+  })
+
+  it('keeps the owner role with owners who are people: an admin API key can neither grant it, take it away nor remove an owner', async () => {
+    const owner = await signUp()
+    const second = await addMember(owner, 'owner')
+    const member = await addMember(owner)
+    const key = await apiKey(owner, ['admin'])
+    for (const res of [
+      await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'owner' }, headers: key.headers }),
+      await call(`${owner.host}/v1/members/${second.user.id}`, { method: 'PATCH', body: { role: 'admin' }, headers: key.headers }),
+      await call(`${owner.host}/v1/members/${second.user.id}`, { method: 'DELETE', headers: key.headers }),
+    ]) {
+      expect(res.status).toBe(403)
+      expect(res.body.error.code).toBe('owner_role_required')
+    }
+    expect(await publicRole(owner.tenant.id, second.user.id)).toBe('owner')
+    expect(await publicRole(owner.tenant.id, member.user.id)).toBe('member')
+  })
+
+  it('lets a key with the member role list members but not change or remove them (403 permission_denied)', async () => {
+    const owner = await signUp()
+    const member = await addMember(owner)
+    const key = await apiKey(owner, ['member'])
+    expect((await call(`${owner.host}/v1/members`, { headers: key.headers })).status).toBe(200)
+    const patch = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, headers: key.headers })
+    expect(patch.status).toBe(403)
+    expect(patch.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:update', reason: 'no role or policy grants members:update' } })
+    const remove = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'DELETE', headers: key.headers })
+    expect(remove.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:remove' } })
+    expect(await publicRole(owner.tenant.id, member.user.id)).toBe('member')
+  })
+
+  it('never lets a caller grant a role holding more than it holds (403 grant_exceeds_own), while members:update still demotes and members:remove removes', async () => {
+    const owner = await signUp()
+    const admin = await addMember(owner, 'admin')
+    const member = await addMember(owner)
+    await customRole(owner, 'people-manager', [...MEMBER_ROLE, 'members:update', 'members:remove'])
+    const key = await apiKey(owner, ['people-manager'])
+    const promote = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, headers: key.headers })
+    expect(promote.status).toBe(403)
+    expect(promote.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permission: '*:*' } })
+    expect(await publicRole(owner.tenant.id, member.user.id)).toBe('member')
+    const demote = await call(`${owner.host}/v1/members/${admin.user.id}`, { method: 'PATCH', body: { role: 'member' }, headers: key.headers })
+    expect(demote.status, JSON.stringify(demote.body)).toBe(200)
+    expect(await publicRole(owner.tenant.id, admin.user.id)).toBe('member')
+    expect((await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'DELETE', headers: key.headers })).status).toBe(204)
+    expect(await publicRole(owner.tenant.id, member.user.id)).toBeUndefined()
+  })
+
+  it('lets a member leave even when a deny policy refuses members:remove to everyone', async () => {
+    const owner = await signUp()
+    const admin = await addMember(owner, 'admin')
+    const member = await addMember(owner)
+    const policy = await call(`${owner.host}/v1/policies`, { body: { name: 'nobody-removes', effect: 'deny', permission: 'members:remove' }, token: owner.access_token })
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201)
+    const byAdmin = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'DELETE', token: admin.access_token })
+    expect(byAdmin.status).toBe(403)
+    expect(byAdmin.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'members:remove', reason: expect.stringContaining("denied by policy 'nobody-removes'") } })
+    const left = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'DELETE', token: member.access_token })
+    expect(left.status).toBe(204)
+    expect(await publicRole(owner.tenant.id, member.user.id)).toBeUndefined()
+  })
+
+  it('refuses another tenant’s callers: A’s owner “leaving” on B’s host is 401, B’s admin key finds no member of A (404) and is refused on A’s host (401)', async () => {
+    const a = await signUp()
+    const b = await signUp()
+    const leave = await call(`${b.host}/v1/members/${a.user.id}`, { method: 'DELETE', token: a.access_token })
+    expect(leave.status).toBe(401)
+    expect(leave.body.error.code).toBe('invalid_token')
+    // And B's admin key cannot reach A's members through B's host.
+    const key = await apiKey(b, ['admin'])
+    expect((await call(`${b.host}/v1/members/${a.user.id}`, { method: 'DELETE', headers: key.headers })).status).toBe(404)
+    expect((await call(`${a.host}/v1/members`, { headers: key.headers })).status).toBe(401)
+    expect(await publicRole(a.tenant.id, a.user.id)).toBe('owner')
   })
 })

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { and, eq } from 'drizzle-orm'
 import type { AppEnv } from '../../app-env.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { memberships, users } from '../../db/public-schema.ts'
@@ -70,6 +71,8 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
         auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: 'owner' } }),
       ])
       const created = (tenantRows as Tenant[])[0]!
+      // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
+      await publishDatabaseVersion(c.var, created)
       const user = (await findUserByEmail(db, input.email))!
       return { user: presentUser(user), tenant: { id: created.id, slug: created.slug }, ...(await tokensFor(deps, created, userId, session.sessionId, session.refreshToken)) }
     } catch (err) {
@@ -131,6 +134,8 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
     throw err
   }
+  // The members insert bumped the authorization version (0006 trigger): publish it before answering.
+  await publishDatabaseVersion(c.var, tenant)
   const fresh = (await findUserByEmail(db, input.email))!
   return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
 }

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { users } from '../../db/public-schema.ts'
@@ -18,6 +19,8 @@ import { findUserByEmail, findUserById, presentUser } from '../../identity/users
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 import { checkPasswordPolicy, membershipStatements } from '../auth/register.ts'
 import { MemberErrors } from './errors.ts'
 import { invitationStatus, type InvitationRow } from './invite.ts'
@@ -56,7 +59,9 @@ function assertUsable(row: InvitationRow) {
  * (still open, unexpired), the membership rows and the session. The membership takes its role
  * from the invitation *this transaction* accepted (`accepted_at = now()`, the transaction's
  * time): if the UPDATE matched nothing — accepted, revoked or expired meanwhile — the role is
- * NULL, the NOT NULL constraint fails and the whole batch is rolled back.
+ * NULL, the NOT NULL constraint fails and the whole batch is rolled back. The member.joined
+ * event is in the batch too; after it, the authorization version the 0006 trigger bumped is
+ * published, so the new member's first request (and any check about them) sees the membership.
  */
 export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput) {
   const db = c.var.db
@@ -112,9 +117,11 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     ...membershipStatements(db, tenant, userId, acceptedRole),
     ...(session?.statements ?? []),
     auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } }),
+    ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: userId, email: invitation.email, role: invitation.role, via: 'invitation' }, actor: { type: 'user', id: userId } }),
   )
+  let results: readonly unknown[]
   try {
-    await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
   } catch (err) {
     if (isPgError(err, NOT_NULL_VIOLATION)) {
       const [now] = await db.select().from(t.invitations).where(eq(t.invitations.id, invitation.id)).limit(1)
@@ -125,6 +132,8 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(MemberErrors, 'already_member')
     throw err
   }
+  await publishDatabaseVersion(c.var, tenant)
+  deliverAfterResponse(c, tenant, results)
 
   const user = presentUser((await findUserById(db, userId))!)
   const joined = { id: tenant.id, slug: tenant.slug }

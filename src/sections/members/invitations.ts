@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../auth/routes.ts'
 import { acceptInvitation } from './accept.ts'
+import { memberActor } from './actor.ts'
 import { createInvitation, listPendingInvitations, presentInvitation, revokeInvitation } from './invite.ts'
 import { appContext, AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvitationBody, InvitationIdParam, InvitationPage, InvitationSchema, PageQuery } from './schemas.ts'
 
@@ -12,27 +13,27 @@ const security = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
-/** Invitations to join the host's tenant: /v1/invitations (admins) and /v1/invitations/accept (the invitee). */
+/** Invitations to join the host's tenant: /v1/invitations (members:invite, invitations:read|revoke) and /v1/invitations/accept (the invitee). */
 export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, middleware: [requireMember('admin')] as const,
-      summary: 'Invite someone by email (admins; an owner invitation: owners only). Mails a single-use accept link valid 7 days.',
+      method: 'post', path: '/', tags, security, middleware: [requirePermission('members:invite')] as const,
+      summary: 'Invite someone by email (members:invite; an owner invitation: owners only; never a role holding more than the caller). Mails a single-use accept link valid 7 days.',
       request: body(CreateInvitationBody),
       responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 503) },
     }),
     async (c) => {
-      const row = await createInvitation(appContext(c), c.var.tenant!, c.var.member, c.req.valid('json'))
+      const row = await createInvitation(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('json'))
       return c.json(presentInvitation(row), 201)
     },
   )
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security, middleware: [requireMember('admin')] as const,
-      summary: 'Pending invitations (admins), newest first',
+      method: 'get', path: '/', tags, security, middleware: [requirePermission('invitations:read')] as const,
+      summary: 'Pending invitations (invitations:read), newest first',
       request: { query: PageQuery },
       responses: { 200: json(InvitationPage, 'A page of pending invitations'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -44,13 +45,13 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{id}', tags, security, middleware: [requireMember('admin')] as const,
-      summary: 'Revoke a pending invitation (admins): its link stops working',
+      method: 'delete', path: '/{id}', tags, security, middleware: [requirePermission('invitations:revoke')] as const,
+      summary: 'Revoke a pending invitation (invitations:revoke): its link stops working',
       request: { params: InvitationIdParam },
       responses: { 200: json(InvitationSchema, 'The revoked invitation'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const row = await revokeInvitation(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').id)
+      const row = await revokeInvitation(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').id)
       return c.json(presentInvitation(row), 200)
     },
   )

@@ -8,9 +8,13 @@ import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../identity/context.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { findUserByEmail } from '../../identity/users.ts'
-import type { BuiltInRole, Member } from '../../middleware/membership/index.ts'
+import type { Database } from '../../platform/database.ts'
+import type { BuiltInRole } from '../../middleware/membership/index.ts'
 import { mailSender } from '../../platform/mail/index.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
+import { assertOwner, assertWithinOwn, auditActor, eventActor, type MemberActor } from './actor.ts'
 import { auditFrom } from './audit-from.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { MemberErrors } from './errors.ts'
@@ -54,10 +58,13 @@ export function presentInvitation(row: InvitationRow) {
 /**
  * POST /v1/invitations. The mail goes out before anything is written: when the mail service
  * refuses, the caller gets 503 and no invitation exists; the token travels only in the mail
- * (stored as SHA-256), so not even the inviting admin can use it.
+ * (stored as SHA-256), so not even the inviting admin can use it. The invitation, its audit
+ * entry and the member.invited event are one batch. `invited_by` is the inviting user, or the
+ * API key that invited (the event's `actor.type` says which).
  */
-export async function createInvitation(c: C, tenant: Tenant, actor: Member, input: { email: string; role: BuiltInRole }) {
-  if (input.role === 'owner' && actor.role !== 'owner') throw fail(MemberErrors, 'owner_role_required')
+export async function createInvitation(c: C, tenant: Tenant, actor: MemberActor, input: { email: string; role: BuiltInRole }) {
+  if (input.role === 'owner') assertOwner(actor)
+  await assertWithinOwn(c, tenant, actor, input.role)
   const db = c.var.db
   const t = tenantTables(tenant.schemaName)
   const account = await findUserByEmail(db, input.email)
@@ -74,11 +81,14 @@ export async function createInvitation(c: C, tenant: Tenant, actor: Member, inpu
   } catch (err) {
     throw new AppError(MemberErrors.mail_unavailable[0], 'mail_unavailable', MemberErrors.mail_unavailable[1], undefined, { cause: err })
   }
-  const [rows] = await db.batch([
-    db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy: actor.userId, expiresAt }).returning(),
-    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', actorId: actor.userId, targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
-  ])
-  return rows[0]!
+  const invitedBy = actor.subject.id
+  const results = await db.batch([
+    db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy, expiresAt }).returning(),
+    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
+    ...eventStatements(db, tenant, { type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(actor) }),
+  ] as unknown as Parameters<Database['batch']>[0])
+  deliverAfterResponse(c, tenant, results)
+  return (results[0] as InvitationRow[])[0]!
 }
 
 /** GET /v1/invitations: pending invitations, newest first (keyset on the time-ordered id). */
@@ -99,7 +109,7 @@ export async function listPendingInvitations(c: C, tenant: Tenant, page: { limit
  * DELETE /v1/invitations/:id. One statement revokes the invitation if it is still open and
  * writes the audit entry from the revoked row; an accepted or already revoked one is a 409.
  */
-export async function revokeInvitation(c: C, tenant: Tenant, actor: Member, id: string): Promise<InvitationRow> {
+export async function revokeInvitation(c: C, tenant: Tenant, actor: MemberActor, id: string): Promise<InvitationRow> {
   const t = tenantTables(tenant.schemaName)
   const find = async () => (await c.var.db.select().from(t.invitations).where(eq(t.invitations.id, id)).limit(1))[0]
   const row = await find()
@@ -113,7 +123,7 @@ export async function revokeInvitation(c: C, tenant: Tenant, actor: Member, id: 
       where id = ${id} and accepted_at is null and revoked_at is null
       returning id
     ), logged as (
-      ${auditFrom(s, sql`revoked`, requestMeta(c), { action: 'invitation.revoked', actorId: actor.userId, targetType: 'invitation', targetId: id, details: { email: row.email, role: row.role } })}
+      ${auditFrom(s, sql`revoked`, requestMeta(c), { action: 'invitation.revoked', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: row.email, role: row.role } })}
     )
     select id from revoked`)
   const after = (await find())!

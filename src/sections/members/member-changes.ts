@@ -1,45 +1,44 @@
 import { sql, type Name } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { IdentityErrors } from '../../identity/errors.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
-import type { BuiltInRole, Member } from '../../middleware/membership/index.ts'
+import type { BuiltInRole } from '../../middleware/membership/index.ts'
+import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
+import { uuidv7 } from '../../db/ids.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements, type WebhookEvent, type WebhookEventType } from '../../webhooks/outbox.ts'
+import { actorStillHolds, assertWithinOwn, auditActor, eventActor, isOwner, type MemberActor } from './actor.ts'
 import { auditFrom } from './audit-from.ts'
 import { MemberErrors } from './errors.ts'
 import { findMember, type MemberRecord } from './member-store.ts'
 
 type C = Context<AppEnv>
-type Problem = { table: 'member'; code: keyof typeof MemberErrors } | { table: 'identity'; code: 'insufficient_role' }
-
-const ADMINS: BuiltInRole[] = ['owner', 'admin']
+type Problem = keyof typeof MemberErrors
 
 /**
- * Who may change a role: admins and owners; the owner role (granting it, or taking it from
- * someone) only owners. Pure: the caller has read both rows.
+ * The ownership rule of a role change (the permission, `members:update`, was checked by the
+ * route's gate): granting the owner role, or taking it from someone, takes an owner. Pure: the
+ * caller has read the target.
  */
-export function roleChangeProblem(actor: Pick<Member, 'role'>, target: Pick<MemberRecord, 'role'>, to: BuiltInRole): Problem | null {
-  if (!ADMINS.includes(actor.role as BuiltInRole)) return { table: 'identity', code: 'insufficient_role' }
-  if ((to === 'owner' || target.role === 'owner') && actor.role !== 'owner') return { table: 'member', code: 'owner_role_required' }
+export function roleChangeProblem(actor: MemberActor, target: Pick<MemberRecord, 'role'>, to: BuiltInRole): Problem | null {
+  if ((to === 'owner' || target.role === 'owner') && !isOwner(actor)) return 'owner_role_required'
   return null
 }
 
-/** Anyone may leave; removing someone else takes an admin, and removing an owner an owner. */
-export function removalProblem(actor: Pick<Member, 'userId' | 'role'>, target: Pick<MemberRecord, 'userId' | 'role'>): Problem | null {
-  if (actor.userId === target.userId) return null
-  if (!ADMINS.includes(actor.role as BuiltInRole)) return { table: 'identity', code: 'insufficient_role' }
-  if (target.role === 'owner' && actor.role !== 'owner') return { table: 'member', code: 'owner_role_required' }
+/** Anyone may leave; removing someone else (`members:remove`, checked by the gate) an owner takes an owner. */
+export function removalProblem(actor: MemberActor, target: Pick<MemberRecord, 'userId' | 'role'>): Problem | null {
+  if (leaves(actor, target.userId)) return null
+  if (target.role === 'owner' && !isOwner(actor)) return 'owner_role_required'
   return null
 }
 
-function raise(problem: Problem) {
-  return problem.table === 'identity' ? fail(IdentityErrors, problem.code) : fail(MemberErrors, problem.code)
-}
-
-const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `)
+const leaves = (actor: MemberActor, userId: string) => actor.subject.type === 'user' && actor.subject.id === userId
 
 /**
  * Every change that could leave the tenant without an owner first locks the owner rows, in
@@ -52,11 +51,17 @@ function lockOwners(c: C, s: Name) {
 }
 
 /** The statement's guards: the target still has the role we decided on, another active owner
- * remains when an owner goes, and the actor still holds a role that allows the change. */
-function guards(s: Name, target: MemberRecord, actor: { userId: string; roles: string[] }, ownerLeaves: boolean) {
+ * remains when an owner goes, and the actor is still what the decision was made on. */
+function guards(s: Name, target: MemberRecord, actor: MemberActor, actorRoles: string[], ownerLeaves: boolean) {
   return sql`m.user_id = ${target.userId} and m.role = ${target.role}
     ${ownerLeaves ? sql`and exists (select 1 from ${s}.members o where o.role = 'owner' and o.status = 'active' and o.user_id <> ${target.userId})` : sql``}
-    and exists (select 1 from ${s}.members a where a.user_id = ${actor.userId} and a.status = 'active' and a.role in (${list(actor.roles)}))`
+    and ${actorStillHolds(s, actor, actorRoles)}`
+}
+
+/** The roles the guard accepts for a user actor: owner for anything touching the owner role, else the role it had. */
+function actorRoles(actor: MemberActor, ownerInvolved: boolean): string[] {
+  if (ownerInvolved) return ['owner']
+  return actor.role === null ? [] : [actor.role]
 }
 
 /** Why a guarded statement changed nothing, read again after the fact. */
@@ -64,7 +69,7 @@ async function explainMiss(c: C, tenant: Tenant, target: MemberRecord, problem: 
   const current = await findMember(c.var.db, tenant, target.userId)
   if (!current) throw fail(MemberErrors, 'member_not_found')
   const again = problem(current)
-  if (again) throw raise(again)
+  if (again) throw fail(MemberErrors, again)
   if (current.role === 'owner' && (await otherActiveOwners(c, tenant, current.userId)) === 0) throw fail(MemberErrors, 'last_owner')
   throw fail(MemberErrors, 'member_changed')
 }
@@ -76,73 +81,97 @@ async function otherActiveOwners(c: C, tenant: Tenant, userId: string): Promise<
 }
 
 /**
- * PATCH /v1/members/:userId. One batch: the owner lock, then one statement that changes the
- * tenant's row only if its guards hold, copies the role to the public index and writes the
- * audit entry from the changed row.
+ * The batch of a guarded change, then what every change to `members` owes: the 0006 triggers
+ * bumped the authorization version inside the batch, so publish it before answering (the next
+ * check anywhere sees the change), and deliver the webhook event after the answer. The event
+ * is written only if the audit entry `auditId` was, i.e. only if the change happened.
  */
-export async function changeRole(c: C, tenant: Tenant, actor: Member, userId: string, to: BuiltInRole): Promise<MemberRecord> {
+async function commitMemberChange<T extends WebhookEventType>(c: C, tenant: Tenant, change: BatchItem<'pg'>, auditId: string, event: WebhookEvent<T>) {
+  const s = sql.identifier(tenant.schemaName)
+  const results = await c.var.db.batch([
+    lockOwners(c, s),
+    change,
+    ...eventStatements(c.var.db, tenant, { ...event, when: sql`exists (select 1 from ${s}.audit_log where id = ${auditId})` }),
+  ] as unknown as Parameters<Database['batch']>[0])
+  const changed = (results[1] as { rows: unknown[] }).rows.length > 0
+  if (changed) {
+    await publishDatabaseVersion(c.var, tenant)
+    deliverAfterResponse(c, tenant, results)
+  }
+  return changed
+}
+
+/**
+ * PATCH /v1/members/:userId. One batch: the owner lock, one statement that changes the
+ * tenant's row only if its guards hold, copies the role to the public index and writes the
+ * audit entry from the changed row, and the member.role_changed event if it did.
+ */
+export async function changeRole(c: C, tenant: Tenant, actor: MemberActor, userId: string, to: BuiltInRole): Promise<MemberRecord> {
   const target = await findMember(c.var.db, tenant, userId)
   if (!target) throw fail(MemberErrors, 'member_not_found')
   const problem = roleChangeProblem(actor, target, to)
-  if (problem) throw raise(problem)
+  if (problem) throw fail(MemberErrors, problem)
   if (target.role === to) return target
+  await assertWithinOwn(c, tenant, actor, to)
   const ownerLeaves = target.role === 'owner'
   if (ownerLeaves && (await otherActiveOwners(c, tenant, userId)) === 0) throw fail(MemberErrors, 'last_owner')
 
   const s = sql.identifier(tenant.schemaName)
-  const allowed = { userId: actor.userId, roles: to === 'owner' || ownerLeaves ? ['owner'] : ADMINS }
-  const [, changed] = await c.var.db.batch([
-    lockOwners(c, s),
+  const auditId = uuidv7()
+  const changed = await commitMemberChange(
+    c,
+    tenant,
     c.var.db.execute<{ user_id: string }>(sql`
       with changed as (
         update ${s}.members m set role = ${to}, updated_at = now()
-        where ${guards(s, target, allowed, ownerLeaves)}
+        where ${guards(s, target, actor, actorRoles(actor, to === 'owner' || ownerLeaves), ownerLeaves)}
         returning m.user_id, m.role
       ), indexed as (
         update public.memberships p set role = changed.role from changed where p.tenant_id = ${tenant.id} and p.user_id = changed.user_id
       ), logged as (
-        ${auditFrom(s, sql`changed`, requestMeta(c), { action: 'member.role_changed', actorId: actor.userId, targetType: 'user', targetId: userId, details: { from: target.role, to } })}
+        ${auditFrom(s, sql`changed`, requestMeta(c), { id: auditId, action: 'member.role_changed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { from: target.role, to } })}
       )
       select user_id from changed`),
-  ])
-  if (!changed.rows.length) {
-    return explainMiss(c, tenant, target, (current) => roleChangeProblem(actor, current, to))
-  }
+    auditId,
+    { type: 'member.role_changed', data: { user_id: userId, previous_role: target.role, role: to, changed_by: actor.subject.id }, actor: eventActor(actor) },
+  )
+  if (!changed) return explainMiss(c, tenant, target, (current) => roleChangeProblem(actor, current, to))
   return { ...target, role: to }
 }
 
 /**
- * DELETE /v1/members/:userId: removal by an admin, or leaving (the caller's own id). The
- * tenant's row, the public index row and the audit entry go in one guarded statement; then
- * every session of the removed user in this tenant ends.
+ * DELETE /v1/members/:userId: removal (an admin, an API key), or leaving (the caller's own id).
+ * The tenant's row, the public index row and the audit entry go in one guarded statement, the
+ * member.removed event with it; then every session of the removed user in this tenant ends.
  */
-export async function removeMember(c: C, tenant: Tenant, actor: Member, userId: string): Promise<void> {
+export async function removeMember(c: C, tenant: Tenant, actor: MemberActor, userId: string): Promise<void> {
   const target = await findMember(c.var.db, tenant, userId)
   if (!target) throw fail(MemberErrors, 'member_not_found')
   const problem = removalProblem(actor, target)
-  if (problem) throw raise(problem)
+  if (problem) throw fail(MemberErrors, problem)
+  const leaving = leaves(actor, userId)
   const ownerLeaves = target.role === 'owner'
   if (ownerLeaves && (await otherActiveOwners(c, tenant, userId)) === 0) throw fail(MemberErrors, 'last_owner')
 
-  const leaving = actor.userId === userId
   const s = sql.identifier(tenant.schemaName)
-  const allowed = { userId: actor.userId, roles: leaving ? [target.role] : ownerLeaves ? ['owner'] : ADMINS }
-  const [, removed] = await c.var.db.batch([
-    lockOwners(c, s),
+  const auditId = uuidv7()
+  const removed = await commitMemberChange(
+    c,
+    tenant,
     c.var.db.execute<{ user_id: string }>(sql`
       with removed as (
         delete from ${s}.members m
-        where ${guards(s, target, allowed, ownerLeaves)}
+        where ${guards(s, target, actor, leaving ? [target.role] : actorRoles(actor, ownerLeaves), ownerLeaves)}
         returning m.user_id
       ), unindexed as (
         delete from public.memberships p using removed where p.tenant_id = ${tenant.id} and p.user_id = removed.user_id
       ), logged as (
-        ${auditFrom(s, sql`removed`, requestMeta(c), { action: leaving ? 'member.left' : 'member.removed', actorId: actor.userId, targetType: 'user', targetId: userId, details: { role: target.role } })}
+        ${auditFrom(s, sql`removed`, requestMeta(c), { id: auditId, action: leaving ? 'member.left' : 'member.removed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { role: target.role } })}
       )
       select user_id from removed`),
-  ])
-  if (!removed.rows.length) {
-    return explainMiss(c, tenant, target, (current) => removalProblem(actor, current))
-  }
+    auditId,
+    { type: 'member.removed', data: { user_id: userId, role: target.role, removed_by: actor.subject.id }, actor: eventActor(actor) },
+  )
+  if (!removed) return explainMiss(c, tenant, target, (current) => removalProblem(actor, current))
   await revokeAllSessions(await sessionDeps(c, tenant), tenant, userId, leaving ? 'member_left' : 'member_removed')
 }

@@ -1,9 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { requirePermission } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { memberActor } from './actor.ts'
 import { registerInvitationRoutes } from './invitations.ts'
 import { changeRole, removeMember } from './member-changes.ts'
 import { listMembers, presentMember } from './member-store.ts'
+import { requireSelfOrPermission } from './self-or-permission.ts'
 import { appContext, MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
 
 const tags = ['Members']
@@ -16,8 +18,8 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security, middleware: [requireMember('member')] as const,
-      summary: 'List the members of the tenant (any member), in the order they joined',
+      method: 'get', path: '/', tags, security, middleware: [requirePermission('members:read')] as const,
+      summary: 'List the members of the tenant (members:read, which the member role holds), in the order they joined',
       request: { query: PageQuery },
       responses: { 200: json(MemberPage, 'A page of members'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -29,26 +31,26 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'patch', path: '/{userId}', tags, security, middleware: [requireMember('admin')] as const,
-      summary: 'Change a member’s role (admins; granting or taking away owner: owners only; the last owner keeps the role)',
+      method: 'patch', path: '/{userId}', tags, security, middleware: [requirePermission('members:update')] as const,
+      summary: 'Change a member’s role (members:update; granting or taking away owner: owners only; never to a role holding more than the caller; the last owner keeps the role)',
       request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: UpdateMemberBody } } } },
       responses: { 200: json(MemberSchema, 'The member with the new role'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const member = await changeRole(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').userId, c.req.valid('json').role)
+      const member = await changeRole(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').userId, c.req.valid('json').role)
       return c.json(presentMember(member), 200)
     },
   )
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{userId}', tags, security, middleware: [requireMember('member')] as const,
-      summary: 'Remove a member (admins; owners only for an owner), or leave with one’s own id; their sessions in this tenant end',
+      method: 'delete', path: '/{userId}', tags, security, middleware: [requireSelfOrPermission('members:remove', 'userId')] as const,
+      summary: 'Remove a member (members:remove; owners only for an owner), or leave with one’s own id (no permission needed); their sessions in this tenant end',
       request: { params: UserIdParam },
       responses: { 204: { description: 'Removed' }, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      await removeMember(appContext(c), c.var.tenant!, c.var.member, c.req.valid('param').userId)
+      await removeMember(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').userId)
       return c.body(null, 204)
     },
   )

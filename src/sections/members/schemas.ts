@@ -4,7 +4,7 @@ import type { AppEnv } from '../../app-env.ts'
 import { BUILT_IN_ROLES } from '../../middleware/membership/index.ts'
 import { Email, Password, TokenResponse, UserSchema, MfaRequired } from '../auth/schemas.ts'
 
-export const Role = z.enum(BUILT_IN_ROLES).openapi({ description: 'Built-in role: owner > admin > member', example: 'member' })
+export const Role = z.enum(BUILT_IN_ROLES).openapi({ description: 'Built-in role (owner, admin or member); further permissions come from role bindings', example: 'member' })
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size (1–100, default 20)' }),
@@ -62,7 +62,8 @@ export const AcceptedInvitation = TokenResponse.extend({ user: UserSchema, tenan
 export const AcceptedNeedsMfa = MfaRequired.extend({ user: UserSchema, tenant: JoinedTenant }).openapi('AcceptedInvitationMfa')
 
 /**
- * Route middleware (requireMember) widens the handler's context type with `member`; the
- * services take the app's context and receive the member as an argument.
+ * Route middleware (requirePermission) widens the handler's context type with `subject`,
+ * `authz` and `member`; the services take the app's context and receive the actor
+ * (`memberActor`) as an argument.
  */
 export const appContext = (c: Context<any>) => c as Context<AppEnv>

@@ -1,0 +1,71 @@
+import { eq, sql, type Name, type SQL } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import type { Subject } from '../../authz/engine.ts'
+import { AuthzErrors } from '../../authz/errors.ts'
+import { covers, type Grants } from '../../authz/permissions.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { fail } from '../../errors.ts'
+import type { PermissionContext } from '../../middleware/permission/index.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { MemberErrors } from './errors.ts'
+
+/**
+ * Who changes members or invitations: a signed-in member or an API key, after
+ * `requirePermission` let it through (its roles and bindings decide, not a built-in rank).
+ */
+export interface MemberActor {
+  subject: Subject
+  /** The user's built-in role in this tenant (`members.role`); null for an API key. */
+  role: string | null
+  /** What the actor holds tenant-wide: the ceiling of the roles it may grant or take away. */
+  grants: Grants
+}
+
+/** The caller of a route behind requirePermission (or the leave gate) as a MemberActor. */
+export function memberActor(c: Context<any>): MemberActor {
+  const p = c as PermissionContext
+  const subject = p.var.subject
+  return { subject, role: p.var.member?.role ?? null, grants: p.var.authz.tenantWideGrants(subject) }
+}
+
+/** Audit entries and webhook events name the actor as what it is: a user or an API key. */
+export const auditActor = (actor: MemberActor) => ({ actorType: actor.subject.type, actorId: actor.subject.id })
+export const eventActor = (actor: MemberActor) => ({ type: actor.subject.type, id: actor.subject.id })
+
+/** Owner stays with people: only a member holding the owner role grants it, takes it away, or removes an owner. */
+export const isOwner = (actor: MemberActor) => actor.subject.type === 'user' && actor.role === 'owner'
+
+export function assertOwner(actor: MemberActor) {
+  if (!isOwner(actor)) throw fail(MemberErrors, 'owner_role_required')
+}
+
+/**
+ * Nobody grants a role holding a permission they do not hold tenant-wide themselves (wildcards
+ * compared as wholes, as for API keys): someone given `members:update` or `members:invite`
+ * through a binding cannot make anyone — themselves included — an admin. Taking a role away
+ * (a demotion, a removal) is what those permissions are for; only the owner role is guarded
+ * on the way out too (`assertOwner`). Owner and admin hold `*:*`: for them this reads nothing.
+ */
+export async function assertWithinOwn(c: Context<AppEnv>, tenant: Pick<Tenant, 'schemaName'>, actor: MemberActor, role: string): Promise<void> {
+  if (actor.grants.all) return
+  const r = tenantTables(tenant.schemaName).roles
+  const [row] = await c.var.db.select({ permissions: r.permissions }).from(r).where(eq(r.name, role)).limit(1)
+  const beyond = row?.permissions.find((p) => !covers(actor.grants, p))
+  if (beyond) throw fail(AuthzErrors, 'grant_exceeds_own', `The role ${role} grants ${beyond}, which you do not hold yourself.`, { role, permission: beyond })
+}
+
+/**
+ * SQL for a guarded statement: the actor is still what the decision was made on when the
+ * statement runs — a user still an active member with the role it had (or one of `roles`), an
+ * API key still live. Bindings are not re-read here: the permission itself was decided on the
+ * model version the request read.
+ */
+export function actorStillHolds(s: Name, actor: MemberActor, roles: readonly string[]): SQL {
+  if (actor.subject.type === 'api_key') {
+    return sql`exists (select 1 from ${s}.api_keys k where k.id = ${actor.subject.id} and k.revoked_at is null and (k.expires_at is null or k.expires_at > now()))`
+  }
+  if (roles.length === 0) return sql`false`
+  const list = sql.join(roles.map((v) => sql`${v}`), sql`, `)
+  return sql`exists (select 1 from ${s}.members a where a.user_id = ${actor.subject.id} and a.status = 'active' and a.role in (${list}))`
+}

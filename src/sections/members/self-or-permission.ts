@@ -1,0 +1,38 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import type { AtriumPermission } from '../../authz/atrium-types.ts'
+import { authzEngine } from '../../authz/cache.ts'
+import { databaseVersion } from '../../authz/snapshot.ts'
+import { fail } from '../../errors.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { callerSubject, requestAuthz, requirePermission, type PermissionVariables } from '../../middleware/permission/index.ts'
+import { TenantErrors } from '../../tenancy/errors.ts'
+
+type C = Context<AppEnv & { Variables: Partial<PermissionVariables> }>
+
+/**
+ * `requirePermission(permission)`, except for a signed-in member acting on their own id (the
+ * path parameter `param`): that takes only the membership — anyone may leave, whatever their
+ * roles or the tenant's deny policies say. Sets the same variables as requirePermission.
+ */
+export function requireSelfOrPermission(permission: AtriumPermission, param: string): MiddlewareHandler<AppEnv & { Variables: PermissionVariables }> {
+  const others = requirePermission(permission)
+  return async function requireSelfOrPermissionMiddleware(c, next) {
+    const ctx = c as unknown as C
+    const subject = callerSubject(ctx)
+    if (subject?.type !== 'user' || subject.id !== c.req.param(param)) return others(c, next)
+    const tenant = c.var.tenant
+    if (!tenant) throw fail(TenantErrors, 'tenant_required')
+    let engine = await requestAuthz(ctx)
+    if (engine.memberRole(subject.id) === undefined) {
+      // As requirePermission: make sure against the database before refusing a member who joined a moment ago.
+      engine = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
+      ctx.set('authz', engine)
+    }
+    const role = engine.memberRole(subject.id)
+    if (role === undefined) throw fail(IdentityErrors, 'not_a_member')
+    c.set('subject', subject)
+    c.set('member', { userId: subject.id, role, status: 'active' })
+    await next()
+  }
+}
