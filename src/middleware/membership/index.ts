@@ -23,8 +23,9 @@ const RANK: Record<string, number> = { member: 1, admin: 2, owner: 3 }
 
 /**
  * Loads the caller's membership in the host's tenant and requires at least `minimum` of the
- * built-in roles (owner > admin > member). The authorization section replaces this gate with
- * permission checks; it stays the one place that knows about membership rows.
+ * built-in roles (owner > admin > member). For self-service sections (/v1/me, MFA), where the
+ * caller acts on their own account: endpoints that act on the tenant are gated by
+ * `requirePermission` (src/middleware/permission) instead.
  */
 export function requireMember(minimum: BuiltInRole = 'member'): MiddlewareHandler<AppEnv & { Variables: MembershipVariables }> {
   return async function requireMemberMiddleware(c, next) {
