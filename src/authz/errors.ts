@@ -25,5 +25,6 @@ export const AuthzErrors = {
   resource_type_in_use: [409, 'Roles, policies or bindings use this resource type; remove them first or pass force=true.'],
   role_in_use: [409, 'Role bindings or API keys use this role; remove them first or pass force=true.'],
   resource_type_limit_reached: [409, 'This organization has reached its number of resource types.'],
+  role_limit_reached: [409, 'This organization has reached its number of roles.'],
   policy_limit_reached: [409, 'This organization has reached its number of policies.'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>

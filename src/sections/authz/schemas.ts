@@ -60,12 +60,18 @@ export const Permission = z
 
 export const RoleName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, _ . and -, starting with a letter or digit (at most 63)').openapi({ example: 'approver' })
 
+// Not UUID-shaped: /v1/roles/{idOrName} takes a UUID as an id.
+const NewRoleName = RoleName.refine((v) => !UUID_PATTERN.test(v), 'a role name cannot have the form of an id (a UUID)')
+
+/** Custom roles per tenant (the benchmark runs 10,000). */
+export const MAX_ROLES = 10_000
+
 export const CreateRole = z
-  .strictObject({ name: RoleName, description: Description.optional(), permissions: z.array(Permission).max(500).transform((p) => [...new Set(p)]) })
+  .strictObject({ name: NewRoleName, description: Description.optional(), permissions: z.array(Permission).max(500).transform((p) => [...new Set(p)]) })
   .openapi('CreateRole')
 
 export const UpdateRole = z
-  .strictObject({ name: RoleName.optional(), description: Description.nullable().optional(), permissions: z.array(Permission).max(500).transform((p) => [...new Set(p)]).optional() })
+  .strictObject({ name: NewRoleName.optional(), description: Description.nullable().optional(), permissions: z.array(Permission).max(500).transform((p) => [...new Set(p)]).optional() })
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of name, description, permissions')
   .openapi('UpdateRole')
 
