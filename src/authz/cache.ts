@@ -26,6 +26,12 @@ import { databaseVersion, loadSnapshot, type AuthzSnapshot } from './snapshot.ts
 export const SNAPSHOT_MAX_AGE_SECONDS = 60
 const VERSION_TTL_SECONDS = 7 * 24 * 3600
 const MAX_ISOLATE_ENTRIES = 64
+/**
+ * Bound on the isolate's cached models by size, not only by count: a compiled model costs about
+ * 300 bytes per role, binding, member, key or policy (the benchmark's 10,000 roles with 30,000
+ * bindings took ~14 MB of heap), and an isolate has 128 MB. 150,000 rows is ~45 MB at most.
+ */
+const MAX_ISOLATE_ROWS = 150_000
 
 export const authzVersionKey = (tenantId: string) => `authz:version:${tenantId}`
 export const authzSnapshotKey = (tenantId: string) => `authz:snapshot:${tenantId}`
@@ -39,6 +45,9 @@ export interface AuthzDeps {
 type TenantRef = Pick<Tenant, 'id' | 'schemaName'>
 
 const engines = new Map<string, AuthzEngine>()
+/** Rows in each cached model (see MAX_ISOLATE_ROWS). */
+const weights = new Map<string, number>()
+let cachedRows = 0
 const loading = new Map<string, Promise<AuthzEngine>>()
 /** The highest version this isolate wrote itself: seen even if publishing it failed. */
 const written = new Map<string, number>()
@@ -117,12 +126,23 @@ export async function currentVersion(deps: AuthzDeps, tenant: TenantRef): Promis
 const usable = (s: Pick<AuthzSnapshot, 'version' | 'builtAt'>, version: number, now: number) =>
   s.version >= version && now - s.builtAt < SNAPSHOT_MAX_AGE_SECONDS * 1000
 
-function remember(tenantId: string, engine: AuthzEngine) {
+const rowsOf = (s: AuthzSnapshot) => s.types.length + s.roles.length + s.bindings.length + s.policies.length + s.members.length + s.apiKeys.length
+
+function forget(tenantId: string) {
+  engines.delete(tenantId)
+  cachedRows -= weights.get(tenantId) ?? 0
+  weights.delete(tenantId)
+}
+
+/** Keep the engine, least recently stored first out, within both the count and the size bound. */
+function remember(tenantId: string, engine: AuthzEngine, rows: number) {
   const current = engines.get(tenantId)
   if (current && current.version > engine.version) return
-  engines.delete(tenantId)
-  if (engines.size >= MAX_ISOLATE_ENTRIES) engines.delete(engines.keys().next().value!)
+  forget(tenantId)
+  while (engines.size > 0 && (engines.size >= MAX_ISOLATE_ENTRIES || cachedRows + rows > MAX_ISOLATE_ROWS)) forget(engines.keys().next().value!)
   engines.set(tenantId, engine)
+  weights.set(tenantId, rows)
+  cachedRows += rows
 }
 
 async function build(deps: AuthzDeps, tenant: TenantRef, version: number): Promise<AuthzEngine> {
@@ -141,7 +161,7 @@ async function build(deps: AuthzDeps, tenant: TenantRef, version: number): Promi
     }
   }
   const engine = compileAuthz(snapshot)
-  remember(tenant.id, engine)
+  remember(tenant.id, engine, rowsOf(snapshot))
   return engine
 }
 
