@@ -224,11 +224,15 @@ describe('brute force', () => {
   it('throttles credential attempts per IP across accounts', async () => {
     const tenant = await createTenant()
     const host = tenantOrigin(tenant.slug)
+    const attempt = async () => (await call(`${host}/v1/auth/login`, { body: { email: email(), password: 'x'.repeat(12) }, headers: { 'cf-connecting-ip': '192.0.2.55' } })).status
     const statuses: number[] = []
-    for (let i = 0; i < 22; i++) {
-      statuses.push((await call(`${host}/v1/auth/login`, { body: { email: email(), password: 'x'.repeat(12) }, headers: { 'cf-connecting-ip': '192.0.2.55' } })).status)
-    }
-    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true)
-    expect(statuses.slice(20)).toEqual([429, 429])
+    for (let i = 0; i < 20; i++) statuses.push(await attempt())
+    expect(statuses.every((s) => s === 401)).toBe(true)
+    // The limiter is a sliding window: when the attempts straddle a window boundary the previous
+    // window's count is weighted down, so the 21st may still pass; within a few more it may not.
+    const more: number[] = []
+    while (more.length < 5 && !more.includes(429)) more.push(await attempt())
+    expect(more).toContain(429)
+    expect(await attempt()).toBe(429)
   })
 })

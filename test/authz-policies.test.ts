@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schemaNameFor } from '../src/db/tenant-schema.ts'
 import { call } from './support.ts'
 import { addMember, auditActions, database, signUp, type Owner } from './members-support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { WebhookReceiver, until } from './webhook-receiver.ts'
 
 /** /v1/policies through the Worker (docs/api/authorization-policies.md). Decisions: test/authz-check.test.ts. */
 
@@ -19,16 +19,6 @@ async function registerInvoice(o: Owner) {
     token: o.access_token,
   })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
-}
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 const ownInvoices = { eq: [{ ref: 'resource.attributes.owner' }, { ref: 'subject.id' }] }

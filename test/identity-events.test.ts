@@ -5,7 +5,7 @@ import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
 import { adminToken, call, PLATFORM } from './support.ts'
 import { database, newEmail, PASSWORD, signUp, tablesOf, type Owner } from './members-support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
 
 /**
  * Webhook events of identity and API key changes, as a tenant's receiver gets them: api_key.created
@@ -33,24 +33,6 @@ beforeAll(() => {
   })
 })
 afterAll(() => receiver.stop())
-
-interface Envelope {
-  id: string
-  type: string
-  tenant_id: string
-  actor: { type: string; id: string | null } | null
-  data: Record<string, unknown>
-}
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Subscribe a new receiver path to `events`; answers a function giving the envelopes received there so far. */
 async function subscribe(o: Owner, path: string, events: string[]) {

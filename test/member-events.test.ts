@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addMember, apiKey, database, invite, newEmail, PASSWORD, signUp, tablesOf, type Owner } from './members-support.ts'
 import { adminToken, call, PLATFORM } from './support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
 
 /**
  * Membership changes as a tenant's webhook receiver gets them (member.invited, member.joined via
@@ -13,24 +13,6 @@ import { WebhookReceiver } from './webhook-receiver.ts'
 const receiver = new WebhookReceiver()
 beforeAll(() => receiver.start())
 afterAll(() => receiver.stop())
-
-interface Envelope {
-  id: string
-  type: string
-  tenant_id: string
-  actor: { type: string; id: string | null } | null
-  data: Record<string, unknown>
-}
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Subscribe a new receiver path to `events`; answers a function giving the envelopes received there so far. */
 async function subscribe(o: Owner, path: string, events: string[] = ['member.*']) {

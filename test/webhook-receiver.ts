@@ -84,3 +84,25 @@ export class WebhookReceiver {
     return new URL(this.url(path)).pathname
   }
 }
+
+/** The envelope Atrium POSTs to a webhook (docs/api/webhooks.md). */
+export interface Envelope {
+  id: string
+  type: string
+  tenant_id: string
+  actor: { type: string; id: string | null } | null
+  data: Record<string, unknown>
+}
+
+type Maybe<T> = T | undefined | null | false
+
+/** Polls `probe` every 50 ms until it gives a value (deliveries happen after the answer). */
+export async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

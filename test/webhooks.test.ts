@@ -6,7 +6,7 @@ import { schemaNameFor } from '../src/db/tenant-schema.ts'
 import { decryptSecret } from '../src/identity/secrets.ts'
 import { connectDatabase } from '../src/platform/database.ts'
 import { adminToken, call, PLATFORM, tenantOrigin } from './support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { WebhookReceiver, until } from './webhook-receiver.ts'
 
 const PASSWORD = 'correct horse battery'
 const db = () => connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
@@ -45,16 +45,6 @@ async function deliveries(o: Owner, webhookId: string) {
   const res = await call(`${o.host}/v1/webhooks/${webhookId}/deliveries`, { token: o.token })
   expect(res.status).toBe(200)
   return res.body.data as Array<Record<string, any>>
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 /** The Worker's own Cron Trigger handler, run to completion (it awaits all its work). */
