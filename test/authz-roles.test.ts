@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addMember, apiKey, auditActions, signUp, type Account, type Owner } from './members-support.ts'
 import { call } from './support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { until, WebhookReceiver, type Envelope } from './webhook-receiver.ts'
 
 /** Custom roles (/v1/roles) and role bindings (/v1/role-bindings), and the decisions they make. */
 
@@ -301,28 +301,32 @@ describe('role webhook events', () => {
   beforeAll(() => receiver.start())
   afterAll(() => receiver.stop())
 
-  it('sends role.created, role.updated and role.deleted to a webhook subscribed to role.*', async () => {
+  it('sends role.created, updated, assigned, unassigned and deleted to a webhook subscribed to role.*', async () => {
     const o = await signUp()
     await invoiceType(o)
+    const m = await addMember(o)
     const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/roles'), events: ['role.*'] }, token: o.access_token })
     expect(hook.status, JSON.stringify(hook.body)).toBe(201)
     await createRole(o, { name: 'approver', description: 'Approves', permissions: ['invoice:approve'] })
     await call(`${o.host}/v1/roles/approver`, { method: 'PATCH', body: { permissions: ['invoice:approve', 'invoice:read'] }, token: o.access_token })
+    const binding = await bind(o, { subject: user(m), role: 'approver', resource_type: 'invoice', resource_id: '9' })
+    await call(`${o.host}/v1/role-bindings/${binding.body.id}`, { method: 'DELETE', token: o.access_token })
     await call(`${o.host}/v1/roles/approver`, { method: 'DELETE', token: o.access_token })
-    const deadline = Date.now() + 8000
-    let events: { type: string; data: Record<string, unknown>; actor: { type: string; id: string } }[] = []
-    while (Date.now() < deadline) {
-      events = receiver.requestsTo('/roles').map((r) => JSON.parse(r.body))
-      if (events.length >= 3) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const events = await until('five role events', () => {
+      const got = receiver.requestsTo('/roles').map((r) => JSON.parse(r.body) as Envelope)
+      return got.length >= 5 && got
+    })
     const byType = Object.fromEntries(events.map((e) => [e.type, e]))
     expect(byType['role.created']).toMatchObject({ data: { role: 'approver', description: 'Approves', permissions: ['invoice:approve'] }, actor: { type: 'user', id: o.user.id } })
     expect(byType['role.updated']).toMatchObject({ data: { role: 'approver', permissions: ['invoice:approve', 'invoice:read'] } })
+    const bound = { binding_id: binding.body.id, role: 'approver', subject: user(m), resource_type: 'invoice', resource_id: '9' }
+    expect(byType['role.assigned']).toMatchObject({ data: { ...bound, expires_at: null } })
+    expect(byType['role.unassigned']).toMatchObject({ data: bound })
     expect(byType['role.deleted']).toMatchObject({ data: { role: 'approver' } })
     // A refused change sends nothing.
     await createRole(o, { name: 'member', permissions: [] })
+    await bind(o, { subject: user(m), role: 'nope' })
     await new Promise((r) => setTimeout(r, 200))
-    expect(receiver.requestsTo('/roles')).toHaveLength(3)
+    expect(receiver.requestsTo('/roles')).toHaveLength(5)
   })
 })

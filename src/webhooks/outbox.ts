@@ -22,6 +22,8 @@ export interface WebhookEventPayloads {
   'role.created': { role: string; description: string | null; permissions: string[] }
   'role.updated': { role: string; description: string | null; permissions: string[] }
   'role.deleted': { role: string }
+  'role.assigned': { binding_id: string; role: string; subject: { type: 'user' | 'api_key'; id: string }; resource_type: string | null; resource_id: string | null; expires_at: string | null }
+  'role.unassigned': { binding_id: string; role: string; subject: { type: 'user' | 'api_key'; id: string }; resource_type: string | null; resource_id: string | null }
   'policy.created': { policy_id: string; name: string; effect: 'allow' | 'deny'; permission: string; conditions: unknown }
   'policy.updated': { policy_id: string; name: string; effect: 'allow' | 'deny'; permission: string; conditions: unknown }
   'policy.deleted': { policy_id: string; name: string }
@@ -43,6 +45,8 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   'role.created',
   'role.updated',
   'role.deleted',
+  'role.assigned',
+  'role.unassigned',
   'policy.created',
   'policy.updated',
   'policy.deleted',

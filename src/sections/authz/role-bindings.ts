@@ -110,6 +110,10 @@ export function roleBindingRoutes() {
           details: { subject: input.subject, role: input.role, resource_type: input.resource_type ?? null, resource_id: input.resource_id ?? null, expires_at: input.expires_at ?? null },
         },
         when: sql`exists (select 1 from ${b} where ${b.id} = ${id})`,
+        event: {
+          type: 'role.assigned',
+          data: { binding_id: id, role: input.role, subject: input.subject, resource_type: input.resource_type ?? null, resource_id: input.resource_id ?? null, expires_at: input.expires_at ? new Date(input.expires_at).toISOString() : null },
+        },
       })) as [{ id: string }[]]
       if (inserted[0]) return c.json(present(await findBinding(c, id)), 201)
       const [duplicate] = await selectBindings(c, and(
@@ -170,6 +174,10 @@ export function roleBindingRoutes() {
         statements: [c.var.db.delete(b).where(eq(b.id, binding.id)).returning({ id: b.id })],
         audit: { action: 'role_binding.deleted', targetType: 'role_binding', targetId: binding.id, details: { subject: { type: binding.subjectType, id: binding.subjectId }, role: binding.role, resource_type: binding.resourceType, resource_id: binding.resourceId } },
         when: sql`not exists (select 1 from ${b} where ${b.id} = ${binding.id})`,
+        event: {
+          type: 'role.unassigned',
+          data: { binding_id: binding.id, role: binding.role, subject: { type: binding.subjectType, id: binding.subjectId }, resource_type: binding.resourceType, resource_id: binding.resourceId },
+        },
       })) as [{ id: string }[]]
       if (!deleted.length) throw fail(AuthzErrors, 'role_binding_not_found', `No role binding ${binding.id}.`)
       return c.body(null, 204)
