@@ -46,6 +46,11 @@ describe('HTTP conventions', () => {
     expect(res.status).toBe(200)
     expect(res.body.openapi).toBe('3.1.0')
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/health', '/v1/tenant', '/v1/tenants', '/v1/tenants/{id}', '/v1/tenants/{id}/purge']))
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining([
+      '/v1/resource-types', '/v1/resource-types/{name}', '/v1/roles', '/v1/roles/{idOrName}', '/v1/role-bindings', '/v1/role-bindings/{id}',
+      '/v1/policies', '/v1/policies/{idOrName}', '/v1/authz/check', '/v1/authz/check-batch',
+    ]))
+    expect(res.body.paths['/v1/authz/check'].post.requestBody.content['application/json'].schema).toBeDefined()
     const create = res.body.paths['/v1/tenants'].post
     expect(create.requestBody.content['application/json'].schema).toBeDefined()
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']))
