@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 import { freePort } from './local/scratch.ts'
+import { SERIAL_WORKER_FILES } from './test/serial-files.ts'
 import { generatePrivateKeyPem } from './src/platform/signing-keys.ts'
 
 // The global setup (test/global-setup.ts) starts the local SQL and Redis endpoints on these
@@ -10,6 +11,50 @@ process.env.ATRIUM_TEST_REDIS_PORT ??= String(await freePort())
 process.env.ATRIUM_TEST_REDIS_TOKEN ??= crypto.randomUUID()
 const sqlPort = process.env.ATRIUM_TEST_SQL_PORT
 const redisPort = process.env.ATRIUM_TEST_REDIS_PORT
+
+// One set of bindings for both worker projects: same keys, same endpoints.
+const bindings = {
+  ENVIRONMENT: 'test',
+  DATABASE_URL: `postgres://atrium:atrium@127.0.0.1:${sqlPort}/atrium`,
+  NEON_FETCH_ENDPOINT: `http://127.0.0.1:${sqlPort}/sql`,
+  UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${redisPort}`,
+  UPSTASH_REDIS_REST_TOKEN: process.env.ATRIUM_TEST_REDIS_TOKEN,
+  JWT_PRIVATE_KEY: await generatePrivateKeyPem(),
+  PLATFORM_ADMIN_TOKEN: `test-admin-${crypto.randomUUID()}`,
+  BASE_DOMAINS: 'atrium.test,localhost',
+  ALLOW_TENANT_HEADER: 'false',
+  RATE_LIMIT_MAX: '100000',
+  LOG_LEVEL: 'error',
+  MAIL_TRANSPORT: 'outbox',
+  // Cheap password hashes for the suite's many sign-ups (refused in production); passwords.test.ts pins the real ones.
+  PASSWORD_HASH_PROFILE: 'test',
+  DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+  // Platform OAuth apps answered by the stand-in providers of test/oauth-providers.ts (TikTok left unset on purpose).
+  GOOGLE_CLIENT_ID: 'platform-google.apps.googleusercontent.com',
+  GOOGLE_CLIENT_SECRET: 'platform-google-secret',
+  GITHUB_CLIENT_ID: 'Iv1.platformgithub',
+  GITHUB_CLIENT_SECRET: 'platform-github-secret',
+  FACEBOOK_CLIENT_ID: '100000000000001',
+  FACEBOOK_CLIENT_SECRET: 'platform-facebook-secret',
+}
+
+/** The Worker under test in workerd, against the local endpoints of test/global-setup.ts. */
+const workerProject = (name: string, test: { include: string[]; exclude: string[]; fileParallelism: boolean; groupOrder: number }) => ({
+  plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings } })],
+  test: {
+    name,
+    include: test.include,
+    exclude: test.exclude,
+    // Shared by both projects: the first to start launches the endpoints, the last to finish stops them.
+    globalSetup: ['./test/global-setup.ts'],
+    fileParallelism: test.fileParallelism,
+    // The files wait on the endpoints and workerd more than on their own CPU: overlap them even on 2 cores.
+    maxWorkers: test.fileParallelism ? 4 : 1,
+    sequence: { groupOrder: test.groupOrder },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+})
 
 export default defineConfig({
   test: {
@@ -23,47 +68,10 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: 'test',
-                DATABASE_URL: `postgres://atrium:atrium@127.0.0.1:${sqlPort}/atrium`,
-                NEON_FETCH_ENDPOINT: `http://127.0.0.1:${sqlPort}/sql`,
-                UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${redisPort}`,
-                UPSTASH_REDIS_REST_TOKEN: process.env.ATRIUM_TEST_REDIS_TOKEN,
-                JWT_PRIVATE_KEY: await generatePrivateKeyPem(),
-                PLATFORM_ADMIN_TOKEN: `test-admin-${crypto.randomUUID()}`,
-                BASE_DOMAINS: 'atrium.test,localhost',
-                ALLOW_TENANT_HEADER: 'false',
-                RATE_LIMIT_MAX: '100000',
-                LOG_LEVEL: 'error',
-                MAIL_TRANSPORT: 'outbox',
-                DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
-                // Platform OAuth apps answered by the stand-in providers of test/oauth-providers.ts (TikTok left unset on purpose).
-                GOOGLE_CLIENT_ID: 'platform-google.apps.googleusercontent.com',
-                GOOGLE_CLIENT_SECRET: 'platform-google-secret',
-                GITHUB_CLIENT_ID: 'Iv1.platformgithub',
-                GITHUB_CLIENT_SECRET: 'platform-github-secret',
-                FACEBOOK_CLIENT_ID: '100000000000001',
-                FACEBOOK_CLIENT_SECRET: 'platform-facebook-secret',
-              },
-            },
-          }),
-        ],
-        test: {
-          name: 'worker',
-          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          exclude: ['test/local/**'],
-          globalSetup: ['./test/global-setup.ts'],
-          // Files share the local endpoints, and some inject faults into them: run them one at a time.
-          fileParallelism: false,
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      // Files that share the endpoints peacefully run in parallel; those that inject faults into them
+      // or count their requests (test/serial-files.ts) run one at a time, after the others.
+      workerProject('worker', { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['test/local/**', ...SERIAL_WORKER_FILES], fileParallelism: true, groupOrder: 0 }),
+      workerProject('worker-serial', { include: SERIAL_WORKER_FILES, exclude: [], fileParallelism: false, groupOrder: 1 }),
     ],
   },
 })

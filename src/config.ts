@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   EMAIL_VERIFICATION_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(24 * 3600),
   PASSWORD_RESET_TTL_SECONDS: positiveInt.max(3600).default(30 * 60),
   MAGIC_LINK_TTL_SECONDS: positiveInt.max(3600).default(15 * 60),
+  /** `test` makes new password hashes cheap for the test suite (identity/passwords.ts); refused in production. */
+  PASSWORD_HASH_PROFILE: z.enum(['production', 'test']).default('production'),
   /** Platform-wide OAuth apps for social login, used by tenants that have not set their own (sections/oauth). */
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
@@ -58,6 +60,9 @@ const EnvSchema = z.object({
   }
   if (env.MAIL_TRANSPORT === 'outbox' && env.ENVIRONMENT === 'production') {
     ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'the outbox transport is for development and tests only' })
+  }
+  if (env.PASSWORD_HASH_PROFILE === 'test' && env.ENVIRONMENT === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['PASSWORD_HASH_PROFILE'], message: 'the test profile is for the test suite only' })
   }
   // An OAuth app needs both halves: half a pair is a mistake, not "not configured".
   for (const [id, secret] of [['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'], ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'], ['FACEBOOK_CLIENT_ID', 'FACEBOOK_CLIENT_SECRET'], ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET']] as const) {

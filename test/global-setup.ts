@@ -9,6 +9,22 @@ import { freshDatabase } from '../local/scratch.ts'
  * (then a fresh database is created for this run and dropped afterwards).
  */
 export default async function setup() {
+  // Both worker projects (vitest.config.ts) list this setup; they share one stack in this process.
+  const shared = globalThis as { atriumTestStack?: { users: number; started: Promise<() => Promise<void>> } }
+  shared.atriumTestStack ??= { users: 0, started: startStack() }
+  const stack = shared.atriumTestStack
+  stack.users += 1
+  const stop = await stack.started
+  return async () => {
+    stack.users -= 1
+    if (stack.users === 0) {
+      delete shared.atriumTestStack
+      await stop()
+    }
+  }
+}
+
+async function startStack(): Promise<() => Promise<void>> {
   let databaseUrl: string | undefined
   let dropDatabase = async () => {}
   const realPostgres = process.env.ATRIUM_LOCAL_POSTGRES_URL

@@ -17,7 +17,18 @@ import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
  * are upgraded on the next successful login (`needsRehash`).
  */
 
-export const CURRENT = { ln: 14, r: 8, p: 5 } as const
+/**
+ * `production` is the only profile a deployment may use (config refuses `test` when ENVIRONMENT
+ * is production). `test` keeps the same algorithm and code path at a fraction of the cost, so the
+ * test suite's hundreds of sign-ups do not each pay a production hash; one test pins and measures
+ * the production parameters.
+ */
+export const PROFILES = {
+  production: { ln: 14, r: 8, p: 5 },
+  test: { ln: 10, r: 8, p: 1 },
+} as const
+export type PasswordHashProfile = keyof typeof PROFILES
+export const CURRENT = PROFILES.production
 const KEY_LENGTH = 32
 const SALT_BYTES = 16
 /** Cloudflare Workers refuse PBKDF2 above this many iterations. */
@@ -40,10 +51,12 @@ function pbkdf2Key(password: string, salt: Buffer, iterations: number, length: n
   )
 }
 
-export async function hashPassword(password: string): Promise<string> {
+/** A new hash with the profile's parameters (config's PASSWORD_HASH_PROFILE). */
+export async function hashPassword(password: string, profile: PasswordHashProfile): Promise<string> {
+  const { ln, r, p } = PROFILES[profile]
   const salt = randomBytes(SALT_BYTES)
-  const key = await scryptKey(password, salt, CURRENT.ln, CURRENT.r, CURRENT.p, KEY_LENGTH)
-  return `scrypt$ln=${CURRENT.ln},r=${CURRENT.r},p=${CURRENT.p}$${b64(salt)}$${b64(key)}`
+  const key = await scryptKey(password, salt, ln, r, p, KEY_LENGTH)
+  return `scrypt$ln=${ln},r=${r},p=${p}$${b64(salt)}$${b64(key)}`
 }
 
 /** For imported or legacy hashes and the upgrade path; new hashes are scrypt. */
@@ -83,20 +96,25 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return derived.length === key.length && timingSafeEqual(derived, key)
 }
 
-/** True when the hash was made with other (older or weaker) settings than CURRENT. */
-export function needsRehash(encoded: string): boolean {
+/** True when the hash was made with other (older or weaker) settings than the profile's. */
+export function needsRehash(encoded: string, profile: PasswordHashProfile): boolean {
   const parsed = parse(encoded)
   if (!parsed || parsed.params.alg !== 'scrypt') return true
   const { ln, r, p } = parsed.params
-  return ln !== CURRENT.ln || r !== CURRENT.r || p !== CURRENT.p
+  const current = PROFILES[profile]
+  return ln !== current.ln || r !== current.r || p !== current.p
 }
 
 /**
  * A hash of a random password, verified when the account does not exist, so that an unknown
  * email costs the same time as a wrong password.
  */
-let dummy: Promise<string> | undefined
-export function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(b64(randomBytes(16)))
+const dummies = new Map<PasswordHashProfile, Promise<string>>()
+export function dummyHash(profile: PasswordHashProfile): Promise<string> {
+  let dummy = dummies.get(profile)
+  if (!dummy) {
+    dummy = hashPassword(b64(randomBytes(16)), profile)
+    dummies.set(profile, dummy)
+  }
   return dummy
 }

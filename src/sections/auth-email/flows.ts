@@ -128,7 +128,7 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
   const user = await redeem(c, tenant, 'password_reset', token, { member: true })
   const db = c.var.db
   const meta = requestMeta(c)
-  const passwordHash = await hashPassword(password)
+  const passwordHash = await hashPassword(password, c.var.config.PASSWORD_HASH_PROFILE)
   await db.batch([
     // Following the link also proves the mailbox, as a magic link does.
     db.update(users)

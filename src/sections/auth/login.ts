@@ -51,7 +51,7 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   }
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
-  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(c.var.config.PASSWORD_HASH_PROFILE)))
   const ok = Boolean(user?.passwordHash) && passwordOk && (await isActiveMember(c, tenant, user!.id))
 
   if (!ok) {
@@ -70,8 +70,8 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   const wasLocked = await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
   if (wasLocked) await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.unlocked', actorType: 'system', targetType: 'user', targetId: user!.id })
   // Upgrade a hash made with older parameters now that we know the password.
-  if (needsRehash(user!.passwordHash!)) {
-    await c.var.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user!.id))
+  if (needsRehash(user!.passwordHash!, c.var.config.PASSWORD_HASH_PROFILE)) {
+    await c.var.db.update(users).set({ passwordHash: await hashPassword(password, c.var.config.PASSWORD_HASH_PROFILE) }).where(eq(users.id, user!.id))
   }
   return completeLogin(c, tenant, user!)
 }

@@ -54,7 +54,7 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
   const db = c.var.db
   const meta = requestMeta(c)
   const userId = uuidv7()
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE)
   for (let attempt = 0; ; attempt++) {
     const slug = personalSlug(input.email)
     const display = input.name ?? input.email.split('@')[0]!
@@ -112,7 +112,7 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   } else {
     checkPasswordPolicy(input.password, settings.passwordMinLength)
     const id = uuidv7()
-    const passwordHash = await hashPassword(input.password)
+    const passwordHash = await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE)
     user = { id, email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null, passwordChangedAt: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() }
     statements.push(
       db.insert(users).values({ id, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }),

@@ -99,7 +99,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     userId = uuidv7()
     const now = new Date().toISOString()
     statements.push(
-      db.insert(users).values({ id: userId, email: invitation.email, name: input.name ?? null, passwordHash: await hashPassword(input.password), passwordChangedAt: now, emailVerifiedAt: now }),
+      db.insert(users).values({ id: userId, email: invitation.email, name: input.name ?? null, passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: now, emailVerifiedAt: now }),
       userEventInsert(db, userId, meta, 'account.created', { via: 'invitation', tenant: tenant.id }),
     )
   }

@@ -1,0 +1,31 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { SERIAL_WORKER_FILES } from '../serial-files.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const SHARED_ENDPOINT_HELPERS = /\b(faults|endpointRequests|resetEndpointStats)\(/
+
+async function testFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true })
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .filter((path) => !path.startsWith('test/local/'))
+}
+
+describe('the serial group of worker test files', () => {
+  it('holds every worker test file that injects faults into or counts requests of the shared endpoints', async () => {
+    const files = [...(await testFiles('test')), ...(await testFiles('src'))]
+    const touching: string[] = []
+    for (const file of files) if (SHARED_ENDPOINT_HELPERS.test(await readFile(join(root, file), 'utf8'))) touching.push(file)
+    expect(touching.length).toBeGreaterThan(0)
+    expect(touching.filter((file) => !SERIAL_WORKER_FILES.includes(file))).toEqual([])
+  })
+
+  it('lists only files that exist', async () => {
+    const files = await testFiles('test')
+    expect(SERIAL_WORKER_FILES.filter((file) => !files.includes(file))).toEqual([])
+  })
+})
