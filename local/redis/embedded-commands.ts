@@ -3,7 +3,7 @@ import { checkScoreBound, formatDouble, isInteger, parseDouble, parseInteger } f
 import {
   counter, expire, flush, hgetall, hincrby, mget, ping, scan, scoreRange, set, zadd,
 } from './embedded-custom.ts'
-import { runLuaScript, type LuaCommandTables, type MockEval } from './embedded-lua.ts'
+import { runLuaScript, type LuaCommandTables } from './embedded-lua.ts'
 import type { EmbeddedStore, KeyType } from './embedded-store.ts'
 import { NOSCRIPT, SYNTAX, refusedCommand, unknownCommand, unknownSubcommand, wrongArity } from './errors.ts'
 import { isBuffer, RedisReplyError, type Reply } from './reply.ts'
@@ -66,9 +66,8 @@ function runScript(store: EmbeddedStore, script: string, sha: string, args: read
   const count = parseInteger(args[0])
   if (count < 0) throw new RedisReplyError("ERR Number of keys can't be negative")
   if (count > args.length - 1) throw new RedisReplyError("ERR Number of keys can't be greater than number of args")
-  const evalScript: MockEval = (program, numberOfKeys, ...rest) => store.call('eval', program, numberOfKeys, ...rest)
   const keys = args.slice(1, 1 + count)
-  return runLuaScript(evalScript, scriptBody(script), sha, keys, args.slice(1 + count), luaTables())
+  return runLuaScript(store.lua, scriptBody(script), sha, keys, args.slice(1 + count), luaTables())
 }
 
 async function evalCommand(store: EmbeddedStore, args: readonly string[]): Promise<Reply> {
@@ -104,6 +103,7 @@ async function scriptCommand(store: EmbeddedStore, args: readonly string[]): Pro
       throw new RedisReplyError(SYNTAX)
     }
     store.scripts.flush()
+    store.lua.flush()
     return Buffer.from('OK')
   }
   throw new RedisReplyError(unknownSubcommand(args[0] ?? '', 'script'))

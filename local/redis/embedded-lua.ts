@@ -234,12 +234,13 @@ function preludeLine(tables: LuaCommandTables): string {
 /**
  * Wraps a script (shebang already removed) as one chunk: the prelude and the opening of a
  * protected function share line 1 with the script's own first line, so line numbers in error
- * messages are the script's. The chunk returns "R" + the JSON-encoded result or "E" + the error.
+ * messages are the script's. Run once, the chunk installs the prelude and returns the runner: a
+ * function that runs the script and returns "R" + the JSON-encoded result or "E" + the error.
  */
 function buildProgram(body: string, sha: string, tables: LuaCommandTables): string {
   return (
-    `${preludeLine(tables)} local __ok, __res = pcall(function() ${body}\n` +
-    `end) if __ok then return "R" .. __encode(__res) end return "E" .. __hex(__error_text(__res, "${sha}"))`
+    `${preludeLine(tables)} return function() local __ok, __res = pcall(function() ${body}\n` +
+    `end) if __ok then return "R" .. __encode(__res) end return "E" .. __hex(__error_text(__res, "${sha}")) end`
   )
 }
 
@@ -256,15 +257,18 @@ function fromEncoded(value: unknown): Reply {
   throw new Error(`unexpected script result encoding: ${JSON.stringify(value)}`)
 }
 
-/** The ioredis-mock `eval` method (EVAL script numkeys ...keys ...args). */
-export type MockEval = (program: string, numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>
+/** Runs a compiled chunk (see embedded-lua-engine.ts): `key` names its compiled form. */
+export interface LuaRunner {
+  run(key: string, program: string, keys: readonly string[], argv: readonly string[]): unknown
+}
 
 /**
  * Runs a script body (without shebang) with KEYS and ARGV; `sha` is the SHA-1 the client knows
  * the script by, quoted in error messages as Redis does ("… script: <sha>, on @user_script:N.").
+ * The script is compiled once per SHA-1 and kept.
  */
 export async function runLuaScript(
-  evalScript: MockEval,
+  engine: LuaRunner,
   body: string,
   sha: string,
   keys: string[],
@@ -273,7 +277,7 @@ export async function runLuaScript(
 ): Promise<Reply> {
   let output: unknown
   try {
-    output = await evalScript(buildProgram(body, sha, tables), keys.length, ...keys, ...argv)
+    output = engine.run(sha, buildProgram(body, sha, tables), keys, argv)
   } catch (error) {
     // Only compilation errors get here: runtime errors are caught inside the chunk.
     const text = error instanceof Error ? error.message : String(error)

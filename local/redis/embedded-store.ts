@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import RedisMock from 'ioredis-mock'
+import { LuaEngine } from './embedded-lua-engine.ts'
 import { WRONGTYPE } from './errors.ts'
 import { RedisReplyError } from './reply.ts'
 import { ScriptRegistry } from './scripts.ts'
@@ -20,6 +21,8 @@ function toReplyError(error: unknown): RedisReplyError {
 /** The in-memory data of one endpoint (ioredis-mock) plus its script cache. */
 export class EmbeddedStore {
   readonly scripts = new ScriptRegistry()
+  /** Compiles each script once (ioredis-mock's own EVAL recompiles on every call). */
+  readonly lua: LuaEngine
   #mock: Record<string, unknown>
 
   constructor() {
@@ -27,6 +30,7 @@ export class EmbeddedStore {
     // (lib/index.js, `contextMap`), so a unique host gives each endpoint its own keyspace.
     const mock = new RedisMock({ host: `atrium-embedded-${randomUUID()}`, port: 6379, lazyConnect: false })
     this.#mock = mock as unknown as Record<string, unknown>
+    this.lua = new LuaEngine(mock)
   }
 
   /** Calls the ioredis-mock command `name`; what it throws becomes a Redis error reply. */
@@ -64,6 +68,7 @@ export class EmbeddedStore {
   }
 
   async close(): Promise<void> {
+    this.lua.flush()
     await this.call('flushall')
     await this.call('disconnect')
   }
