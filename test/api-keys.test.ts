@@ -67,9 +67,11 @@ describe('API keys', () => {
 
   it('stops working after its expiry', async () => {
     const o = await owner()
-    const { body } = await createKey(o, { name: 'short', roles: ['member'], expires_at: new Date(Date.now() + 1500).toISOString() })
+    // Long enough that the first call lands before the expiry even when the machine is busy (files run in parallel).
+    const expiresAt = Date.now() + 6000
+    const { body } = await createKey(o, { name: 'short', roles: ['member'], expires_at: new Date(expiresAt).toISOString() })
     expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 1700))
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 200))
     const res = await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
     expect(res.status).toBe(401)
     expect(res.body.error.message).toBe('The API key has expired.')

@@ -209,7 +209,8 @@ describe('/v1/role-bindings', () => {
     await invoiceType(o)
     await createRole(o, { name: 'temp', permissions: ['invoice:pay'] })
     const m = await addMember(o)
-    const expiresAt = new Date(Date.now() + 2000)
+    // Long enough that the first check lands before the expiry even when the machine is busy (files run in parallel).
+    const expiresAt = new Date(Date.now() + 6000)
     const created = await bind(o, { subject: user(m), role: 'temp', expires_at: expiresAt.toISOString() })
     expect(created.status).toBe(201)
     expect((await check(o, user(m), 'pay', { type: 'invoice' })).allowed).toBe(true)
