@@ -17,6 +17,7 @@ export const loopback = new Agent({
 export interface Reply {
   status: number
   body: any
+  headers: Record<string, string | string[] | undefined>
 }
 
 export async function send(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
@@ -33,7 +34,7 @@ export async function send(url: string, init: { method?: string; body?: unknown;
   } catch {
     // not JSON
   }
-  return { status: res.statusCode, body }
+  return { status: res.statusCode, body, headers: res.headers }
 }
 
 /** The reply, or an error naming the status and the API's error code: a failed call must not count as a measurement. */
@@ -61,6 +62,11 @@ const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil
  * loop); latency per call in ms. A call fails by throwing; failed calls are counted, not retried.
  */
 export async function load(total: number, concurrency: number, one: (i: number, client: number) => Promise<unknown>): Promise<Run> {
+  return (await loadSamples(total, concurrency, one)).run
+}
+
+/** `load`, with every latency (ms, sorted) for runs that are merged later. */
+export async function loadSamples(total: number, concurrency: number, one: (i: number, client: number) => Promise<unknown>): Promise<{ run: Run; latencies: number[] }> {
   const latencies: number[] = []
   let next = 0
   let errors = 0
@@ -82,6 +88,11 @@ export async function load(total: number, concurrency: number, one: (i: number, 
     }),
   )
   const seconds = (performance.now() - started) / 1000
+  return { run: summarize(latencies, seconds, errors, firstError), latencies }
+}
+
+/** A Run from latencies (ms) observed over `seconds`. */
+export function summarize(latencies: number[], seconds: number, errors = 0, firstError?: string): Run {
   latencies.sort((a, b) => a - b)
-  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError }
+  return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError }
 }

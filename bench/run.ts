@@ -3,13 +3,14 @@
  * written to bench/results.json. Timings depend on the machine; the ratios are the comparable part.
  * Loopback only; every loop is bounded; everything started here is stopped at the end.
  *
- * Sizes: `npm run bench -- --requests 2000 --concurrency 8 --logins 200 --serial 15 --hashes 20`
- * or BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_LOGINS, BENCH_SERIAL, BENCH_HASHES. Authorization:
+ * Sizes: `npm run bench -- --requests 2000 --concurrency 8 --logins 200 --hashes 20`
+ * or BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_LOGINS, BENCH_HASHES. Authorization:
  * `--authz-sizes 10,1000,10000 --checks 1000 --authz-requests 1000` (roles per tenant; distinct
  * checks per size, each answered by casbin and the engine in-process; measured HTTP checks per
  * size, the list round-robin: with fewer than --checks, the rest is compared in-process only).
  * `--only routes` or `--only authz` runs one part and prints it (bench/results.json is only
- * written by a full run, so its figures always come from one run).
+ * written by a full run, so its figures always come from one run). `--peer` (with a real Postgres)
+ * adds better-auth on the same machine: the same four operations, interleaved (`--rounds 4`).
  * Backends: ATRIUM_LOCAL_POSTGRES_URL (a fresh database, dropped at the end) and
  * ATRIUM_LOCAL_REDIS_URL use real servers instead of the embedded ones.
  */
@@ -17,22 +18,25 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { hashPassword } from '../src/identity/passwords.ts'
 import { generatePrivateKeyPem, signingKeys } from '../src/platform/signing-keys.ts'
 import { expectStatus, load, loopback, send, type Run } from './http.ts'
 import { runAuthzBench, MAX_ROLES } from './authz.ts'
 import { authzFailures, buildAuthzResults, printAuthzResults, type AuthzResults } from './authz-report.ts'
+import { buildPeerResults, printPeerResults, runPeerBench } from './peer.ts'
+import { cpuDuring } from './proc.ts'
 import { buildResults, printResults, type Measured } from './report.ts'
 import { startStack, type Stack } from './stack.ts'
 
 function readOptions() {
-  const names = ['requests', 'concurrency', 'logins', 'serial', 'hashes', 'checks', 'authz-requests'] as const
-  const defaults = { requests: 2000, concurrency: 8, logins: 200, serial: 15, hashes: 20, checks: 1000, 'authz-requests': 1000 }
+  const names = ['requests', 'concurrency', 'logins', 'hashes', 'checks', 'authz-requests'] as const
+  const defaults = { requests: 2000, concurrency: 8, logins: 200, hashes: 20, checks: 1000, 'authz-requests': 1000 }
   const { values } = parseArgs({
     options: {
       ...(Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<(typeof names)[number], { type: 'string' }>),
       only: { type: 'string' },
       'authz-sizes': { type: 'string' },
+      peer: { type: 'boolean' },
+      rounds: { type: 'string' },
     },
   })
   const options = { ...defaults }
@@ -51,7 +55,9 @@ function readOptions() {
     if (!Number.isInteger(value) || value < 1 || value > MAX_ROLES) throw new Error(`--authz-sizes: each size must be an integer from 1 to ${MAX_ROLES}, got ${text}`)
     return value
   })
-  return { ...options, only: only as 'routes' | 'authz' | undefined, authzSizes }
+  const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? 4)
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be an integer from 1 to 20, got ${values.rounds}`)
+  return { ...options, only: only as 'routes' | 'authz' | undefined, authzSizes, peer: values.peer === true || process.env.BENCH_PEER === '1', rounds }
 }
 
 const options = readOptions()
@@ -75,7 +81,7 @@ const secrets = {
   DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
 }
 
-console.log('starting the local stack (SQL and Redis endpoints, migrations, wrangler dev ×2)…')
+console.log('starting the local stack (SQL and Redis endpoints, migrations, wrangler dev ×2, workerd)…')
 const stack: Stack = await startStack(secrets)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   // The wrangler processes are in their own process groups, so a Ctrl-C does not reach them.
@@ -91,19 +97,33 @@ try {
   }
   const resetStats = () => Promise.all([sqlOrigin, stack.redis.url].map((url) => send(`${url}/__atrium/stats/reset`, { method: 'POST', body: {} })))
 
-  /** Warm-up, then the backend counters are reset, then `total` measured calls; counters read right after. */
-  async function measure(name: string, warmup: number, total: number, one: (i: number, client: number) => Promise<unknown>): Promise<Measured> {
+  /**
+   * Warm-up, then the backend counters are reset, then `total` measured calls; counters read right
+   * after. `worker` names the process that serves the route (its CPU per request is read from /proc)
+   * and `proxy` the one in front of it, if any.
+   */
+  async function measure(
+    name: string, warmup: number, total: number, one: (i: number, client: number) => Promise<unknown>,
+    processes: { worker: number | null; proxy?: number | null } = { worker: stack.pids().worker, proxy: stack.pids().proxy },
+    concurrency = options.concurrency,
+  ): Promise<Measured> {
     process.stdout.write(`  ${name}… `)
-    await load(warmup, options.concurrency, one)
+    await load(warmup, concurrency, one)
     await resetStats()
-    const run = await load(total, options.concurrency, one)
+    const pids = stack.pids()
+    const { result: run, cpu } = await cpuDuring({ worker: processes.worker, proxy: processes.proxy, sql: pids.sql, redis: pids.redis }, () => load(total, concurrency, one))
     const after = await backendStats()
     sampleHeap()
-    console.log(`${run.rps.toFixed(1)} req/s${run.errors ? ` — ${run.errors} errors, first: ${run.firstError}` : ''}`)
-    return { name, run, sqlPerRequest: after.sql / total, redisPerRequest: after.redis / total, redisCommandsPerRequest: after.commands / total }
+    const perRequest = (ms: number | null) => (ms === null ? null : ms / total)
+    const workerCpu = perRequest(cpu.worker)
+    console.log(`${run.rps.toFixed(1)} req/s, Worker CPU ${workerCpu === null ? '?' : workerCpu.toFixed(2)} ms/req${run.errors ? ` — ${run.errors} errors, first: ${run.firstError}` : ''}`)
+    return {
+      name, run, sqlPerRequest: after.sql / total, redisPerRequest: after.redis / total, redisCommandsPerRequest: after.commands / total,
+      cpuMsPerRequest: { worker: workerCpu, proxy: perRequest(cpu.proxy), sql: perRequest(cpu.sql), redis: perRequest(cpu.redis) },
+    }
   }
 
-  /** The routes: the whole chain against bare Hono, identity routes, one password hash. */
+  /** The routes: the whole chain against bare Hono, identity routes, under wrangler dev and workerd directly; hashes. */
   async function measureRoutes() {
     const rssStart = stack.rss()
     const slug = `bench-${Date.now().toString(36)}`
@@ -111,43 +131,83 @@ try {
       body: { slug, name: 'Bench', settings: { signup_policy: 'open' } },
       headers: { authorization: `Bearer ${secrets.PLATFORM_ADMIN_TOKEN}` },
     }), 201)
+    const pids = stack.pids()
+    const viaWrangler = { worker: pids.worker, proxy: pids.proxy }
+    const viaWorkerd = { worker: pids.direct, proxy: null }
     const tenantUrl = stack.origin(slug)
+    const directUrl = stack.directOrigin(slug)
 
     // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
-    //    (request id → tenant → JWT → API key → rate limit → section).
-    const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200))
-    const chain = await measure('GET /v1/tenant (full chain)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200))
+    //    (request id → tenant → JWT → API key → rate limit → section), under wrangler dev and under workerd alone.
+    const bare = await measure('bare Hono route (wrangler dev)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200), { worker: pids.bareWorker, proxy: pids.bareProxy })
+    const chain = await measure('GET /v1/tenant (wrangler dev)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200), viaWrangler)
+    const bareDirect = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.directBareOrigin}/`), 200), viaWorkerd)
+    const chainDirect = await measure('GET /v1/tenant (workerd)', 200, options.requests, async () => expectStatus(await send(`${directUrl}/v1/tenant`), 200), viaWorkerd)
 
     // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.
     const email = `bench-${Date.now()}@example.com`
     const credentials = { email, password: PASSWORD }
     const registered = expectStatus(await send(`${tenantUrl}/v1/auth/register`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 201)
-    const meCall = async () => expectStatus(await send(`${tenantUrl}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } }), 200)
-    const loginCall = async () => expectStatus(await send(`${tenantUrl}/v1/auth/login`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 200)
-    const me = await measure('GET /v1/me (JWT, revocation, membership)', 50, Math.min(options.requests, 1000), meCall)
-    const login = await measure('POST /v1/auth/login (password)', options.concurrency, options.logins, loginCall)
+    const meCall = (origin: string) => async () => expectStatus(await send(`${origin}/v1/me`, { headers: { authorization: `Bearer ${registered.body.access_token}` } }), 200)
+    const loginCall = (origin: string) => async () => expectStatus(await send(`${origin}/v1/auth/login`, { body: credentials, headers: { 'cf-connecting-ip': nextIp() } }), 200)
+    const me = await measure('GET /v1/me (wrangler dev)', 50, Math.min(options.requests, 1000), meCall(tenantUrl), viaWrangler)
+    const meDirect = await measure('GET /v1/me (workerd)', 50, Math.min(options.requests, 1000), meCall(directUrl), viaWorkerd)
+    const login = await measure('POST /v1/auth/login (wrangler dev)', options.concurrency, options.logins, loginCall(tenantUrl), viaWrangler)
+    const loginDirect = await measure('POST /v1/auth/login (workerd)', options.concurrency, options.logins, loginCall(directUrl), viaWorkerd)
     // Each refresh rotates the token: one chain of refreshes per concurrent client.
-    const chains = await Promise.all(Array.from({ length: options.concurrency }, async () => (await loginCall()).body.refresh_token as string))
-    const refresh = await measure('POST /v1/auth/refresh (rotation)', options.concurrency * 4, Math.min(options.requests, 1000), async (_, client) => {
+    const chains = await Promise.all(Array.from({ length: options.concurrency }, async () => (await loginCall(tenantUrl)()).body.refresh_token as string))
+    const refresh = await measure('POST /v1/auth/refresh (wrangler dev)', options.concurrency * 4, Math.min(options.requests, 1000), async (_, client) => {
       const r = expectStatus(await send(`${tenantUrl}/v1/auth/refresh`, { body: { refresh_token: chains[client] }, headers: { 'cf-connecting-ip': nextIp() } }), 200)
       chains[client] = r.body.refresh_token
-    })
+    }, viaWrangler)
 
-    // 3. One password hash. At concurrency 1 nothing queues, so login minus /v1/me is mostly the hash in workerd.
-    process.stdout.write('  concurrency 1: GET /v1/me and login… ')
-    const serial: { me: Run; login: Run } = { me: await load(options.serial, 1, meCall), login: await load(options.serial, 1, loginCall) }
-    console.log(`${(serial.login.p50 - serial.me.p50).toFixed(1)} ms apart at p50`)
-    process.stdout.write(`  hashPassword in Node ×${options.hashes}… `)
-    const t0 = performance.now()
-    for (let i = 0; i < options.hashes; i++) await hashPassword(PASSWORD, 'production')
-    const hashMsNode = (performance.now() - t0) / options.hashes
-    console.log(`${hashMsNode.toFixed(1)} ms each`)
+    // 3. GET /v1/tenant's p99 on workerd alone while a loop of logins runs beside it (one login at a
+    //    time), against the same load without logins: what one hash in progress does to other requests.
+    const tenantCall = async () => expectStatus(await send(`${directUrl}/v1/tenant`), 200)
+    const quiet = await load(Math.min(options.requests, 1000), options.concurrency, tenantCall)
+    let logging = true
+    let loginsDuring = 0
+    const loop = (async () => {
+      while (logging) {
+        await loginCall(directUrl)()
+        loginsDuring++
+      }
+    })()
+    const busy = await load(Math.min(options.requests, 1000), options.concurrency, tenantCall)
+    logging = false
+    await loop
+    console.log(`  GET /v1/tenant p99 alone ${quiet.p99.toFixed(1)} ms, beside a login loop ${busy.p99.toFixed(1)} ms (${loginsDuring} logins)`)
+
+    // 4. One password hash in workerd: the CPU of N hashing requests minus N empty ones, one at a time.
+    const hashCpu = async (alg: string) => {
+      const { cpu } = await cpuDuring({ direct: pids.direct }, () => load(options.hashes, 1, async () => expectStatus(await send(`${stack.hashOrigin}/?alg=${alg}`), 200)))
+      return cpu.direct
+    }
+    await hashCpu('argon2id') // compiles and instantiates the WebAssembly once
+    const none = await hashCpu('none')
+    const hashMs = async (alg: string) => {
+      const total = await hashCpu(alg)
+      return total === null || none === null ? null : (total - none) / options.hashes
+    }
+    const hashMsWorkerd = { argon2id: await hashMs('argon2id'), scrypt: await hashMs('scrypt'), scryptBetterAuth: await hashMs('scrypt-better-auth') }
+    console.log(`  one hash in workerd: Argon2id ${hashMsWorkerd.argon2id?.toFixed(1)} ms CPU, scrypt 2^14/8/5 ${hashMsWorkerd.scrypt?.toFixed(1)} ms, scrypt 2^14/16/1 ${hashMsWorkerd.scryptBetterAuth?.toFixed(1)} ms`)
 
     const rssEnd = stack.rss()
-    return { options, bare, chain, me, login, refresh, serial, hashMsNode, rss: { start: rssStart, end: rssEnd } }
+    return {
+      options, bare, chain, bareDirect, chainDirect, me, meDirect, login, loginDirect, refresh,
+      loginInterference: { quiet, busy, logins: loginsDuring }, hashMsWorkerd, rss: { start: rssStart, end: rssEnd },
+    }
   }
 
   const routes = options.only === 'authz' ? undefined : await measureRoutes()
+  let peer: ReturnType<typeof buildPeerResults> | undefined
+  if (options.peer) {
+    console.log('Atrium vs better-auth, interleaved…')
+    peer = buildPeerResults(await runPeerBench(
+      { stack, adminToken: secrets.PLATFORM_ADMIN_TOKEN, nextIp, resetStats, backendStats, atriumHashMs: routes?.hashMsWorkerd.argon2id ?? null },
+      { requests: Math.min(options.requests, 1000), logins: options.logins, concurrency: options.concurrency, rounds: options.rounds, hashes: options.hashes },
+    ))
+  }
   let authz: AuthzResults | undefined
   if (options.only !== 'routes') {
     // After the routes, so the tenants with thousands of roles are not in the isolate while those are measured.
@@ -164,9 +224,17 @@ try {
   const results = routes && buildResults({ ...routes, heapMb: heap })
   if (results) {
     printResults(results)
-    const errors = [...results.table, routes!.serial.me, routes!.serial.login].reduce((sum, r) => sum + r.errors, 0)
+    const errors = [...results.table, routes!.loginInterference.quiet, routes!.loginInterference.busy].reduce((sum, r) => sum + r.errors, 0)
     if (errors) {
       console.error(`\n${errors} requests failed: the figures above are not a valid run.`)
+      failed = true
+    }
+  }
+  if (peer) {
+    printPeerResults(peer)
+    const errors = peer.operations.reduce((sum, op) => sum + op.atrium.errors + op.better_auth.errors, 0)
+    if (errors) {
+      console.error(`\n${errors} peer requests failed: the comparison above is not a valid run.`)
       failed = true
     }
   }
@@ -179,7 +247,7 @@ try {
     }
   }
   if (results && authz) {
-    writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ ...results, load_average_1m: loadAverage, authz }, null, 2)}\n`)
+    writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ ...results, load_average_1m: loadAverage, ...(peer ? { peer } : {}), authz }, null, 2)}\n`)
     console.log('\nwritten to bench/results.json')
   } else {
     console.log(`\n--only ${options.only}: bench/results.json is left as it is (only a full run writes it)`)

@@ -1,13 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { migrateAll } from '../scripts/migrate.ts'
-import { startRedisServer, type RedisServer } from '../local/redis-server.ts'
-import { startSqlServer, type SqlServer } from '../local/sql-server.ts'
 import { freePort, freshDatabase } from '../local/scratch.ts'
 import { send } from './http.ts'
+import { bundleWorker, startWorkerd } from './workerd.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
@@ -15,7 +14,7 @@ const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler
 async function waitFor(url: string, child: ChildProcess, seconds = 90) {
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}) before ${url} answered`)
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited (${child.exitCode}) before ${url} answered`)
     try {
       if ((await send(url)).status < 500) return
     } catch {
@@ -69,6 +68,36 @@ async function stopGroup(child: ChildProcess) {
   if (!inTime) await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))])
 }
 
+export interface Endpoint {
+  url: string
+  port: number
+  /** The endpoint's own process, for its CPU time. */
+  pid: number
+}
+
+/**
+ * One local endpoint in its own Node process (bench/endpoint.ts), not in the load generator's:
+ * its CPU then neither competes with the generator's event loop on the same thread nor hides in it.
+ */
+async function startEndpoint(which: 'sql' | 'redis', env: Record<string, string>): Promise<{ endpoint: Endpoint; child: ChildProcess }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./endpoint.ts', import.meta.url))], {
+    cwd: root,
+    env: { ...process.env, ...env, BENCH_ENDPOINT: which },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  })
+  const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+    let buffer = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const line = buffer.split('\n').find((l) => l.startsWith('{"ready":true'))
+      if (line) resolve(JSON.parse(line))
+    })
+    child.once('exit', (code) => reject(new Error(`the ${which} endpoint exited (${code}) before it was ready`)))
+  })
+  return { endpoint: { ...ready, pid: child.pid! }, child }
+}
+
 /** RSS in MB of one `wrangler dev`'s processes. */
 export interface WorkerRss {
   /** The workerd running the Worker itself. */
@@ -77,38 +106,77 @@ export interface WorkerRss {
   proxy: number | null
 }
 
+/** The workerd processes of one `wrangler dev` (its process group): the Worker's and its proxy's. */
+export interface WorkerdProcesses {
+  worker: { pid: number; rssMb: number } | null
+  proxy: { pid: number; rssMb: number } | null
+}
+
 /** Reads the workerd processes of `child`'s process group (best effort: `ps`, Linux and macOS). */
-function workerdRss(child: ChildProcess, port: number): WorkerRss {
-  const rss: WorkerRss = { worker: null, proxy: null }
+function workerdProcesses(child: ChildProcess, port: number): WorkerdProcesses {
+  const found: WorkerdProcesses = { worker: null, proxy: null }
   try {
-    for (const line of execFileSync('ps', ['-eo', 'pgid=,rss=,args='], { encoding: 'utf8' }).split('\n')) {
-      const [pgid, kb, command, ...args] = line.trim().split(/\s+/)
+    for (const line of execFileSync('ps', ['-eo', 'pgid=,pid=,rss=,args='], { encoding: 'utf8' }).split('\n')) {
+      const [pgid, pid, kb, command, ...args] = line.trim().split(/\s+/)
       if (Number(pgid) !== child.pid || !command?.endsWith('workerd')) continue
       const role = args.some((arg) => arg.endsWith(`entry=127.0.0.1:${port}`)) ? 'proxy' : 'worker'
-      rss[role] = (rss[role] ?? 0) + Math.round(Number(kb) / 1024)
+      found[role] = { pid: Number(pid), rssMb: Math.round(Number(kb) / 1024) + (found[role]?.rssMb ?? 0) }
     }
   } catch {
     // no `ps` here: the figures stay null
   }
-  return rss
+  return found
+}
+
+const rssOf = (p: WorkerdProcesses): WorkerRss => ({ worker: p.worker?.rssMb ?? null, proxy: p.proxy?.rssMb ?? null })
+
+/** Process ids whose CPU time the bench reads (/proc), null where unknown. */
+export interface StackPids {
+  /** The workerd running the Worker under `wrangler dev`, and wrangler's proxy in front of it. */
+  worker: number | null
+  proxy: number | null
+  /** The bare Hono worker under `wrangler dev`. */
+  bareWorker: number | null
+  bareProxy: number | null
+  /** workerd serving the bundled Workers directly (app, bare, hashing), no proxy. */
+  direct: number | null
+  sql: number
+  redis: number
 }
 
 export interface Stack {
+  /** The Worker under `wrangler dev` (behind its proxy). */
   origin: (slug?: string) => string
   bareOrigin: string
+  /** The same Worker bundle under workerd directly (no wrangler, no proxy). */
+  directOrigin: (slug?: string) => string
+  directBareOrigin: string
+  /** The hashing Worker (bench/hash-worker.ts) under workerd directly. */
+  hashOrigin: string
   /** The DATABASE_URL the Worker is given (with `sql.url` as the Neon fetch endpoint). */
   databaseUrl: string
-  sql: SqlServer
-  redis: RedisServer
+  sql: Endpoint
+  redis: Endpoint
+  pids(): StackPids
   /** RSS of the app's and the bare worker's workerd processes (null when unreadable). */
   rss(): { app: WorkerRss; bare: WorkerRss }
   stop(): Promise<void>
 }
 
+/** wrangler.toml's compatibility date and flags, for the Workers run under workerd directly. */
+function readWranglerToml(): { compatibilityDate: string; compatibilityFlags: string[] } {
+  const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1]
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1]
+  if (!date) throw new Error('wrangler.toml has no compatibility_date')
+  return { compatibilityDate: date, compatibilityFlags: [...(flags ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!) }
+}
+
 /**
- * The whole local stack for one bench run: the SQL and Redis endpoints (embedded, or real
- * servers with ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL — then in a fresh database
- * dropped at the end), migrations, the Worker under `wrangler dev`, and a bare Hono worker.
+ * The whole local stack for one bench run: the SQL and Redis endpoints in their own processes
+ * (embedded, or real servers with ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL — then in a
+ * fresh database dropped at the end), migrations, the Worker and a bare Hono worker under
+ * `wrangler dev`, and the same bundles (plus the hashing Worker) under workerd directly.
  */
 export async function startStack(secrets: Record<string, string>): Promise<Stack> {
   const scratch = mkdtempSync(join(tmpdir(), 'atrium-bench-'))
@@ -127,10 +195,12 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
       postgresUrl = fresh.url
       cleanups.push(fresh.drop)
     }
-    const sql = await startSqlServer({ port: 0, postgresUrl })
-    cleanups.push(() => sql.close())
-    const redis = await startRedisServer({ port: 0, token: secrets.UPSTASH_REDIS_REST_TOKEN!, redisUrl: process.env.ATRIUM_LOCAL_REDIS_URL })
-    cleanups.push(() => redis.close())
+    const sqlProcess = await startEndpoint('sql', { ATRIUM_BENCH_DATABASE_URL: postgresUrl ?? '' })
+    cleanups.push(() => stopGroup(sqlProcess.child))
+    const redisProcess = await startEndpoint('redis', { BENCH_ENDPOINT_TOKEN: secrets.UPSTASH_REDIS_REST_TOKEN! })
+    cleanups.push(() => stopGroup(redisProcess.child))
+    const sql = sqlProcess.endpoint
+    const redis = redisProcess.endpoint
     const databaseUrl = `postgres://atrium:atrium@127.0.0.1:${sql.port}/atrium`
     await migrateAll({ databaseUrl, fetchEndpoint: sql.url })
 
@@ -166,15 +236,54 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
       emptyEnvFile, join(scratch, 'bare-state'), bareInspector,
     )
     cleanups.push(() => stopGroup(bare))
+
+    // The same Workers as `wrangler deploy` would upload them, served by workerd itself.
+    const bundles = join(scratch, 'bundles')
+    const [appBundle, bareBundle, hashBundle] = await Promise.all(
+      [undefined, 'bench/bare-worker.ts', 'bench/hash-worker.ts'].map((entry, i) => {
+        const dir = join(bundles, String(i))
+        mkdirSync(dir, { recursive: true })
+        return bundleWorker(dir, entry)
+      }),
+    )
+    const [directPort, directBarePort, hashPort] = [await freePort(), await freePort(), await freePort()]
+    const toml = readWranglerToml()
+    const direct = startWorkerd(
+      [
+        { name: 'app', bundle: appBundle!, port: directPort, bindings: { ...vars, ...secrets } },
+        { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: {} },
+        { name: 'hash', bundle: hashBundle!, port: hashPort, bindings: {} },
+      ],
+      join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags,
+    )
+    cleanups.push(() => stopGroup(direct))
+
     await waitFor(`http://127.0.0.1:${port}/health`, worker)
     await waitFor(`http://127.0.0.1:${barePort}/`, bare)
+    await waitFor(`http://127.0.0.1:${directPort}/health`, direct)
+    await waitFor(`http://127.0.0.1:${hashPort}/?alg=none`, direct)
+    // wrangler dev's processes are found once they serve.
+    const app = workerdProcesses(worker, port)
+    const bareProcesses = workerdProcesses(bare, barePort)
     return {
       origin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${port}`,
       bareOrigin: `http://127.0.0.1:${barePort}`,
+      directOrigin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${directPort}`,
+      directBareOrigin: `http://127.0.0.1:${directBarePort}`,
+      hashOrigin: `http://127.0.0.1:${hashPort}`,
       databaseUrl,
       sql,
       redis,
-      rss: () => ({ app: workerdRss(worker, port), bare: workerdRss(bare, barePort) }),
+      pids: () => ({
+        worker: app.worker?.pid ?? null,
+        proxy: app.proxy?.pid ?? null,
+        bareWorker: bareProcesses.worker?.pid ?? null,
+        bareProxy: bareProcesses.proxy?.pid ?? null,
+        direct: direct.pid ?? null,
+        sql: sql.pid,
+        redis: redis.pid,
+      }),
+      rss: () => ({ app: rssOf(workerdProcesses(worker, port)), bare: rssOf(workerdProcesses(bare, barePort)) }),
       stop,
     }
   } catch (err) {
