@@ -133,8 +133,8 @@ export async function runWebhookScheduler(env: Env, scheduledTime: number, logge
   return deliverDueWebhooks(
     {
       config,
-      db: connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT),
-      redis: connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN),
+      db: connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT, { timeoutMs: config.SQL_TIMEOUT_MS }),
+      redis: connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN, { timeoutMs: config.REDIS_TIMEOUT_MS }),
       logger: logger ?? createLogger(config.LOG_LEVEL, { job: 'webhooks', scheduled_time: new Date(scheduledTime).toISOString() }),
     },
     { now: scheduledTime },
