@@ -24,6 +24,10 @@ const bindings = {
   BASE_DOMAINS: 'atrium.test,localhost',
   ALLOW_TENANT_HEADER: 'false',
   RATE_LIMIT_MAX: '100000',
+  // Deadlines well above what a loaded CI machine needs; tests of the deadlines set short ones themselves.
+  SQL_TIMEOUT_MS: '30000',
+  REDIS_TIMEOUT_MS: '10000',
+  REQUEST_BUDGET_MS: '60000',
   LOG_LEVEL: 'error',
   MAIL_TRANSPORT: 'outbox',
   // Cheap password hashes for the suite's many sign-ups (refused in production); passwords.test.ts pins the real ones.

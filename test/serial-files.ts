@@ -7,10 +7,13 @@
  */
 export const SERIAL_WORKER_FILES = [
   'test/authz-check.test.ts',
+  'test/fault-matrix.test.ts',
   'test/health.test.ts',
+  'test/idempotency.test.ts',
   'test/invitations.test.ts',
   'test/members.test.ts',
   'test/migrations.test.ts',
+  'test/outages.test.ts',
   'test/rate-limit.test.ts',
   'test/tenant-resolution.test.ts',
 ]
