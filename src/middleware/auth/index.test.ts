@@ -98,4 +98,42 @@ describe('JWT middleware', () => {
   it('leaves bearer credentials that are not JWTs to other middleware', async () => {
     expect(await get(appFor(TENANT_A), '/open', 'atr_not_a_jwt')).toEqual({ status: 200, body: { auth: null } })
   })
+
+  it('accepts a token it verified before only until its exp, while its key stays in the key set, on its own tenant', async () => {
+    const app = appFor(TENANT_A)
+    const now = Math.floor(Date.now() / 1000)
+    const shortLived = await token({ tid: TENANT_A.id, iat: now, exp: now + 2 })
+    expect((await get(app, '/protected', shortLived)).status).toBe(200)
+    expect((await get(app, '/protected', shortLived)).status).toBe(200)
+    // Cached or not, the tenant binding is checked on every request.
+    expect((await get(appFor(TENANT_B), '/open', shortLived)).body.error.message).toBe('The access token was issued for another tenant.')
+    // A key that leaves the key set stops its cached tokens at once.
+    const old = await signingKeys(oldKey)
+    const fromOld = await token({ tid: TENANT_A.id }, oldKey)
+    expect((await get(appFor(TENANT_A, JSON.stringify({ keys: old.publicJwks })), '/protected', fromOld)).status).toBe(200)
+    expect((await get(appFor(TENANT_A), '/protected', fromOld)).status).toBe(401)
+    // Past its exp the cached token is refused as expired.
+    await new Promise((r) => setTimeout(r, (now + 3) * 1000 - Date.now()))
+    const expired = await get(app, '/protected', shortLived)
+    expect(expired.status).toBe(401)
+    expect(expired.body.error.message).toBe('The access token has expired.')
+  })
+
+  it('checks the session’s revocation on every request, cached token or not', async () => {
+    let revoked = false
+    const app = new Hono<{ Variables: AuthVariables & { tenant: Tenant | null } }>()
+    app.onError(handleError)
+    app.use('*', async (c, next) => {
+      c.set('tenant', TENANT_A)
+      await next()
+    })
+    app.use('*', authenticate({ keys: () => signingKeys(env.JWT_PRIVATE_KEY as string), isRevoked: async () => revoked }))
+    app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth!.sub }))
+    const t = await token({ tid: TENANT_A.id, sid: 'session-1' })
+    expect((await app.request('/protected', { headers: { authorization: `Bearer ${t}` } })).status).toBe(200)
+    revoked = true
+    const res = await app.request('/protected', { headers: { authorization: `Bearer ${t}` } })
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as any).error.message).toBe('The session of this access token has ended.')
+  })
 })
