@@ -176,6 +176,9 @@ function defineTenantTables(schemaName: string) {
       sessionId: uuid('session_id').notNull(),
       createdAt: ts('created_at').notNull().defaultNow(),
       usedAt: ts('used_at'),
+      /** Set when the token is used: its successor's hash, and the successor encrypted (the refresh grace). */
+      successorHash: text('successor_hash'),
+      successorEnc: text('successor_enc'),
     }),
   }
 }

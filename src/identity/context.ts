@@ -23,6 +23,8 @@ export async function sessionDeps(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug
     keys: await signingKeys(config.JWT_PRIVATE_KEY, config.JWT_PREVIOUS_PUBLIC_KEYS),
     accessTtl: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtl: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshGrace: config.REFRESH_GRACE_SECONDS,
+    dataKey: config.DATA_ENCRYPTION_KEY,
     issuer: tenantUrl(c, tenant),
   }
 }
