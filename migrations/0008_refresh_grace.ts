@@ -6,7 +6,7 @@ import type { TenantMigration } from '../src/db/tenant-migrations.ts'
  * successor back instead of being taken for a replay.
  */
 export default {
-  version: 7,
+  version: 8,
   name: 'refresh_grace',
   up: (s) => [
     `alter table ${s}.refresh_tokens add column successor_hash text, add column successor_enc text`,
