@@ -190,12 +190,16 @@ describe('login, refresh and sessions', () => {
     expect((await call(`${host}/v1/me`, { method: 'PATCH', body: { email: 'x@y.z' }, token: u.access_token })).status).toBe(400)
   })
 
-  it('publishes the verification key at /.well-known/jwks.json', async () => {
+  it("publishes the tenant's verification key at /.well-known/jwks.json on its host", async () => {
     const u = await registerOnPlatform()
-    const res = await call(`${PLATFORM}/.well-known/jwks.json`)
+    const res = await call(`${tenantOrigin(u.tenant.slug)}/.well-known/jwks.json`)
     expect(res.status).toBe(200)
-    expect(res.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decode(u.access_token).header.kid })
+    expect(res.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decode(u.access_token).header.kid })])
     expect(res.body.keys[0]).not.toHaveProperty('d')
+    const platform = await call(`${PLATFORM}/.well-known/jwks.json`)
+    expect(platform.status).toBe(200)
+    expect(platform.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(decode(u.access_token).header.kid)
+    expect((await call(`http://${uniqueSlug()}.atrium.test/.well-known/jwks.json`)).status).toBe(404)
   })
 })
 

@@ -24,7 +24,10 @@ export interface SessionDeps {
   db: Database
   redis: Redis
   logger: Logger
-  keys: SigningKeys
+  /** The tenant's current signing key (loaded on first use: most session operations sign nothing). */
+  signer: () => Promise<SigningKeys['privateJwk']>
+  /** The `aud` of the tenant's access tokens. */
+  audience: string
   accessTtl: number
   refreshTtl: number
   /** Seconds a used refresh token still answers a request racing its rotation (REFRESH_GRACE_SECONDS). */
@@ -40,7 +43,7 @@ export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
 
 export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return sign({ ...claims, iss: deps.issuer, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, deps.keys.privateJwk, 'ES512')
+  return sign({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer(), 'ES512')
 }
 
 /** How a new session starts: whether it passed MFA, and an absolute end it may not outlive (a switch carries its source's). */
