@@ -220,6 +220,7 @@ export async function killAndRestart(deps: ScenarioDeps, options: { seconds: num
   const load = Promise.all(Array.from({ length: options.clients }, (_, c) => oneClient(c)))
   await new Promise((r) => setTimeout(r, (options.seconds * 1000) / 3))
   killedAt = Date.now()
+  const beforeKill = acknowledged.size
   await deps.stack.backend.kill()
   await new Promise((r) => setTimeout(r, 1000))
   await deps.stack.backend.start()
@@ -241,7 +242,7 @@ export async function killAndRestart(deps: ScenarioDeps, options: { seconds: num
   return [{
     scenario: 'kill and restart under load', fault: `backend SIGKILLed ${((killedAt - startedAt) / 1000).toFixed(1)} s into the load, back ${restartedAt - killedAt} ms later; ${options.clients} clients over ${deps.stack.workers} Workers`,
     guarantee: 'no acknowledged write lost; no retried creation duplicated (Idempotency-Key)', bound: '—',
-    observed: `${acknowledged.size} acknowledged, ${lost.length} lost, ${doubled.length} duplicated; answers ${[...statuses.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
-    ok: acknowledged.size > 0 && lost.length === 0 && doubled.length === 0 && !statuses.has(500),
+    observed: `${acknowledged.size} acknowledged (${beforeKill} before the kill), ${lost.length} lost, ${doubled.length} duplicated; answers ${[...statuses.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
+    ok: beforeKill > 0 && acknowledged.size > beforeKill && lost.length === 0 && doubled.length === 0 && !statuses.has(500),
   }]
 }
