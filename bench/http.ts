@@ -17,7 +17,7 @@ export const loopback = new Agent({
 export interface Reply {
   status: number
   body: any
-  headers: Record<string, string | string[] | undefined>
+  headers?: Record<string, string | string[] | undefined>
 }
 
 export async function send(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {

@@ -53,7 +53,7 @@ async function startPeer(databaseUrl: string): Promise<{ origin: string; child: 
 }
 
 const cookieOf = (reply: Reply) => {
-  const set = reply.headers['set-cookie']
+  const set = reply.headers?.['set-cookie']
   return (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(';')[0]).join('; ')
 }
 
