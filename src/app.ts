@@ -8,6 +8,9 @@ import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
 import { requestContext } from './middleware/request-context/index.ts'
 import { resolveTenant } from './middleware/tenant/index.ts'
+import { securityHeaders } from './middleware/security-headers/index.ts'
+import { browserSignIn } from './sections/browser-session/sign-in.ts'
+import { registerBrowserSessionRoutes } from './sections/browser-session/routes.ts'
 import { sectionRouter } from './openapi.ts'
 import { signingKeys } from './platform/signing-keys.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
@@ -29,9 +32,16 @@ import { registerAuthzRoutes } from './sections/authz/routes.ts'
 
 type C = Context<AppEnv>
 
+/** The head of /openapi.json (scripts/openapi.ts builds the same document without a server). */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
+}
+
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → API key → rate limit → sections.
+ *   request id + logs + errors → security headers → JSON body rules → tenant from subdomain → cookie sign-in
+ *   → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host.
  */
 export function createApp() {
@@ -40,15 +50,13 @@ export function createApp() {
   app.notFound(handleNotFound)
 
   app.use('*', requestContext())
+  app.use('*', securityHeaders())
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
 
   registerHealthRoutes(app)
   registerJwksRoutes(app)
   registerDevRoutes(app)
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
-  })
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT)
   app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN',
   })
@@ -58,6 +66,8 @@ export function createApp() {
     baseDomains: (c as C).var.config.BASE_DOMAINS,
     allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
   })))
+  // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
+  app.use('*', browserSignIn())
   app.use('*', authenticate({
     keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
     // A revoked session's access tokens stop working at once, not at expiry.
@@ -70,6 +80,7 @@ export function createApp() {
   registerCurrentTenantRoutes(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
+  registerBrowserSessionRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)
