@@ -11,10 +11,12 @@ import { resolveTenant } from './middleware/tenant/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 import { browserSignIn } from './sections/browser-session/sign-in.ts'
 import { registerBrowserSessionRoutes } from './sections/browser-session/routes.ts'
+import { registerHandoffRoutes } from './sections/handoff/routes.ts'
 import { sectionRouter } from './openapi.ts'
 import { signingKeys } from './platform/signing-keys.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
+import { registerSignInOptionsRoute } from './sections/tenant/sign-in-options.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
@@ -78,9 +80,11 @@ export function createApp() {
   app.use('*', requireMfaEnrolment())
 
   registerCurrentTenantRoutes(app)
+  registerSignInOptionsRoute(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
   registerBrowserSessionRoutes(app)
+  registerHandoffRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)

@@ -47,7 +47,7 @@ describe.skipIf(!hasBrowser)('signing in on a tenant host', () => {
     await page.getByRole('heading', { name: 'Your account' }).waitFor()
     await screenshot(page, 'account')
 
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await page.waitForURL('**/sign-in')
     expect((await context.cookies(tenantOrigin(tenant.slug) + '/v1/auth/session/refresh')).find((c) => c.name === 'atrium_session')).toBeUndefined()
     await page.reload()

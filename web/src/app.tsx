@@ -1,56 +1,79 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import { api } from './api/client.ts'
 import { Link, navigate, usePath } from './router.tsx'
-import { SessionProvider, useSession, type Tenant } from './session.tsx'
+import { SessionProvider, useSession, type SignInOptions, type Tenant } from './session.tsx'
 import { AccountPage } from './pages/account.tsx'
+import { AcceptInvitationPage } from './pages/accept-invitation.tsx'
+import { ForgotPasswordPage, ResetPasswordPage } from './pages/password.tsx'
+import { HandoffPage, MagicLinkPage, OAuthCompletePage, VerifyEmailPage } from './pages/landings.tsx'
+import { OrgSwitcher } from './org-switcher.tsx'
 import { SignInPage } from './pages/sign-in.tsx'
 import { SignUpPage } from './pages/sign-up.tsx'
 
-/** Which host this is: a tenant's (its name from GET /v1/tenant) or the platform's. */
+type Host = { tenant: Tenant | null; options: SignInOptions | null } | { error: string }
+
+/** Which host this is: a tenant's (GET /v1/tenant and its sign-in options) or the platform's. */
 export function App() {
-  const [host, setHost] = useState<{ tenant: Tenant | null } | { error: string } | null>(null)
+  const [host, setHost] = useState<Host | null>(null)
   useEffect(() => {
-    void api.GET('/v1/tenant').then(({ data, error, response }) => {
-      if (data) setHost({ tenant: data })
-      else if (response.status === 404 && (error as { error?: { code?: string } })?.error?.code === 'tenant_required') setHost({ tenant: null })
-      else setHost({ error: (error as { error?: { message?: string } })?.error?.message ?? 'This organization cannot be reached.' })
-    }, () => setHost({ error: 'The server could not be reached.' }))
+    void (async () => {
+      try {
+        const [current, options] = await Promise.all([api.GET('/v1/tenant'), api.GET('/v1/tenant/sign-in-options')])
+        const code = (current.error as { error?: { code?: string; message?: string } } | undefined)?.error
+        if (current.data && options.data) setHost({ tenant: current.data, options: options.data })
+        else if (code?.code === 'tenant_required') setHost({ tenant: null, options: null })
+        else setHost({ error: code?.message ?? 'This organization cannot be reached.' })
+      } catch {
+        setHost({ error: 'The server could not be reached.' })
+      }
+    })()
   }, [])
   if (!host) return <p className="loading" role="status">Loading…</p>
-  if ('error' in host) return <Shell tenant={null}><h1>Unavailable</h1><p>{host.error}</p></Shell>
+  if ('error' in host) return <Frame brand={<span className="brand">Atrium</span>}><h1>Unavailable</h1><p>{host.error}</p></Frame>
   return (
-    <SessionProvider tenant={host.tenant}>
+    <SessionProvider tenant={host.tenant} options={host.options}>
       <Pages />
     </SessionProvider>
   )
+}
+
+/** Pages only a signed-out visitor needs (a signed-in one goes to the account), and pages that need a session. */
+const SIGNED_OUT_ONLY = new Set(['/sign-in', '/sign-up', '/forgot-password'])
+const isSignedInOnly = (path: string) => path === '/' || path === '/account' || path.startsWith('/account/')
+
+const TITLES: Record<string, string> = {
+  '/sign-in': 'Sign in', '/sign-up': 'Sign up', '/account': 'Your account', '/forgot-password': 'Forgot password',
+  '/reset-password': 'Choose a new password', '/verify-email': 'Verify your email', '/magic-link': 'Signing in',
+  '/accept-invitation': 'Accept invitation', '/oauth-complete': 'Signing in', '/handoff': 'Switching organization',
 }
 
 function Pages() {
   const path = usePath()
   const { tenant, user } = useSession()
   useEffect(() => {
-    document.title = `${pageTitle(path)} · ${tenant?.name ?? 'Atrium'}`
+    document.title = `${TITLES[path] ?? 'Atrium'} · ${tenant?.name ?? 'Atrium'}`
+    document.getElementById('main')?.focus()
   }, [path, tenant])
-
-  const signedOutOnly = path === '/sign-in' || path === '/sign-up'
-  const signedInOnly = path === '/' || path.startsWith('/account')
   useEffect(() => {
-    if (user && (signedOutOnly || path === '/')) navigate('/account', { replace: true })
-    if (!user && signedInOnly) navigate('/sign-in', { replace: true })
-  }, [user, path, signedOutOnly, signedInOnly])
+    if (user && (SIGNED_OUT_ONLY.has(path) || path === '/')) navigate('/account', { replace: true })
+    if (!user && tenant && isSignedInOnly(path)) navigate('/sign-in', { replace: true })
+  }, [user, path, tenant])
 
-  let page: ReactNode
+  let page: ReactNode = null
   if (!tenant) page = <p>This is the platform host. Open your organization’s address to sign in.</p>
   else if (path === '/sign-in') page = <SignInPage />
   else if (path === '/sign-up') page = <SignUpPage />
-  else if (path.startsWith('/account') && user) page = <AccountPage />
-  else if (signedInOnly) page = null
+  else if (path === '/forgot-password') page = <ForgotPasswordPage />
+  else if (path === '/reset-password') page = <ResetPasswordPage />
+  else if (path === '/verify-email') page = <VerifyEmailPage />
+  else if (path === '/magic-link') page = <MagicLinkPage />
+  else if (path === '/oauth-complete') page = <OAuthCompletePage />
+  else if (path === '/handoff') page = <HandoffPage />
+  else if (path === '/accept-invitation' || path === '/invitations/accept') page = <AcceptInvitationPage />
+  else if (isSignedInOnly(path)) page = user ? <AccountPage /> : null
   else page = <NotFound />
-  return <Shell tenant={tenant}>{page}</Shell>
+  return <Shell>{page}</Shell>
 }
-
-const TITLES: Record<string, string> = { '/sign-in': 'Sign in', '/sign-up': 'Sign up', '/account': 'Your account' }
-const pageTitle = (path: string) => TITLES[path] ?? 'Atrium'
 
 function NotFound() {
   return (
@@ -61,37 +84,37 @@ function NotFound() {
   )
 }
 
-/** The frame of every page: the organization's name (and logo), the signed-in user's menu. */
-export function Shell({ tenant, children }: { tenant: Tenant | null; children: ReactNode }) {
+function Frame({ brand, menu, children }: { brand: ReactNode; menu?: ReactNode; children: ReactNode }) {
   return (
     <>
       <a className="skip-link" href="#main">Skip to content</a>
       <header className="top">
-        <span className="brand">{tenant?.name ?? 'Atrium'}</span>
-        <UserMenu />
+        {brand}
+        {menu}
       </header>
       <main id="main" tabIndex={-1}>{children}</main>
     </>
   )
 }
 
-function UserMenu() {
-  const session = useSessionOrNull()
-  if (!session?.user) return null
-  return (
+/** The frame of every page: the organization's name and logo, the signed-in user's menu. */
+function Shell({ children }: { children: ReactNode }) {
+  const { tenant, options, user, signOut } = useSession()
+  const brand = (
+    <span className="brand">
+      {options?.logo_url && <img src={options.logo_url} alt="" />}
+      {tenant?.name ?? 'Atrium'}
+    </span>
+  )
+  const menu = user && (
     <nav aria-label="Account" className="user-menu">
-      <span className="who">{session.user.email}</span>
-      <button type="button" className="link-button" onClick={() => void session.signOut().then(() => navigate('/sign-in'))}>
+      <OrgSwitcher />
+      <span className="who">{user.email}</span>
+      <Link href="/account">Account</Link>
+      <button type="button" className="link-button" onClick={() => void signOut().then(() => navigate('/sign-in'))}>
         Sign out
       </button>
     </nav>
   )
-}
-
-function useSessionOrNull() {
-  try {
-    return useSession()
-  } catch {
-    return null
-  }
+  return <Frame brand={brand} menu={menu}>{children}</Frame>
 }

@@ -27,9 +27,19 @@ export function Link({ href, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> 
   return <a href={href} onClick={onClick} {...rest} />
 }
 
-/** The token a mailed link carries in its fragment (`#token=…`), then the fragment is wiped from the address bar and history. */
-export function takeFragmentParam(name: string): string | null {
-  const value = new URLSearchParams(location.hash.slice(1)).get(name)
-  if (location.hash) history.replaceState(null, '', location.pathname + location.search)
+/**
+ * The token a mailed link carries — in its fragment (`#token=…`), or in the query of links
+ * mailed before they moved to fragments — then wiped from the address bar and history.
+ */
+export function takeLinkToken(): string | null {
+  const value = new URLSearchParams(location.hash.slice(1)).get('token') ?? new URLSearchParams(location.search).get('token')
+  if (location.hash || location.search) history.replaceState(null, '', location.pathname)
   return value
+}
+
+/** The fragment's parameters (a social sign-in's result), then wiped from the address bar and history. */
+export function takeFragment(): URLSearchParams {
+  const params = new URLSearchParams(location.hash.slice(1))
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search)
+  return params
 }

@@ -2,11 +2,14 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { api, cookieSession, renewAccessToken, setAccessToken, type Schemas } from './api/client.ts'
 
 export type Tenant = Schemas['CurrentTenant']
+export type SignInOptions = Schemas['SignInOptions']
 export type User = Schemas['User']
 
 interface SessionState {
   /** The host's tenant, or null on the platform host. */
   tenant: Tenant | null
+  /** What the tenant's sign-in pages offer (null on the platform host). */
+  options: SignInOptions | null
   /** The signed-in user on this host, or null. */
   user: User | null
   /** Reload the user (after a change to the account). */
@@ -24,7 +27,7 @@ export function useSession(): SessionState {
   return state
 }
 
-export function SessionProvider({ tenant, children }: { tenant: Tenant | null; children: ReactNode }) {
+export function SessionProvider({ tenant, options, children }: { tenant: Tenant | null; options: SignInOptions | null; children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null)
   const [ready, setReady] = useState(false)
 
@@ -57,5 +60,5 @@ export function SessionProvider({ tenant, children }: { tenant: Tenant | null; c
   }, [])
 
   if (!ready) return <p className="loading" role="status">Loading…</p>
-  return <SessionContext.Provider value={{ tenant, user, reloadUser, signedIn, signOut }}>{children}</SessionContext.Provider>
+  return <SessionContext.Provider value={{ tenant, options, user, reloadUser, signedIn, signOut }}>{children}</SessionContext.Provider>
 }

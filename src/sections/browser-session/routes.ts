@@ -11,6 +11,8 @@ import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { clearSessionCookie, sessionCookie, setSessionCookie } from './cookie.ts'
 import { BrowserSessionErrors } from './errors.ts'
 import { sameOriginBrowser } from './same-origin.ts'
+import { MfaRequired } from '../auth/schemas.ts'
+import { redeemHandoff } from '../handoff/handoff.ts'
 
 const tags = ['Browser session']
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -73,6 +75,26 @@ export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRoute
         if (known) await revokeSession(await sessionDeps(c, tenant), tenant, known.sessionId, 'logout', requestMeta(c), known.userId, known.userId)
       }
       return c.body(null, 204)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/handoff', tags,
+      summary: 'Redeem an org switcher’s handoff code on its tenant’s host: a session cookie here, or the MFA step first',
+      request: {
+        headers: SessionHeader,
+        body: { required: true, content: { 'application/json': { schema: z.strictObject({ code: z.string().min(32).max(128) }).openapi('RedeemHandoff') } } },
+      },
+      responses: {
+        200: json(z.union([BrowserAccessToken, MfaRequired]), 'Signed in (the refresh token is in the cookie), or mfa_required'),
+        ...errorResponses(400, 403, 503),
+      },
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'no-store')
+      // The sign-in middleware (browserSignIn) moves the refresh token into the cookie.
+      return c.json((await redeemHandoff(c, c.req.valid('json').code)) as z.infer<typeof BrowserAccessToken>, 200)
     },
   )
 

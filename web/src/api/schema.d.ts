@@ -191,6 +191,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenant/sign-in-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the tenant’s sign-in and sign-up pages offer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The options */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInOptions"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants": {
         parameters: {
             query?: never;
@@ -1308,6 +1371,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/session/handoff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeem an org switcher’s handoff code on its tenant’s host: a session cookie here, or the MFA step first */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Names the cookie session; the endpoint refuses requests without it */
+                    "x-atrium-session": "cookie";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RedeemHandoff"];
+                };
+            };
+            responses: {
+                /** @description Signed in (the refresh token is in the cookie), or mfa_required */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BrowserAccessToken"] | components["schemas"]["MfaRequired"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/handoff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Switch organization: a single-use, 60-second code to sign in on another tenant’s host */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateHandoff"];
+                };
+            };
+            responses: {
+                /** @description The code, in the URL of the page that redeems it */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Handoff"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -1592,6 +1810,62 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions/revoke-others": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the user in this tenant except the current one */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description How many sessions ended */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            revoked: number;
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2044,6 +2318,8 @@ export interface paths {
                 query?: {
                     /** @description Where to send the browser after the callback, on this tenant’s own host (a path such as /app, or a full URL). With it the callback redirects there with the result in the URL fragment; without it the callback answers JSON. */
                     redirect_to?: string;
+                    /** @description With redirect_to: the refresh token goes into the browser session cookie (docs/browser-sessions.md) instead of the fragment. */
+                    session?: "cookie";
                 };
                 header?: never;
                 path: {
@@ -2828,6 +3104,91 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/backup-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the backup codes with ten new ones (the old ones stop working), shown this once. Needs a current TOTP code or an unused backup code. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RegenerateBackupCodes"];
+                };
+            };
+            responses: {
+                /** @description The new backup codes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackupCodes"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5989,6 +6350,17 @@ export interface components {
                 details?: unknown;
             };
         };
+        SignInOptions: {
+            name: string;
+            /** @description settings.branding.logo_url */
+            logo_url: string | null;
+            /** @enum {string} */
+            signup_policy: "open" | "invite_only" | "domain";
+            password_min_length: number;
+            require_mfa: boolean;
+            /** @description Social sign-in providers configured and enabled for this tenant */
+            social_providers: ("google" | "github" | "facebook" | "tiktok")[];
+        };
         Tenant: {
             /** Format: uuid */
             id: string;
@@ -6033,6 +6405,10 @@ export interface components {
                     max_seconds?: number;
                 } | null;
                 require_mfa?: boolean | null;
+                branding?: {
+                    /** Format: uri */
+                    logo_url?: string | null;
+                } | null;
             } & {
                 [key: string]: unknown;
             };
@@ -6063,6 +6439,10 @@ export interface components {
                     max_seconds?: number;
                 } | null;
                 require_mfa?: boolean | null;
+                branding?: {
+                    /** Format: uri */
+                    logo_url?: string | null;
+                } | null;
             } & {
                 [key: string]: unknown;
             };
@@ -6127,6 +6507,24 @@ export interface components {
             expires_in: number;
             /** @enum {string} */
             token_type: "Bearer";
+        };
+        RedeemHandoff: {
+            code: string;
+        };
+        Handoff: {
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+            };
+            /** @description The page on the target host that redeems the code (the code is in the fragment) */
+            url: string;
+            expires_in: number;
+        };
+        CreateHandoff: {
+            /** @description Slug or id of the tenant to switch to */
+            tenant: string;
         };
         UpdateMe: {
             name: string | null;
@@ -6268,6 +6666,13 @@ export interface components {
         ConfirmTotp: {
             /**
              * @description 6 digits; spaces and a dash are ignored
+             * @example 123456
+             */
+            code: string;
+        };
+        RegenerateBackupCodes: {
+            /**
+             * @description A current TOTP code (or an unused backup code): proof that the second factor is at hand
              * @example 123456
              */
             code: string;

@@ -2,19 +2,16 @@ import { api, apiError } from '../api/client.ts'
 import { useSession } from '../session.tsx'
 import { Field, FormError, formErrors, Notice, Submit, useForm } from '../ui.tsx'
 import { useState } from 'react'
+import { MfaSection, SessionsSection } from './security.tsx'
 
 export function AccountPage() {
-  const { user } = useSession()
   return (
     <>
       <h1>Your account</h1>
       <ProfileSection />
-      <section aria-labelledby="email-title">
-        <h2 id="email-title">Email</h2>
-        <p>
-          {user!.email} — {user!.email_verified ? 'verified' : 'not verified yet'}
-        </p>
-      </section>
+      <EmailSection />
+      <MfaSection />
+      <SessionsSection />
     </>
   )
 }
@@ -38,6 +35,34 @@ function ProfileSection() {
         <Submit busy={form.busy}>Save profile</Submit>
         {saved && <Notice>Profile saved.</Notice>}
       </form>
+    </section>
+  )
+}
+
+function EmailSection() {
+  const { user } = useSession()
+  const [sent, setSent] = useState(false)
+  const [error, setError] = useState<string | undefined>()
+  const resend = async () => {
+    setSent(false)
+    const { error } = await api.POST('/v1/auth/verify-email/request', {})
+    if (error) return setError(apiError(error).message)
+    setError(undefined)
+    setSent(true)
+  }
+  return (
+    <section aria-labelledby="email-title">
+      <h2 id="email-title">Email</h2>
+      <p>
+        {user!.email} — <strong>{user!.email_verified ? 'verified' : 'not verified'}</strong>
+      </p>
+      {!user!.email_verified && (
+        <>
+          <button type="button" className="secondary" onClick={() => void resend()}>Send a verification email</button>
+          {sent && <Notice>A verification link is on its way to {user!.email}.</Notice>}
+          <FormError error={error} />
+        </>
+      )}
     </section>
   )
 }
