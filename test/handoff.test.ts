@@ -116,3 +116,29 @@ describe('org switcher handoff', () => {
     expect(asked.body.mfa_required).toBe(true)
   })
 })
+
+describe('platform sign-up in the browser', () => {
+  it('answers a handoff to the new organization’s host instead of its tokens', async () => {
+    const email = `${crypto.randomUUID()}@example.com`
+    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD }, headers: fromPage(PLATFORM) })
+    expect(res.status).toBe(201)
+    expect(res.body.access_token).toBeUndefined()
+    expect(res.body.refresh_token).toBeUndefined()
+    expect(res.headers.getSetCookie().some((line) => line.startsWith('atrium_session='))).toBe(false)
+    const origin = tenantOrigin(res.body.tenant.slug)
+    const url = new URL(res.body.handoff.url)
+    expect(`${url.origin}${url.pathname}`).toBe(`${origin}/handoff`)
+    const signedIn = await redeem(origin, codeOf(res.body.handoff.url))
+    expect(signedIn.status).toBe(200)
+    const me = await call(`${origin}/v1/me`, { token: signedIn.body.access_token })
+    expect(me.body.email).toBe(email)
+    // The sign-up's own session was closed: only the handed-over one is live.
+    const sessions = await call(`${origin}/v1/me/sessions`, { token: signedIn.body.access_token })
+    expect(sessions.body.data).toHaveLength(1)
+  })
+
+  it('refuses a cross-site platform sign-up in cookie mode', async () => {
+    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD }, headers: fromPage('https://evil.example') })
+    expect(res.status).toBe(403)
+  })
+})

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTenant, hasBrowser, launchBrowser, newPage, PASSWORD, registerMember, screenshot, tenantOrigin } from './support.ts'
 
 async function signIn(page: Page, email: string) {
+  await page.getByRole('heading', { name: /^Sign in to/ }).waitFor()
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill(PASSWORD)
   await page.getByRole('button', { name: 'Sign in' }).click()

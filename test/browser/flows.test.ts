@@ -6,6 +6,7 @@ import {
 } from './support.ts'
 
 async function signInWithPassword(page: Page, email: string, password = PASSWORD) {
+  await page.getByRole('heading', { name: /^Sign in to/ }).waitFor()
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()

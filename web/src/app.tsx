@@ -9,6 +9,7 @@ import { HandoffPage, MagicLinkPage, OAuthCompletePage, VerifyEmailPage } from '
 import { OrgSwitcher } from './org-switcher.tsx'
 import { SignInPage } from './pages/sign-in.tsx'
 import { SignUpPage } from './pages/sign-up.tsx'
+import { PlatformPage } from './pages/platform.tsx'
 
 type Host = { tenant: Tenant | null; options: SignInOptions | null } | { error: string }
 
@@ -60,7 +61,7 @@ function Pages() {
   }, [user, path, tenant])
 
   let page: ReactNode = null
-  if (!tenant) page = <p>This is the platform host. Open your organization’s address to sign in.</p>
+  if (!tenant) page = path === '/' ? <PlatformPage /> : <NotFound />
   else if (path === '/sign-in') page = <SignInPage />
   else if (path === '/sign-up') page = <SignUpPage />
   else if (path === '/forgot-password') page = <ForgotPasswordPage />
