@@ -8,7 +8,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness of the database and Redis */
+        /** Liveness and latency of the database and Redis */
         get: {
             parameters: {
                 query?: never;
@@ -18,7 +18,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Both up */
+                /** @description Both answer (`degraded` if one is slow) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -27,7 +27,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description At least one down */
+                /** @description At least one down or past its deadline */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -315,11 +315,14 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a tenant (its registry row, schema and tables in one transaction) */
+        /** Create a tenant (its registry row, schema and tables in one transaction); accepts Idempotency-Key */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the creation safe to retry: the same key and body within 24 h answer the first answer (docs/reliability.md) */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -376,6 +379,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with another request (idempotency_key_reused) */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2099,7 +2111,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the creation safe to retry: the same key and body within 24 h answer the first answer (docs/reliability.md) */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2158,6 +2173,15 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with another request (idempotency_key_reused) */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3745,7 +3769,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the creation safe to retry: the same key and body within 24 h answer the first answer (docs/reliability.md) */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3793,6 +3820,15 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with another request (idempotency_key_reused) */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4532,7 +4568,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the creation safe to retry: the same key and body within 24 h answer the first answer (docs/reliability.md) */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4589,6 +4628,15 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with another request (idempotency_key_reused) */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6314,15 +6362,23 @@ export interface components {
             status: "ok" | "degraded";
             checks: {
                 database: {
-                    /** @enum {string} */
-                    status: "up" | "down";
+                    /**
+                     * @description `slow`: answered, but above HEALTH_SLOW_MS; `down`: failed or past its deadline
+                     * @enum {string}
+                     */
+                    status: "up" | "slow" | "down";
                     latency_ms: number;
+                    /** @description The error code when down (`database_unavailable`, `cache_unavailable`) or its name */
                     error?: string;
                 };
                 redis: {
-                    /** @enum {string} */
-                    status: "up" | "down";
+                    /**
+                     * @description `slow`: answered, but above HEALTH_SLOW_MS; `down`: failed or past its deadline
+                     * @enum {string}
+                     */
+                    status: "up" | "slow" | "down";
                     latency_ms: number;
+                    /** @description The error code when down (`database_unavailable`, `cache_unavailable`) or its name */
                     error?: string;
                 };
             };
