@@ -125,8 +125,9 @@ describe('platform sign-up in the browser', () => {
     expect(res.body.access_token).toBeUndefined()
     expect(res.body.refresh_token).toBeUndefined()
     expect(res.headers.getSetCookie().some((line) => line.startsWith('atrium_session='))).toBe(false)
-    const origin = tenantOrigin(res.body.tenant.slug)
+    // The tenant's host under the base domain the request came by (localhost here).
     const url = new URL(res.body.handoff.url)
+    const origin = `http://${res.body.tenant.slug}.localhost`
     expect(`${url.origin}${url.pathname}`).toBe(`${origin}/handoff`)
     const signedIn = await redeem(origin, codeOf(res.body.handoff.url))
     expect(signedIn.status).toBe(200)

@@ -2,7 +2,7 @@ import { api, apiError } from '../api/client.ts'
 import { useSession } from '../session.tsx'
 import { Field, FormError, formErrors, Notice, Submit, useForm } from '../ui.tsx'
 import { useState } from 'react'
-import { MfaSection, SessionsSection } from './security.tsx'
+import { IdentitiesSection, MfaSection, SessionsSection } from './security.tsx'
 
 export function AccountPage() {
   return (
@@ -12,6 +12,7 @@ export function AccountPage() {
       <EmailSection />
       <MfaSection />
       <SessionsSection />
+      <IdentitiesSection />
     </>
   )
 }

@@ -184,3 +184,46 @@ export function MfaSection() {
     </section>
   )
 }
+
+const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub', facebook: 'Facebook', tiktok: 'TikTok' }
+
+/** Social accounts linked to mine; unlinking the last way to sign in is refused by the API (shown here). */
+export function IdentitiesSection() {
+  const [identities, setIdentities] = useState<Schemas['LinkedIdentity'][] | null>(null)
+  const [error, setError] = useState<string | undefined>()
+  const [notice, setNotice] = useState<string | null>(null)
+  const load = useCallback(async () => {
+    const { data } = await api.GET('/v1/me/identities')
+    setIdentities(data?.data ?? [])
+  }, [])
+  useEffect(() => void load(), [load])
+  const unlink = async (provider: Schemas['LinkedIdentity']['provider']) => {
+    setNotice(null)
+    const { error } = await api.DELETE('/v1/me/identities/{provider}', { params: { path: { provider } } })
+    if (error) return setError(apiError(error).message)
+    setError(undefined)
+    setNotice(`${PROVIDER_NAMES[provider]} was unlinked.`)
+    await load()
+  }
+  return (
+    <section aria-labelledby="identities-title">
+      <h2 id="identities-title">Linked accounts</h2>
+      {!identities ? <p role="status">Loading…</p> : identities.length === 0 ? (
+        <p>No social account is linked. Signing in with one whose verified email is yours links it.</p>
+      ) : (
+        <ul className="plain" aria-label="Linked accounts">
+          {identities.map((i) => (
+            <li key={i.provider}>
+              <strong>{PROVIDER_NAMES[i.provider]}</strong>{i.email ? ` — ${i.email}` : ''}
+              <div className="actions">
+                <button type="button" className="secondary" onClick={() => void unlink(i.provider)}>Unlink {PROVIDER_NAMES[i.provider]}</button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {notice && <Notice>{notice}</Notice>}
+      <FormError error={error} />
+    </section>
+  )
+}
