@@ -13,7 +13,7 @@ import { browserSignIn } from './sections/browser-session/sign-in.ts'
 import { registerBrowserSessionRoutes } from './sections/browser-session/routes.ts'
 import { registerHandoffRoutes } from './sections/handoff/routes.ts'
 import { sectionRouter } from './openapi.ts'
-import { signingKeys } from './platform/signing-keys.ts'
+import { accessTokenKey } from './identity/context.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
 import { registerSignInOptionsRoute } from './sections/tenant/sign-in-options.ts'
@@ -31,6 +31,7 @@ import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
 import { registerWebhookRoutes } from './sections/webhooks/routes.ts'
 import { registerMemberRoutes } from './sections/members/routes.ts'
 import { registerAuthzRoutes } from './sections/authz/routes.ts'
+import { registerSigningKeyRoutes } from './sections/signing-keys/routes.ts'
 
 type C = Context<AppEnv>
 
@@ -44,7 +45,8 @@ export const OPENAPI_DOCUMENT = {
  * The whole request path, top to bottom:
  *   request id + logs + errors → security headers → JSON body rules → tenant from subdomain → cookie sign-in
  *   → JWT → API key → rate limit → sections.
- * /health and /openapi.json answer before tenant resolution, on every host.
+ * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
+ * right after it (each host publishes its own keys).
  */
 export function createApp() {
   const app = sectionRouter()
@@ -56,7 +58,6 @@ export function createApp() {
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
 
   registerHealthRoutes(app)
-  registerJwksRoutes(app)
   registerDevRoutes(app)
   app.doc31('/openapi.json', OPENAPI_DOCUMENT)
   app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
@@ -68,10 +69,12 @@ export function createApp() {
     baseDomains: (c as C).var.config.BASE_DOMAINS,
     allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
   })))
+  // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
+  registerJwksRoutes(app)
   // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
   app.use('*', browserSignIn())
   app.use('*', authenticate({
-    keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
+    keyFor: (c, kid) => accessTokenKey(c as C, kid),
     // A revoked session's access tokens stop working at once, not at expiry.
     isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))
@@ -94,6 +97,7 @@ export function createApp() {
   registerWebhookRoutes(app)
   registerMemberRoutes(app)
   registerAuthzRoutes(app)
+  registerSigningKeyRoutes(app)
   return app
 }
 
