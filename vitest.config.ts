@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { mkdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 import { freePort } from './local/scratch.ts'
 import { SERIAL_WORKER_FILES } from './test/serial-files.ts'
@@ -11,6 +12,9 @@ process.env.ATRIUM_TEST_REDIS_PORT ??= String(await freePort())
 process.env.ATRIUM_TEST_REDIS_TOKEN ??= crypto.randomUUID()
 const sqlPort = process.env.ATRIUM_TEST_SQL_PORT
 const redisPort = process.env.ATRIUM_TEST_REDIS_PORT
+// wrangler.toml names the web app's build as static assets; the Worker tests do not need it built
+// (SELF.fetch skips the assets layer), but the directory must exist. The browser tests build it.
+mkdirSync(new URL('./web/dist', import.meta.url), { recursive: true })
 
 // One set of bindings for both worker projects: same keys, same endpoints.
 const bindings = {
@@ -74,9 +78,32 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          // The web app's checks that need no browser: its API types match /openapi.json.
+          name: 'web',
+          environment: 'node',
+          include: ['web/test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // Headless Chromium against the real stack under `wrangler dev` (test/browser/global-setup.ts).
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['./test/browser/global-setup.ts'],
+          // After the other projects (the worker files, then the serial ones): the stack and the browser would compete with them for the CPUs.
+          sequence: { groupOrder: 2 },
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+        },
+      },
       // Files that share the endpoints peacefully run in parallel; those that inject faults into them
       // or count their requests (test/serial-files.ts) run one at a time, after the others.
-      workerProject('worker', { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['test/local/**', ...SERIAL_WORKER_FILES], fileParallelism: true, groupOrder: 0 }),
+      workerProject('worker', { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['test/local/**', 'test/browser/**', ...SERIAL_WORKER_FILES], fileParallelism: true, groupOrder: 0 }),
       workerProject('worker-serial', { include: SERIAL_WORKER_FILES, exclude: [], fileParallelism: false, groupOrder: 1 }),
     ],
   },

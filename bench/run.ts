@@ -139,9 +139,9 @@ try {
 
     // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
     //    (request id → tenant → JWT → API key → rate limit → section), under wrangler dev and under workerd alone.
-    const bare = await measure('bare Hono route (wrangler dev)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200), { worker: pids.bareWorker, proxy: pids.bareProxy })
+    const bare = await measure('bare Hono route (wrangler dev)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/v1/bare`), 200), { worker: pids.bareWorker, proxy: pids.bareProxy })
     const chain = await measure('GET /v1/tenant (wrangler dev)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200), viaWrangler)
-    const bareDirect = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.directBareOrigin}/`), 200), viaWorkerd)
+    const bareDirect = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.directBareOrigin}/v1/bare`), 200), viaWorkerd)
     const chainDirect = await measure('GET /v1/tenant (workerd)', 200, options.requests, async () => expectStatus(await send(`${directUrl}/v1/tenant`), 200), viaWorkerd)
 
     // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.

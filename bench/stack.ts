@@ -33,6 +33,9 @@ export async function waitFor(url: string, child: ChildProcess, seconds = 90) {
  * local .dev.vars cannot change the figures, and no secret appears on a command line.
  */
 export function wrangler(args: string[], envFile: string, stateDir: string, inspectorPort: number): ChildProcess {
+  // wrangler.toml serves the web app's build as static assets, and wrangler refuses to start
+  // without its directory: an unbuilt app is an empty one (the browser tests build it first).
+  mkdirSync(join(root, 'web/dist'), { recursive: true })
   return spawn(
     process.execPath,
     [
@@ -147,8 +150,9 @@ export interface StackPids {
 export interface Stack {
   /** The Worker under `wrangler dev` (behind its proxy). */
   origin: (slug?: string) => string
+  /** The bare Hono worker (empty when started with `bare: false`). */
   bareOrigin: string
-  /** The same Worker bundle under workerd directly (no wrangler, no proxy). */
+  /** The same Worker bundle under workerd directly (no wrangler, no proxy; empty when started with `direct: false`). */
   directOrigin: (slug?: string) => string
   directBareOrigin: string
   /** The hashing Worker (bench/hash-worker.ts) under workerd directly. */
@@ -161,6 +165,17 @@ export interface Stack {
   /** RSS of the app's and the bare worker's workerd processes (null when unreadable). */
   rss(): { app: WorkerRss; bare: WorkerRss }
   stop(): Promise<void>
+}
+
+export interface StackOptions {
+  /** Start the bare Hono worker beside the app (the bench's baseline). Default true. */
+  bare?: boolean
+  /** Serve the bundles (app, bare, hashing) under workerd alone too. Default: as `bare`. */
+  direct?: boolean
+  /** Variables added to (or replacing) the stack's own. */
+  vars?: Record<string, string>
+  /** Prefix of the temporary directory and of a real Postgres's fresh database. */
+  label?: string
 }
 
 /** wrangler.toml's compatibility date and flags, for the Workers run under workerd directly. */
@@ -178,20 +193,23 @@ function readWranglerToml(): { compatibilityDate: string; compatibilityFlags: st
  * fresh database dropped at the end), migrations, the Worker and a bare Hono worker under
  * `wrangler dev`, and the same bundles (plus the hashing Worker) under workerd directly.
  */
-export async function startStack(secrets: Record<string, string>): Promise<Stack> {
-  const scratch = mkdtempSync(join(tmpdir(), 'atrium-bench-'))
+export async function startStack(secrets: Record<string, string>, options: StackOptions = {}): Promise<Stack> {
+  const label = options.label ?? 'bench'
+  const withBare = options.bare !== false
+  const withDirect = options.direct ?? withBare
+  const scratch = mkdtempSync(join(tmpdir(), `atrium-${label}-`))
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(scratch, { recursive: true, force: true })]
   let stopped: Promise<void> | undefined
   // In reverse order of starting; each step runs even when an earlier one failed.
   const stop = () =>
     (stopped ??= (async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error('bench cleanup:', err))
+      for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(`${label} cleanup:`, err))
     })())
 
   try {
     let postgresUrl: string | undefined
     if (process.env.ATRIUM_LOCAL_POSTGRES_URL) {
-      const fresh = await freshDatabase(process.env.ATRIUM_LOCAL_POSTGRES_URL, 'atrium_bench')
+      const fresh = await freshDatabase(process.env.ATRIUM_LOCAL_POSTGRES_URL, `atrium_${label}`)
       postgresUrl = fresh.url
       cleanups.push(fresh.drop)
     }
@@ -223,6 +241,7 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
       LOG_LEVEL: 'warn',
       // The per-caller limit is measured (its Redis round trip), never reached.
       RATE_LIMIT_MAX: '100000000',
+      ...options.vars,
     }
     const [port, barePort, inspector, bareInspector] = [await freePort(), await freePort(), await freePort(), await freePort()]
     const worker = wrangler(
@@ -231,46 +250,51 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
     )
     cleanups.push(() => stopGroup(worker))
     // wrangler.toml still applies to the bare worker (same compatibility date and flags); only its script and name differ.
-    const bare = wrangler(
-      ['bench/bare-worker.ts', '--name', 'atrium-bench-bare', '--port', String(barePort)],
-      emptyEnvFile, join(scratch, 'bare-state'), bareInspector,
-    )
-    cleanups.push(() => stopGroup(bare))
+    const bare = withBare
+      ? wrangler(['bench/bare-worker.ts', '--name', 'atrium-bench-bare', '--port', String(barePort)], emptyEnvFile, join(scratch, 'bare-state'), bareInspector)
+      : null
+    if (bare) cleanups.push(() => stopGroup(bare))
 
     // The same Workers as `wrangler deploy` would upload them, served by workerd itself.
-    const bundles = join(scratch, 'bundles')
-    const [appBundle, bareBundle, hashBundle] = await Promise.all(
-      [undefined, 'bench/bare-worker.ts', 'bench/hash-worker.ts'].map((entry, i) => {
-        const dir = join(bundles, String(i))
-        mkdirSync(dir, { recursive: true })
-        return bundleWorker(dir, entry)
-      }),
-    )
     const [directPort, directBarePort, hashPort] = [await freePort(), await freePort(), await freePort()]
-    const toml = readWranglerToml()
-    const direct = startWorkerd(
-      [
-        { name: 'app', bundle: appBundle!, port: directPort, bindings: { ...vars, ...secrets } },
-        { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: {} },
-        { name: 'hash', bundle: hashBundle!, port: hashPort, bindings: {} },
-      ],
-      join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags,
-    )
-    cleanups.push(() => stopGroup(direct))
+    let direct: ChildProcess | null = null
+    if (withDirect) {
+      const bundles = join(scratch, 'bundles')
+      const [appBundle, bareBundle, hashBundle] = await Promise.all(
+        [undefined, 'bench/bare-worker.ts', 'bench/hash-worker.ts'].map((entry, i) => {
+          const dir = join(bundles, String(i))
+          mkdirSync(dir, { recursive: true })
+          return bundleWorker(dir, entry)
+        }),
+      )
+      const toml = readWranglerToml()
+      direct = startWorkerd(
+        [
+          { name: 'app', bundle: appBundle!, port: directPort, bindings: { ...vars, ...secrets } },
+          { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: {} },
+          { name: 'hash', bundle: hashBundle!, port: hashPort, bindings: {} },
+        ],
+        join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags,
+      )
+      const started = direct
+      cleanups.push(() => stopGroup(started))
+    }
 
     await waitFor(`http://127.0.0.1:${port}/health`, worker)
-    await waitFor(`http://127.0.0.1:${barePort}/`, bare)
-    await waitFor(`http://127.0.0.1:${directPort}/health`, direct)
-    await waitFor(`http://127.0.0.1:${hashPort}/?alg=none`, direct)
+    if (bare) await waitFor(`http://127.0.0.1:${barePort}/v1/bare`, bare)
+    if (direct) {
+      await waitFor(`http://127.0.0.1:${directPort}/health`, direct)
+      await waitFor(`http://127.0.0.1:${hashPort}/?alg=none`, direct)
+    }
     // wrangler dev's processes are found once they serve.
     const app = workerdProcesses(worker, port)
-    const bareProcesses = workerdProcesses(bare, barePort)
+    const bareProcesses: WorkerdProcesses = bare ? workerdProcesses(bare, barePort) : { worker: null, proxy: null }
     return {
       origin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${port}`,
-      bareOrigin: `http://127.0.0.1:${barePort}`,
-      directOrigin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${directPort}`,
-      directBareOrigin: `http://127.0.0.1:${directBarePort}`,
-      hashOrigin: `http://127.0.0.1:${hashPort}`,
+      bareOrigin: bare ? `http://127.0.0.1:${barePort}` : '',
+      directOrigin: (slug) => (direct ? `http://${slug ? `${slug}.` : ''}localhost:${directPort}` : ''),
+      directBareOrigin: direct ? `http://127.0.0.1:${directBarePort}` : '',
+      hashOrigin: direct ? `http://127.0.0.1:${hashPort}` : '',
       databaseUrl,
       sql,
       redis,
@@ -279,11 +303,11 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
         proxy: app.proxy?.pid ?? null,
         bareWorker: bareProcesses.worker?.pid ?? null,
         bareProxy: bareProcesses.proxy?.pid ?? null,
-        direct: direct.pid ?? null,
+        direct: direct?.pid ?? null,
         sql: sql.pid,
         redis: redis.pid,
       }),
-      rss: () => ({ app: rssOf(workerdProcesses(worker, port)), bare: rssOf(workerdProcesses(bare, barePort)) }),
+      rss: () => ({ app: rssOf(workerdProcesses(worker, port)), bare: bare ? rssOf(workerdProcesses(bare, barePort)) : { worker: null, proxy: null } }),
       stop,
     }
   } catch (err) {

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:test'
 import { sql } from 'drizzle-orm'
-import { verify } from 'hono/jwt'
-import { describe, expect, it } from 'vitest'
+import { sign, verify } from 'hono/jwt'
+import { describe, expect, it, vi } from 'vitest'
 import { connectDatabase } from '../src/platform/database.ts'
 import { importVerifyKey, signingKeys, type PublicJwk } from '../src/platform/signing-keys.ts'
-import { forgetTenantKeys, loadTenantKeys } from '../src/tenancy/signing-keys.ts'
-import { accessToken, adminToken, call, createTenant, PLATFORM, platformAccessToken, tenantOrigin } from './support.ts'
+import { currentKeyInsert, forgetTenantKeys, loadTenantKeys, newTenantKey } from '../src/tenancy/signing-keys.ts'
+import { accessToken, adminToken, call, createTenant, endpointRequests, PLATFORM, platformAccessToken, resetEndpointStats, tenantOrigin } from './support.ts'
 
 const PASSWORD = 'correct horse battery'
 const email = () => `${crypto.randomUUID()}@example.com`
@@ -157,6 +157,33 @@ describe('per-tenant signing keys', () => {
     const listed = await call(`${owner.host}/v1/tenant/signing-keys`, { token: owner.access_token })
     expect(listed.body.data).toHaveLength(2)
     expect((await call(`${owner.host}/v1/tenant/signing-keys`, { token: member.body.access_token })).status).toBe(403)
+  })
+
+  it("verifies at once a token of a key another isolate rotated in (an unknown kid rereads the keys, at most every 5 s)", async () => {
+    const u = await registerOnPlatform()
+    const sid = decode(u.access_token).payload.sid
+    // Another isolate's rotation, as it lands in the database: this isolate's cached copy does not know the new key.
+    const key = await newTenantKey(dataKey, u.tenant.id)
+    const s = sql.identifier(schemaOf(u.tenant.id))
+    await db().batch([
+      db().execute(sql`update ${s}.signing_keys set status = 'previous', rotated_at = now() where status = 'current'`),
+      currentKeyInsert(db(), schemaOf(u.tenant.id), key),
+    ])
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { sub: u.user.id, tid: u.tenant.id, sid, aud: `atrium:${u.tenant.id}`, iss: tenantOrigin(u.tenant.slug), iat: now, exp: now + 300 }
+    const token = await sign(claims, key.privateJwk, 'ES512')
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 6_000)
+      expect((await call(`${u.host}/v1/me`, { token })).status).toBe(200)
+      // Right after that reload, a made-up kid is refused without another read of the keys.
+      const forged = await sign({ ...claims }, { ...(await newTenantKey(dataKey, u.tenant.id)).privateJwk }, 'ES512')
+      await resetEndpointStats('sql')
+      expect((await call(`${u.host}/v1/me`, { token: forged })).status).toBe(401)
+      expect(await endpointRequests('sql')).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   describe('tenants created before per-tenant keys', () => {

@@ -12,7 +12,7 @@ async function testFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
     .map((e) => relative(root, join(e.parentPath, e.name)))
-    .filter((path) => !path.startsWith('test/local/'))
+    .filter((path) => !path.startsWith('test/local/') && !path.startsWith('test/browser/'))
 }
 
 describe('the serial group of worker test files', () => {
