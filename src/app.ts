@@ -3,6 +3,7 @@ import type { AppEnv } from './app-env.ts'
 import { authenticateApiKey } from './middleware/api-key/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
+import { refuseUnsafeText } from './middleware/text-input/index.ts'
 import { rateLimit } from './middleware/rate-limit/index.ts'
 import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
@@ -31,7 +32,7 @@ type C = Context<AppEnv>
 
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → API key → rate limit → sections.
+ *   request id + logs + errors → JSON body rules → text rules → tenant from subdomain → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host.
  */
 export function createApp() {
@@ -41,6 +42,8 @@ export function createApp() {
 
   app.use('*', requestContext())
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
+  // NUL and lone surrogates anywhere in the path, query or JSON body: 400 here, never a database error.
+  app.use('*', refuseUnsafeText())
 
   registerHealthRoutes(app)
   registerJwksRoutes(app)
