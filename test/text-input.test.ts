@@ -83,6 +83,14 @@ describe('NUL and lone surrogates at the edge', () => {
     expectRefused(await call(`${owner.host}/v1/auth/password/forgot`, rawJson('{"email":"a\\ud800@example.com"}')), 'email')
   })
 
+  it('refuses a body that is not UTF-8 instead of reading U+FFFD into it', async () => {
+    // {"name":"<FF><ED A0 80>"}: a byte that is never UTF-8, then an encoded surrogate.
+    const bytes = new Uint8Array([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xed, 0xa0, 0x80, 0x22, 0x7d])
+    const res = await SELF.fetch(`${owner.host}/v1/roles`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.access_token}` }, body: bytes })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'malformed_json', message: 'The request body is not valid UTF-8.' })
+  })
+
   it('refuses JSON nested deeper than the limit, as 400 rather than a stack overflow', async () => {
     // Tenant settings keep unknown keys, so only the edge rule stands between this and jsonb.
     const deep = '['.repeat(5000) + ']'.repeat(5000)
