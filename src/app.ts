@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { authenticateApiKey } from './middleware/api-key/index.ts'
+import { tenantCors } from './middleware/cors/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
 import { refuseUnsafeText } from './middleware/text-input/index.ts'
@@ -32,7 +33,7 @@ type C = Context<AppEnv>
 
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → text rules → tenant from subdomain → JWT → API key → rate limit → sections.
+ *   request id + logs + errors → JSON body rules → text rules → tenant from subdomain → CORS → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host.
  */
 export function createApp() {
@@ -61,6 +62,8 @@ export function createApp() {
     baseDomains: (c as C).var.config.BASE_DOMAINS,
     allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
   })))
+  // The tenant's own browser apps (settings.cors.allowed_origins); answers preflights itself.
+  app.use('*', tenantCors())
   app.use('*', authenticate({
     keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
     // A revoked session's access tokens stop working at once, not at expiry.
