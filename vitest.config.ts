@@ -39,6 +39,9 @@ export default defineConfig({
                 BASE_DOMAINS: 'atrium.test,localhost',
                 ALLOW_TENANT_HEADER: 'false',
                 RATE_LIMIT_MAX: '100000',
+                // Every test signs up through the platform host (a tenant each); the limits are tested with their own values.
+                TENANT_CREATION_PER_IP_PER_HOUR: '1000',
+                TENANT_CREATION_PER_HOUR: '100000',
                 LOG_LEVEL: 'error',
                 MAIL_TRANSPORT: 'outbox',
                 DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),

@@ -13,6 +13,7 @@ import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
+import { admitTenantCreation } from '../../tenancy/creation-limits.ts'
 import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
@@ -51,6 +52,8 @@ export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | '
  */
 export async function registerOnPlatform(c: Context<AppEnv>, input: { email: string; password: string; name?: string }) {
   checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
+  // The personal tenant is a self-service tenant: off switch and per-IP / global limits (a new account owns none yet).
+  await admitTenantCreation(c, { accountId: null })
   const db = c.var.db
   const meta = requestMeta(c)
   const userId = uuidv7()
