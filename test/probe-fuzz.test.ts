@@ -20,13 +20,10 @@ let deep: unknown = 'leaf'
 for (let i = 0; i < 200; i++) deep = { a: deep }
 
 /** Replacement values for one field of a JSON body. */
-const BAD_VALUES: unknown[] = [
-  'a\u0000b', '\ud800', 'x\udfffy', LONG, '', "'; drop table users; --",
-  -1, 2 ** 53 + 1, 1e308, 0.5, true, null, [], { nested: { x: 1 } }, deep,
-]
+const BAD_VALUES: unknown[] = ['a\u0000b', '\ud800', LONG, '', -1, 2 ** 53 + 1, 1e308, true, null, [], deep]
 
 /** Raw replacements for one path segment or query value (already percent-encoded where needed). */
-const BAD_URL_VALUES = ['%00', '%ED%A0%80', '%FF', '-1', '99999999999999999999999', '..%2F..%2Fx', encodeURIComponent(LONG.slice(0, 4000)), '%20']
+const BAD_URL_VALUES = ['%00', '%ED%A0%80', '%FF', '-1', '99999999999999999999999', encodeURIComponent(LONG.slice(0, 4000))]
 
 describe('schema-driven fuzz of /openapi.json', () => {
   let doc: OpenApiDocument
