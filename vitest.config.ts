@@ -42,6 +42,10 @@ export default defineConfig({
                 // Every test signs up through the platform host (a tenant each); the limits are tested with their own values.
                 TENANT_CREATION_PER_IP_PER_HOUR: '1000',
                 TENANT_CREATION_PER_HOUR: '100000',
+                // Deadlines well above what a loaded CI machine needs; tests of the deadlines set short ones themselves.
+                SQL_TIMEOUT_MS: '30000',
+                REDIS_TIMEOUT_MS: '10000',
+                REQUEST_BUDGET_MS: '60000',
                 LOG_LEVEL: 'error',
                 MAIL_TRANSPORT: 'outbox',
                 DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),

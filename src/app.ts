@@ -11,7 +11,7 @@ import { handleError, handleNotFound } from './middleware/request-context/errors
 import { requestContext } from './middleware/request-context/index.ts'
 import { resolveTenant } from './middleware/tenant/index.ts'
 import { sectionRouter } from './openapi.ts'
-import { signingKeys } from './platform/signing-keys.ts'
+import { accessTokenKey } from './identity/context.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
@@ -28,13 +28,15 @@ import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
 import { registerWebhookRoutes } from './sections/webhooks/routes.ts'
 import { registerMemberRoutes } from './sections/members/routes.ts'
 import { registerAuthzRoutes } from './sections/authz/routes.ts'
+import { registerSigningKeyRoutes } from './sections/signing-keys/routes.ts'
 
 type C = Context<AppEnv>
 
 /**
  * The whole request path, top to bottom:
  *   request id + logs + errors → JSON body rules → text rules → tenant from subdomain → CORS → JWT → API key → rate limit → sections.
- * /health and /openapi.json answer before tenant resolution, on every host.
+ * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
+ * right after it (each host publishes its own keys).
  */
 export function createApp() {
   const app = sectionRouter()
@@ -47,7 +49,6 @@ export function createApp() {
   app.use('*', refuseUnsafeText())
 
   registerHealthRoutes(app)
-  registerJwksRoutes(app)
   registerDevRoutes(app)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -64,8 +65,10 @@ export function createApp() {
   })))
   // The tenant's own browser apps (settings.cors.allowed_origins); answers preflights itself.
   app.use('*', tenantCors())
+  // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
+  registerJwksRoutes(app)
   app.use('*', authenticate({
-    keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
+    keyFor: (c, kid) => accessTokenKey(c as C, kid),
     // A revoked session's access tokens stop working at once, not at expiry.
     isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))
@@ -85,6 +88,7 @@ export function createApp() {
   registerWebhookRoutes(app)
   registerMemberRoutes(app)
   registerAuthzRoutes(app)
+  registerSigningKeyRoutes(app)
   return app
 }
 

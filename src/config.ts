@@ -35,10 +35,20 @@ const EnvSchema = z.object({
   MAX_TENANTS_PER_ACCOUNT: positiveInt.default(10),
   TENANT_CREATION_PER_IP_PER_HOUR: positiveInt.default(10),
   TENANT_CREATION_PER_HOUR: positiveInt.default(1000),
+  /** Deadlines (src/platform/deadline.ts): one SQL request, one Redis request, all backend calls of one request. */
+  SQL_TIMEOUT_MS: positiveInt.default(10_000),
+  REDIS_TIMEOUT_MS: positiveInt.default(2_000),
+  REQUEST_BUDGET_MS: positiveInt.default(20_000),
+  /** GET /health reports a dependency `slow` (and itself `degraded`) above this latency. */
+  HEALTH_SLOW_MS: positiveInt.default(1_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DATA_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes, base64 or base64url'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  /** How long an isolate keeps a tenant's signing keys: another isolate's rotation reaches its signing within this. */
+  SIGNING_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  /** How long a used refresh token still answers the request racing its rotation (same successor); 0 turns it off. */
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** `outbox` keeps mail in Redis for GET /dev/outbox (development and tests only); `sendgrid` sends it. */
   MAIL_TRANSPORT: z.enum(['outbox', 'sendgrid']).default('sendgrid'),
   MAIL_FROM: z.string().min(3).default('Atrium <no-reply@atrium.localhost>'),
