@@ -8,7 +8,7 @@ import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { lockedFor, recordFailure, recordSuccess } from '../../identity/lockout.ts'
+import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { startSession } from '../../identity/sessions.ts'
@@ -18,7 +18,10 @@ import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
 
-/** Redis trouble must not open or close the door by itself: lockout degrades to "not locked", logged. */
+/**
+ * Redis trouble must not open or close the door by itself: without Redis there is no attempt
+ * budget (every attempt is evaluated, behind the password hash's cost), logged as a warning.
+ */
 async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
   try {
     return await run()
@@ -38,16 +41,18 @@ async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string
  * Password login on a tenant host. Every failure — unknown email, wrong password, not a
  * member — gives the same answer after the same work (a dummy hash is verified when there is
  * no account), and while an account is locked the answer does not depend on the password.
+ * The attempt is reserved in the lockout budget before the hash is computed, so concurrent
+ * guesses cannot get more passwords evaluated than the budget allows (src/identity/lockout.ts).
  */
 export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: string, password: string) {
   const meta = requestMeta(c)
   const policy = effectiveSettings(tenant.settings).lockout
   const redis = c.var.redis
 
-  const locked = await safely(c, 'check', () => lockedFor(redis, tenant.id, email), 0)
-  if (locked > 0) {
-    c.header('Retry-After', String(locked))
-    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  const budget = await safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
@@ -55,7 +60,8 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   const ok = Boolean(user?.passwordHash) && passwordOk && (await isActiveMember(c, tenant, user!.id))
 
   if (!ok) {
-    const lockSeconds = await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy), 0)
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
     const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
     const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
     const results = await c.var.db.batch([failed, ...lock])
