@@ -7,10 +7,14 @@ import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps, tenantUrl } from '../../identity/context.ts'
 import { clearLockout } from '../../identity/lockout.ts'
+import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
 import { hashPassword } from '../../identity/passwords.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
 import { mailSender } from '../../platform/mail/index.ts'
+import type { Database } from '../../platform/database.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { completeLogin } from '../auth/login.ts'
@@ -64,6 +68,22 @@ async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User):
   return true
 }
 
+/**
+ * A verification link for `tenant` to the account's address, sent now; answers whether it went
+ * out. Used where a domain sign-up waits for its proof: a failure is logged, not answered, since
+ * the membership stays pending and signing in again sends another link.
+ */
+export async function mailVerificationLink(c: C, tenant: Tenant, user: User): Promise<boolean> {
+  try {
+    const sent = await sendLink(c, tenant, 'verify_email', user)
+    if (!sent) c.var.logger.info('verification mail dropped: hourly limit for the address', { tenant: tenant.id })
+    return sent
+  } catch (err) {
+    c.var.logger.warn('verification mail not sent', { err, tenant: tenant.id })
+    return false
+  }
+}
+
 /** POST /verify-email/request: a verification link to the signed-in user's own address. */
 export async function requestEmailVerification(c: C, tenant: Tenant, userId: string): Promise<void> {
   const user = await findUserById(c.var.db, userId)
@@ -111,11 +131,24 @@ function verifiedStatements(c: C, tenant: Tenant, user: User, via: string) {
   ] as const
 }
 
-/** POST /verify-email/confirm. */
+/**
+ * POST /verify-email/confirm. The proof also activates the account's pending membership of this
+ * tenant (a domain sign-up), in the same batch, with its member.joined — if the sign-up policy
+ * still admits the address.
+ */
 export async function confirmEmailVerification(c: C, tenant: Tenant, token: string) {
   const user = await redeem(c, tenant, 'verify_email', token, { member: false })
-  if (!user.emailVerifiedAt) await c.var.db.batch(verifiedStatements(c, tenant, user, 'verification_link'))
-  return { email_verified: true as const }
+  const activation = signupAdmits(tenant, user.email) ? activationStatements(c.var.db, tenant, user, requestMeta(c), 'verification_link') : []
+  const verified = user.emailVerifiedAt ? [] : verifiedStatements(c, tenant, user, 'verification_link')
+  if (verified.length + activation.length === 0) return { email_verified: true as const, membership_activated: false }
+  const results = await c.var.db.batch([...verified, ...activation] as unknown as Parameters<Database['batch']>[0])
+  const activated = activation.length > 0 && activatedIn(results, verified.length)
+  if (activated) {
+    // The status change bumped the authorization version (0006 trigger): publish it before answering.
+    await publishDatabaseVersion(c.var, tenant)
+    deliverAfterResponse(c, tenant, results)
+  }
+  return { email_verified: true as const, membership_activated: activated }
 }
 
 /**

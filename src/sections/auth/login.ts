@@ -13,6 +13,10 @@ import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { startSession } from '../../identity/sessions.ts'
 import { findUserByEmail, type User } from '../../identity/users.ts'
+import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
+import type { Database } from '../../platform/database.ts'
+import { mailVerificationLink } from '../auth-email/flows.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
@@ -31,10 +35,31 @@ async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>
   }
 }
 
-async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string) {
+async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) {
   const t = tenantTables(tenant.schemaName)
   const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status === 'active'
+  return rows[0]?.status
+}
+
+/**
+ * The first factor of an account whose membership here is pending (a domain sign-up, address not
+ * verified) was right. If the address has been verified since (in another tenant, say) and the
+ * sign-up policy still admits it, the membership becomes active now, durably and with its
+ * member.joined, and the sign-in goes on; otherwise nothing but the proof can follow: a fresh
+ * verification link goes out and the answer is 403 email_verification_required.
+ */
+export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, user: User, options: { action?: string } = {}) {
+  if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
+    const results = await c.var.db.batch(activationStatements(c.var.db, tenant, user, requestMeta(c), 'verified_address') as unknown as Parameters<Database['batch']>[0])
+    if (activatedIn(results, 0)) {
+      await publishDatabaseVersion(c.var, tenant)
+      deliverAfterResponse(c, tenant, results)
+      return completeLogin(c, tenant, user, options)
+    }
+    throw fail(IdentityErrors, 'not_a_member')
+  }
+  const sent = await mailVerificationLink(c, tenant, user)
+  throw fail(IdentityErrors, 'email_verification_required', undefined, { verification_sent: sent })
 }
 
 /**
@@ -57,8 +82,13 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
-  const ok = Boolean(user?.passwordHash) && passwordOk && (await isActiveMember(c, tenant, user!.id))
+  const status = user?.passwordHash && passwordOk ? await memberStatus(c, tenant, user.id) : undefined
+  const ok = status === 'active'
 
+  if (status === 'pending') {
+    await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+    return signInWhilePending(c, tenant, user!)
+  }
   if (!ok) {
     const reservation = budget?.reservation
     const lockSeconds = reservation ? await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0

@@ -20,3 +20,13 @@ export const UserSchema = z
   .openapi('User')
 
 export const RegisterResponse = TokenResponse.extend({ user: UserSchema, tenant: z.object({ id: z.uuid(), slug: z.string() }) }).openapi('Registered')
+
+/** A domain sign-up whose address is not verified yet: the membership waits for the emailed link. */
+export const RegistrationPending = z
+  .object({
+    user: UserSchema,
+    tenant: z.object({ id: z.uuid(), slug: z.string() }),
+    verification_required: z.literal(true),
+    verification_sent: z.boolean().openapi({ description: 'Whether a verification link was mailed now (false: the hourly mail limit, or mail trouble; signing in sends another)' }),
+  })
+  .openapi('RegistrationPending')

@@ -11,6 +11,7 @@ import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
+import { membershipStatements } from '../../identity/memberships.ts'
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { hashToken } from '../../identity/secrets.ts'
@@ -21,7 +22,7 @@ import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { checkPasswordPolicy, membershipStatements } from '../auth/register.ts'
+import { checkPasswordPolicy } from '../auth/register.ts'
 import { MemberErrors } from './errors.ts'
 import { invitationStatus, type InvitationRow } from './invite.ts'
 import { findMember } from './member-store.ts'
@@ -114,6 +115,8 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     db.update(t.invitations)
       .set({ acceptedAt: sql`now()` as unknown as string, acceptedBy: userId })
       .where(and(eq(t.invitations.id, invitation.id), isNull(t.invitations.acceptedAt), isNull(t.invitations.revokedAt), sql`${t.invitations.expiresAt} > now()`)),
+    // A pending domain sign-up of the same account gives way: the invitation proves the address.
+    db.delete(t.members).where(and(eq(t.members.userId, userId), eq(t.members.status, 'pending'))),
     ...membershipStatements(db, tenant, userId, acceptedRole),
     ...(session?.statements ?? []),
     auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } }),
