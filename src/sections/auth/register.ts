@@ -14,14 +14,15 @@ import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
-import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
+import { findTenantById, provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
 import type { Database } from '../../platform/database.ts'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { mailVerificationLink } from '../auth-email/flows.ts'
+import { mailClaimLink, mailVerificationLink } from '../auth-email/flows.ts'
+import { tenantsOf } from '../../identity/claims.ts'
 
 /** The platform's own password policy (sign-up on the platform host). */
 const PLATFORM_MIN_PASSWORD = 10
@@ -48,6 +49,14 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
   checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
   const db = c.var.db
   const meta = requestMeta(c)
+  const existing = await findUserByEmail(db, input.email)
+  if (existing && !existing.emailVerifiedAt && !(existing.passwordHash && (await verifyPassword(input.password, existing.passwordHash)))) {
+    // The address is only claimed by an unverified account: mail its owner a link (on one of the
+    // account's tenants, where links live) that takes the account over (src/identity/claims.ts).
+    const [first] = await tenantsOf(db, existing.id)
+    const tenant = first ? await findTenantById(db, first.id) : undefined
+    if (tenant) return claimAnswer(await mailClaimLink(c, tenant, existing))
+  }
   const userId = uuidv7()
   const passwordHash = await hashPassword(input.password)
   for (let attempt = 0; ; attempt++) {
@@ -99,7 +108,11 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   let user: User
   const statements: BatchItem<'pg'>[] = []
   if (existing) {
-    if (!existing.passwordHash || !(await verifyPassword(input.password, existing.passwordHash))) throw fail(IdentityErrors, 'email_taken')
+    if (!existing.passwordHash || !(await verifyPassword(input.password, existing.passwordHash))) {
+      // An unverified account does not block the address's owner: a link to the address lets them take it over.
+      if (!existing.emailVerifiedAt) return claimAnswer(await mailClaimLink(c, tenant, existing))
+      throw fail(IdentityErrors, 'email_taken')
+    }
     const t = tenantTables(tenant.schemaName)
     const already = await db.select({ status: t.members.status }).from(t.members).where(and(eq(t.members.userId, existing.id))).limit(1)
     if (already[0]?.status === 'pending') {
@@ -151,6 +164,15 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   await publishDatabaseVersion(c.var, tenant)
   const fresh = (await findUserByEmail(db, input.email))!
   return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
+}
+
+/** The answer to a sign-up that found its address claimed by an unverified account. */
+function claimAnswer(sent: boolean) {
+  return {
+    address_claim: true as const,
+    claim_sent: sent,
+    message: 'An account with this address was never verified. If the address is yours, follow the link we mailed to it to set your password and take the account over.',
+  }
 }
 
 /** The answer to a sign-up that waits for its address to be verified. */

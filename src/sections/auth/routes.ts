@@ -13,7 +13,7 @@ import { findTenantById, findTenantBySlug } from '../../tenancy/registry.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { passwordLogin } from './login.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
-import { LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
+import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
 import { and, eq } from 'drizzle-orm'
 import { memberships } from '../../db/public-schema.ts'
 
@@ -39,7 +39,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       request: body(RegisterBody),
       responses: {
         201: json(RegisterResponse, 'Account created and signed in'),
-        202: json(RegistrationPending, 'Domain sign-up: the membership waits for the address to be verified (link mailed), no session'),
+        202: json(z.union([RegistrationPending, AddressClaim]), 'Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it'),
         ...errorResponses(400, 401, 403, 409, 429),
       },
     }),
@@ -47,7 +47,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       const input = c.req.valid('json')
       const tenant = c.var.tenant
       const result = tenant ? await registerOnTenant(c, tenant, input) : await registerOnPlatform(c, input)
-      if ('verification_required' in result) return c.json(result, 202)
+      if ('verification_required' in result || 'address_claim' in result) return c.json(result, 202)
       return c.json(result, 201)
     },
   )

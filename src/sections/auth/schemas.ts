@@ -21,6 +21,15 @@ export const UserSchema = z
 
 export const RegisterResponse = TokenResponse.extend({ user: UserSchema, tenant: z.object({ id: z.uuid(), slug: z.string() }) }).openapi('Registered')
 
+/** A sign-up whose address is held by an account that was never verified: the owner gets a takeover link by mail. */
+export const AddressClaim = z
+  .object({
+    address_claim: z.literal(true),
+    claim_sent: z.boolean().openapi({ description: 'Whether the link was mailed now (false: the hourly mail limit, or mail trouble)' }),
+    message: z.string(),
+  })
+  .openapi('AddressClaim')
+
 /** A domain sign-up whose address is not verified yet: the membership waits for the emailed link. */
 export const RegistrationPending = z
   .object({

@@ -10,6 +10,7 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
+import { finishTakeOver, takeOverStatements, tenantsOf, type TenantRef } from '../../identity/claims.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { membershipStatements } from '../../identity/memberships.ts'
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
@@ -80,14 +81,29 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   const statements: BatchItem<'pg'>[] = []
   let userId: string
   const existing = await findUserByEmail(db, invitation.email)
+  // An unverified account is only a claim on the address; the invitation link proves the address,
+  // so unless the account's own password comes with it, its owner takes the account over.
+  let claim: { tenants: TenantRef[]; keyResults: [number, number] } | undefined
   if (existing) {
     if (await findMember(db, tenant, existing.id)) throw fail(MemberErrors, 'already_member')
-    if (existing.passwordHash) {
+    const ownPassword = Boolean(existing.passwordHash && input.password && (await verifyPassword(input.password, existing.passwordHash)))
+    if (!existing.emailVerifiedAt && !ownPassword) {
       if (!input.password) throw fail(MemberErrors, 'password_required')
-      if (!(await verifyPassword(input.password, existing.passwordHash))) throw fail(IdentityErrors, 'invalid_credentials')
+      checkPasswordPolicy(input.password, effectiveSettings(tenant.settings).passwordMinLength)
+      const inTenants = await tenantsOf(db, existing.id)
+      statements.push(
+        db.update(users)
+          .set({ passwordHash: await hashPassword(input.password), passwordChangedAt: sql`now()` as unknown as string, emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .where(and(eq(users.id, existing.id), eq(users.email, invitation.email), isNull(users.emailVerifiedAt))),
+        ...takeOverStatements(db, existing.id, inTenants, meta, 'invitation'),
+      )
+      claim = { tenants: inTenants, keyResults: [statements.length - inTenants.length, statements.length] }
+    } else if (existing.passwordHash) {
+      if (!input.password) throw fail(MemberErrors, 'password_required')
+      if (!ownPassword) throw fail(IdentityErrors, 'invalid_credentials')
     }
     userId = existing.id
-    if (!existing.emailVerifiedAt) {
+    if (!existing.emailVerifiedAt && !claim) {
       statements.push(
         db.update(users)
           .set({ emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
@@ -107,7 +123,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
 
   const s = sql.identifier(tenant.schemaName)
   const acceptedRole = sql`(select role from ${s}.invitations where id = ${invitation.id} and accepted_by = ${userId} and accepted_at = now())` as unknown as string
-  const mfa = existing ? await hasTotpEnabled(db, userId) : false
+  const mfa = existing && !claim ? await hasTotpEnabled(db, userId) : false
   const deps = await sessionDeps(c, tenant)
   // With TOTP on, the session waits for the second factor (POST /v1/auth/mfa/verify).
   const session = mfa ? undefined : await sessionStatements(deps, tenant, userId, meta)
@@ -137,6 +153,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   }
   await publishDatabaseVersion(c.var, tenant)
   deliverAfterResponse(c, tenant, results)
+  if (claim) await finishTakeOver(c, userId, claim.tenants, results.slice(...claim.keyResults), session ? { tenantId: tenant.id, sessionId: session.sessionId } : undefined)
 
   const user = presentUser((await findUserById(db, userId))!)
   const joined = { id: tenant.id, slug: tenant.slug }
