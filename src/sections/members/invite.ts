@@ -86,6 +86,7 @@ export async function createInvitation(c: C, tenant: Tenant, actor: MemberActor,
     db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy, expiresAt }).returning(),
     auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
     ...eventStatements(db, tenant, { type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(actor) }),
+    ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : []),
   ] as unknown as Parameters<Database['batch']>[0])
   deliverAfterResponse(c, tenant, results)
   return (results[0] as InvitationRow[])[0]!

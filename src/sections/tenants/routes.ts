@@ -2,7 +2,9 @@ import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { platformHostOnly } from '../../middleware/tenant/index.ts'
+import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
+import { tenantMigrations } from '../../../migrations/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import {
   findTenantById,
@@ -37,14 +39,15 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security,
-      summary: 'Create a tenant (its registry row, schema and tables in one transaction)',
-      request: { body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
-      responses: { 201: json(TenantSchema, 'The new tenant'), ...errorResponses(400, 401, 403, 409, 415) },
+      method: 'post', path: '/', tags, security, middleware: [idempotent()] as const,
+      summary: 'Create a tenant (its registry row, schema and tables in one transaction); accepts Idempotency-Key',
+      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
+      responses: { 201: json(TenantSchema, 'The new tenant'), ...errorResponses(400, 401, 403, 409, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
-      const tenant = await provisionTenant(c.var.db, body, auditContext(c))
+      const tenant = await provisionTenant(c.var.db, body, auditContext(c), tenantMigrations, (id) =>
+        c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${id}`)] : [])
       await afterChange(c, tenant)
       c.header('Location', `/v1/tenants/${tenant.id}`)
       return c.json(presentTenant(tenant), 201)
