@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { memberships, tenants, users } from '../../db/public-schema.ts'
+import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
