@@ -70,7 +70,10 @@ describe('registration', () => {
     const existing = await registerOnPlatform()
     const open = await createTenant({ settings: { signup_policy: 'open' } })
     const wrong = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: existing.email, password: 'wrong password!!' } })
-    expect(wrong.status).toBe(409)
+    // The account's address is unverified: a wrong password joins nothing, it mails the address a takeover link (test/account-claim.test.ts).
+    expect(wrong.status).toBe(202)
+    expect(wrong.body).toMatchObject({ address_claim: true })
+    expect(wrong.body.access_token).toBeUndefined()
     const joined = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: existing.email, password: PASSWORD } })
     expect(joined.status).toBe(201)
     expect(joined.body.user.id).toBe(existing.user.id)
