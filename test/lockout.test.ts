@@ -33,6 +33,7 @@ async function openTenant(lockout: Record<string, number>) {
   return createTenant({ settings: { signup_policy: 'open', lockout } })
 }
 
+// 100 (or 20) requests at once, or a dozen sign-ins in a row: more than the default 30 s on a loaded machine.
 describe('account lockout under concurrency', () => {
   it('evaluates at most max_attempts of 100 concurrent guesses (the right one among them): no sign-in, one lock, one length', async () => {
     const tenant = await openTenant({ max_attempts: 3, base_seconds: 30, max_seconds: 600 })
@@ -69,7 +70,7 @@ describe('account lockout under concurrency', () => {
     // And the lock holds for the right password afterwards.
     const after = await call(`${host}/v1/auth/login`, { body: { email: address, password: PASSWORD } })
     expect(after.status).toBe(429)
-  })
+  }, 120_000)
 
   it('lets the right password through within the budget and starts a fresh window after it', async () => {
     const tenant = await openTenant({ max_attempts: 3, base_seconds: 30, max_seconds: 600 })
@@ -92,7 +93,7 @@ describe('account lockout under concurrency', () => {
     expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(18)
     expect(await auditRows(tenant.id, 'user.locked')).toHaveLength(1)
     expect(await redis.ttl((await lockoutKeys(tenant.id, address)).lock)).toBeLessThanOrEqual(30)
-  })
+  }, 60_000)
 })
 
 describe('account lockout under Redis faults', () => {
@@ -117,7 +118,7 @@ describe('account lockout under Redis faults', () => {
       }
     }
     expect(keysWritten).toBeGreaterThan(0)
-  })
+  }, 120_000)
 
   it('signs in and counts nothing while Redis is down, then locks as usual once it is back', async () => {
     const tenant = await openTenant({ max_attempts: 2, base_seconds: 30, max_seconds: 600 })
