@@ -46,7 +46,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const body = c.req.valid('json')
-      const tenant = await provisionTenant(c.var.db, body, auditContext(c), tenantMigrations, (id) =>
+      const tenant = await provisionTenant(c.var.db, body, auditContext(c), { dataKey: c.var.config.DATA_ENCRYPTION_KEY }, tenantMigrations, (id) =>
         c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${id}`)] : [])
       await afterChange(c, tenant)
       c.header('Location', `/v1/tenants/${tenant.id}`)
