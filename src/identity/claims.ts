@@ -29,7 +29,7 @@ import { revokeAllSessions } from './sessions.ts'
  * itself: nothing ends then.
  */
 
-export type TenantRef = Pick<Tenant, 'id' | 'schemaName'> & Partial<Tenant>
+export type TenantRef = Pick<Tenant, 'id' | 'schemaName' | 'slug'>
 
 /** Every tenant the account is an active member of (the public index). */
 export async function tenantsOf(db: Database, userId: string): Promise<TenantRef[]> {
@@ -62,7 +62,7 @@ export function takeOverStatements(db: Database, userId: string, inTenants: Tena
 export async function finishTakeOver(c: Context<AppEnv>, userId: string, inTenants: TenantRef[], keyResults: readonly unknown[], spare?: { tenantId: string; sessionId: string }): Promise<number> {
   let ended = 0
   for (const [i, t] of inTenants.entries()) {
-    const deps = await sessionDeps(c, { slug: t.slug ?? '' })
+    const deps = await sessionDeps(c, t)
     ended += (await revokeAllSessions(deps, t as Tenant, userId, 'account_claimed', spare?.tenantId === t.id ? spare.sessionId : undefined)).length
     const revoked = (keyResults[i] as { keyHash: string }[] | undefined) ?? []
     for (const key of revoked) await forgetApiKey(c, t, key.keyHash).catch((err: unknown) => c.var.logger.warn('api key cache not cleared', { err }))
