@@ -100,8 +100,8 @@ describe.skipIf(!hasBrowser)('account pages', () => {
     await laptop.page.getByRole('button', { name: /^Sign out .*, last used / }).first().click()
     await laptop.page.getByText('The session was signed out.').waitFor()
     await expect.poll(() => sessions.getByRole('listitem').count(), { timeout: 15_000 }).toBe(before - 1)
-    // The phone's page finds out on its next load.
-    await phone.page.reload()
+    // The phone's page finds out on its next call (here: saving the profile), without a reload.
+    await phone.page.getByRole('button', { name: 'Save profile' }).click()
     await heading(phone.page, `Sign in to ${tenant.name}`)
 
     // Every other session (the API registration's own).

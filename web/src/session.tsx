@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react'
-import { api, cookieSession, renewAccessToken, setAccessToken, type Schemas } from './api/client.ts'
+import { api, cookieSession, onSignedOut, renewAccessToken, setAccessToken, type Schemas } from './api/client.ts'
 
 export type Tenant = Schemas['CurrentTenant']
 export type SignInOptions = Schemas['SignInOptions']
@@ -43,8 +43,11 @@ export function SessionProvider({ tenant, options, children }: { tenant: Tenant 
       if (tenant && (await renewAccessToken())) await reloadUser()
       if (live) setReady(true)
     })()
+    // The session ended elsewhere (signed out from another device): back to the signed-out pages.
+    const stop = onSignedOut(() => live && setUser(null))
     return () => {
       live = false
+      stop()
     }
   }, [tenant, reloadUser])
 
