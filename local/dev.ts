@@ -5,12 +5,13 @@
  *      Postgres with ATRIUM_LOCAL_POSTGRES_URL) on :4444,
  *   3. the local Upstash REST endpoint (embedded store, or a real Redis with ATRIUM_LOCAL_REDIS_URL) on :8079,
  *   4. migrations (public + every tenant schema),
- *   5. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787,
- *   6. the Cron Trigger: wrangler dev never fires `scheduled` by itself, so every minute (ATRIUM_DEV_CRON_SECONDS,
+ *   5. the web app built into web/dist, and rebuilt on every change (`vite build --watch`),
+ *   6. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787,
+ *   7. the Cron Trigger: wrangler dev never fires `scheduled` by itself, so every minute (ATRIUM_DEV_CRON_SECONDS,
  *      0 = off) this calls wrangler's scheduled-test route, as the `* * * * *` trigger of wrangler.toml does in
  *      production (webhook retries run).
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { migrateAll } from '../scripts/migrate.ts'
@@ -37,6 +38,25 @@ await migrateAll({
   fetchEndpoint: sql.url,
   log: (line) => console.log(`[migrate] ${line}`),
 })
+
+const children: ChildProcess[] = []
+// The web app: a first build before wrangler starts (it serves web/dist), then rebuilds on change.
+// A build rather than Vite's dev server: the pages are then served by the Worker exactly as in production.
+const webBuilt = new Promise<void>((resolve, reject) => {
+  const vite = spawn(process.execPath, [fileURLToPath(new URL('node_modules/vite/bin/vite.js', root)), 'build', '--watch', '--logLevel', 'info', '--config', 'web/vite.config.ts'], {
+    cwd: fileURLToPath(root),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  })
+  vite.stdout!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString()
+    process.stdout.write(text.replace(/^(?=.)/gm, '[web] '))
+    if (/built in/i.test(text)) resolve()
+  })
+  vite.on('exit', (code) => reject(new Error(`vite build --watch exited with ${code}`)))
+  children.push(vite)
+})
+await webBuilt
 
 const wrangler = spawn(
   'npx',
@@ -72,6 +92,7 @@ async function stop(code = 0) {
   stopping = true
   clearInterval(cron)
   wrangler.kill('SIGINT')
+  for (const child of children) child.kill('SIGTERM')
   await Promise.allSettled([sql.close(), redis.close()])
   process.exit(code)
 }

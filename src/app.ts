@@ -10,10 +10,15 @@ import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
 import { requestContext } from './middleware/request-context/index.ts'
 import { resolveTenant } from './middleware/tenant/index.ts'
+import { securityHeaders } from './middleware/security-headers/index.ts'
+import { browserSignIn } from './sections/browser-session/sign-in.ts'
+import { registerBrowserSessionRoutes } from './sections/browser-session/routes.ts'
+import { registerHandoffRoutes } from './sections/handoff/routes.ts'
 import { sectionRouter } from './openapi.ts'
 import { accessTokenKey } from './identity/context.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
+import { registerSignInOptionsRoute } from './sections/tenant/sign-in-options.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
@@ -32,9 +37,16 @@ import { registerSigningKeyRoutes } from './sections/signing-keys/routes.ts'
 
 type C = Context<AppEnv>
 
+/** The head of /openapi.json (scripts/openapi.ts builds the same document without a server). */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
+}
+
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → text rules → tenant from subdomain → CORS → JWT → API key → rate limit → sections.
+ *   request id + logs + errors → security headers → JSON body rules → text rules → tenant from subdomain → CORS
+ *   → cookie sign-in → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
  * right after it (each host publishes its own keys).
  */
@@ -44,16 +56,14 @@ export function createApp() {
   app.notFound(handleNotFound)
 
   app.use('*', requestContext())
+  app.use('*', securityHeaders())
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
   // NUL and lone surrogates anywhere in the path, query or JSON body: 400 here, never a database error.
   app.use('*', refuseUnsafeText())
 
   registerHealthRoutes(app)
   registerDevRoutes(app)
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
-  })
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT)
   app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN',
   })
@@ -67,6 +77,8 @@ export function createApp() {
   app.use('*', tenantCors())
   // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
   registerJwksRoutes(app)
+  // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
+  app.use('*', browserSignIn())
   app.use('*', authenticate({
     keyFor: (c, kid) => accessTokenKey(c as C, kid),
     // A revoked session's access tokens stop working at once, not at expiry.
@@ -77,8 +89,11 @@ export function createApp() {
   app.use('*', requireMfaEnrolment())
 
   registerCurrentTenantRoutes(app)
+  registerSignInOptionsRoute(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
+  registerBrowserSessionRoutes(app)
+  registerHandoffRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)

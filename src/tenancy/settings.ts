@@ -31,6 +31,8 @@ export const KnownSettings = z.object({
         .max(100),
     })
     .optional(),
+  /** What the tenant's pages show: its logo (an https URL, as the pages' CSP admits images from https only). */
+  branding: z.object({ logo_url: z.url({ protocol: /^https$/ }).max(2048).nullable() }).partial().optional(),
 })
 
 export interface EffectiveSettings {
@@ -40,6 +42,7 @@ export interface EffectiveSettings {
   lockout: { maxAttempts: number; baseSeconds: number; maxSeconds: number }
   requireMfa: boolean
   corsAllowedOrigins: string[]
+  logoUrl: string | null
 }
 
 /** Settings with defaults filled in; a malformed stored value falls back to the default. */
@@ -57,5 +60,6 @@ export function effectiveSettings(raw: Record<string, unknown> | undefined): Eff
     },
     requireMfa: s.require_mfa ?? false,
     corsAllowedOrigins: s.cors?.allowed_origins ?? [],
+    logoUrl: s.branding?.logo_url ?? null,
   }
 }
