@@ -11,6 +11,7 @@ export const SERIAL_WORKER_FILES = [
   'test/health.test.ts',
   'test/idempotency.test.ts',
   'test/invitations.test.ts',
+  'test/lockout.test.ts',
   'test/members.test.ts',
   'test/migrations.test.ts',
   'test/outages.test.ts',
