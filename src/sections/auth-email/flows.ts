@@ -1,18 +1,22 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { memberships, tenants, users } from '../../db/public-schema.ts'
+import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
-import { sessionDeps, tenantUrl } from '../../identity/context.ts'
+import { sessionDeps } from '../../identity/context.ts'
 import { clearLockout } from '../../identity/lockout.ts'
 import { hashPassword } from '../../identity/passwords.ts'
-import { revokeAllSessions } from '../../identity/sessions.ts'
+import { revokeSessionsEverywhere } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
 import { mailSender } from '../../platform/mail/index.ts'
+import { appLink } from '../../tenancy/app-links.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
+import type { Database } from '../../platform/database.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 import { completeLogin } from '../auth/login.ts'
 import { checkPasswordPolicy } from '../auth/register.ts'
 import { EmailFlowErrors } from './errors.ts'
@@ -20,13 +24,6 @@ import { issueLinkToken, linkTtlSeconds, takeLinkToken, takeMailQuota, type Link
 import { linkMail } from './templates.ts'
 
 type C = Context<AppEnv>
-
-/** Where each link points on the tenant's host (the page there posts the token back to the API). */
-const LINK_PATHS: Record<LinkPurpose, string> = {
-  verify_email: '/verify-email',
-  password_reset: '/reset-password',
-  magic_link: '/magic-link',
-}
 
 /** Without Redis there are no links: refuse plainly rather than answer "invalid link". */
 async function redisCall<T>(c: C, what: string, run: () => Promise<T>): Promise<T> {
@@ -55,7 +52,7 @@ async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User):
   const grant: LinkGrant = { purpose, tenantId: tenant.id, userId: user.id, email: user.email }
   if (purpose === 'password_reset') grant.passwordChangedAt = user.passwordChangedAt
   const token = await redisCall(c, 'write', () => issueLinkToken(redis, grant, ttlSeconds))
-  const link = `${tenantUrl(c, tenant)}${LINK_PATHS[purpose]}?token=${token}`
+  const link = appLink(c, tenant, purpose, token)
   try {
     await mailSender(config, redis).send(linkMail(purpose, { to: user.email, organization: tenant.name, link, ttlSeconds }))
   } catch (err) {
@@ -129,7 +126,7 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
   const db = c.var.db
   const meta = requestMeta(c)
   const passwordHash = await hashPassword(password)
-  await db.batch([
+  const results = await db.batch([
     // Following the link also proves the mailbox, as a magic link does.
     db.update(users)
       .set({
@@ -141,16 +138,11 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
       .where(eq(users.id, user.id)),
     userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
     auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id }),
-  ])
+    ...eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }),
+  ] as unknown as Parameters<Database['batch']>[0])
+  deliverAfterResponse(c, tenant, results)
   // The password is global, so every session of the account ends, in every tenant it belongs to.
-  const deps = await sessionDeps(c, tenant)
-  const memberOf = await db
-    .select({ id: tenants.id, schemaName: tenants.schemaName })
-    .from(memberships)
-    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-    .where(eq(memberships.userId, user.id))
-  const revoked: string[] = []
-  for (const t of memberOf) revoked.push(...(await revokeAllSessions(deps, t as Tenant, user.id, 'password_reset')))
+  const revoked = await revokeSessionsEverywhere(await sessionDeps(c, tenant), user.id, 'password_reset')
   try {
     await clearLockout(c.var.redis, tenant.id, user.email)
   } catch (err) {

@@ -16,5 +16,5 @@ export const Accepted = z.object({ message: z.string() }).openapi('EmailAccepted
 
 export const EmailVerified = z.object({ email_verified: z.literal(true) }).openapi('EmailVerified')
 export const PasswordChanged = z
-  .object({ password_changed: z.literal(true), sessions_revoked: z.number().int().openapi({ description: 'Sessions of the user in this tenant that were ended' }) })
+  .object({ password_changed: z.literal(true), sessions_revoked: z.number().int().openapi({ description: 'Sessions of the account that were ended, in every tenant it belongs to' }) })
   .openapi('PasswordChanged')

@@ -11,7 +11,10 @@ import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { UserSchema } from '../auth/schemas.ts'
+import { credentialThrottle } from '../auth/routes.ts'
+import { Password, UserSchema } from '../auth/schemas.ts'
+import { PasswordChanged } from '../auth-email/schemas.ts'
+import { changePassword } from './password.ts'
 
 const tags = ['Me']
 const security = [{ bearer: [] }]
@@ -25,6 +28,14 @@ const Session = z
 const UserEvent = z
   .object({ id: z.uuid(), action: z.string(), ip: z.string().nullable(), user_agent: z.string().nullable(), details: z.record(z.string(), z.unknown()), created_at: z.string() })
   .openapi('UserEvent')
+
+const ChangePasswordBody = z
+  .strictObject({
+    current_password: Password,
+    new_password: Password.openapi({ description: 'Must meet this tenant’s password_policy.min_length (default 10)' }),
+    end_other_sessions: z.boolean().default(true).openapi({ description: 'End every other session of the account, in every tenant (default true); the calling session stays' }),
+  })
+  .openapi('ChangePassword')
 
 /** The signed-in user's own account, tenants and sessions: /v1/me*. */
 export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -53,6 +64,19 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
         .where(eq(users.id, c.var.auth!.sub))
         .returning()
       return c.json(presentUser(user!), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/password', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Change the password (the current one required). By default every other session of the account ends, in every tenant; this one stays.',
+      request: { body: { required: true, content: { 'application/json': { schema: ChangePasswordBody } } } },
+      responses: { 200: json(PasswordChanged, 'Password changed'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const auth = c.var.auth!
+      return c.json(await changePassword(c, c.var.tenant!, auth.sub, auth.sid, c.req.valid('json')), 200)
     },
   )
 

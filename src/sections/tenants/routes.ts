@@ -10,11 +10,11 @@ import {
   provisionTenant,
   purgeTenant,
   transitionTenant,
-  updateTenant,
   type AuditContext,
   type Tenant,
 } from '../../tenancy/registry.ts'
 import { fail } from '../../errors.ts'
+import { changeTenant } from '../../tenancy/change-tenant.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
 
@@ -86,8 +86,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
-      const tenant = await updateTenant(c.var.db, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
-      await afterChange(c, tenant)
+      const tenant = await changeTenant(c.var, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
       return c.json(presentTenant(tenant), 200)
     },
   )
