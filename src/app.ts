@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
+import { registerWorkspaceRoutes } from './sections/workspaces/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
@@ -70,6 +71,7 @@ export function createApp() {
   registerCurrentTenantRoutes(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
+  registerWorkspaceRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)

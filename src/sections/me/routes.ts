@@ -15,6 +15,8 @@ import { credentialThrottle } from '../auth/routes.ts'
 import { Password, UserSchema } from '../auth/schemas.ts'
 import { PasswordChanged } from '../auth-email/schemas.ts'
 import { changePassword } from './password.ts'
+import { createOwnTenant } from '../workspaces/create.ts'
+import { CreatedWorkspace, CreateOwnTenantBody } from '../workspaces/schemas.ts'
 
 const tags = ['Me']
 const security = [{ bearer: [] }]
@@ -90,6 +92,20 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
         .where(and(eq(memberships.userId, c.var.auth!.sub), eq(tenants.status, 'active')))
         .orderBy(asc(tenants.slug))
       return c.json({ data: rows.map((r) => ({ ...r, url: tenantUrl(c, r), current: r.id === c.var.tenant!.id })) }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/tenants', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Create another organization: the user owns it and is signed in there (tokens, or an MFA challenge, for the new tenant)',
+      request: { body: { required: true, content: { 'application/json': { schema: CreateOwnTenantBody } } } },
+      responses: { 201: json(CreatedWorkspace, 'The new organization, with tokens or an MFA challenge for it'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const user = await findUserById(c.var.db, c.var.auth!.sub)
+      if (!user) throw fail(IdentityErrors, 'not_a_member')
+      return c.json(await createOwnTenant(c, user, c.req.valid('json')), 201)
     },
   )
 

@@ -7,7 +7,6 @@ import { errorResponses, sectionRouter } from '../../openapi.ts'
 import {
   findTenantById,
   listTenants,
-  provisionTenant,
   purgeTenant,
   transitionTenant,
   type AuditContext,
@@ -16,7 +15,11 @@ import {
 import { fail } from '../../errors.ts'
 import { changeTenant } from '../../tenancy/change-tenant.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import { CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
+import { CreateInvitationBody, InvitationSchema } from '../members/schemas.ts'
+import { PLATFORM_ADMIN } from '../members/actor.ts'
+import { createInvitation, presentInvitation } from '../members/invite.ts'
+import { createTenant } from './create.ts'
+import { CreatedTenant, CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
 
 const security = [{ platformAdmin: [] }]
 const tags = ['Platform: tenants']
@@ -38,16 +41,31 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/', tags, security,
-      summary: 'Create a tenant (its registry row, schema and tables in one transaction)',
+      summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email)',
       request: { body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
-      responses: { 201: json(TenantSchema, 'The new tenant'), ...errorResponses(400, 401, 403, 409, 415) },
+      responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 503) },
     }),
     async (c) => {
-      const body = c.req.valid('json')
-      const tenant = await provisionTenant(c.var.db, body, auditContext(c))
+      const { tenant, owner } = await createTenant(c, c.req.valid('json'), auditContext(c))
       await afterChange(c, tenant)
       c.header('Location', `/v1/tenants/${tenant.id}`)
-      return c.json(presentTenant(tenant), 201)
+      return c.json({ ...presentTenant(tenant), ...(owner ? { owner } : {}) }, 201)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/{id}/invitations', tags, security,
+      summary: 'Invite someone into a tenant, with any role (owner included): the same invitation as POST /v1/invitations, by the platform admin',
+      request: { params: TenantIdParam, body: { required: true, content: { 'application/json': { schema: CreateInvitationBody } } } },
+      responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 415, 503) },
+    }),
+    async (c) => {
+      const tenant = await findTenantById(c.var.db, c.req.valid('param').id)
+      if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
+      if (tenant.status !== 'active') throw fail(TenantErrors, 'tenant_not_active', undefined, { status: tenant.status })
+      const row = await createInvitation(c, tenant, PLATFORM_ADMIN, c.req.valid('json'))
+      return c.json(presentInvitation(row), 201)
     },
   )
 

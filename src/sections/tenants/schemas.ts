@@ -3,6 +3,7 @@ import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import { SLUG_MESSAGES, slugProblem } from '../../tenancy/slug.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { Settings, TenantName } from '../../tenancy/settings-schema.ts'
+import { Email } from '../auth/schemas.ts'
 
 export const Slug = z
   .string()
@@ -16,7 +17,15 @@ const Name = TenantName
 const Plan = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a plan is a short lowercase identifier').openapi({ example: 'pro' })
 
 
-export const CreateTenantBody = z.strictObject({ slug: Slug, name: Name, plan: Plan.optional(), settings: Settings.optional() }).openapi('CreateTenant')
+export const CreateTenantBody = z
+  .strictObject({
+    slug: Slug,
+    name: Name,
+    plan: Plan.optional(),
+    settings: Settings.optional(),
+    owner_email: Email.optional().openapi({ description: 'The owner: an account with this verified address becomes owner at once; otherwise an owner invitation is mailed' }),
+  })
+  .openapi('CreateTenant')
 
 export const UpdateTenantBody = z
   .strictObject({ name: Name.optional(), plan: Plan.optional(), settings: Settings.optional() })
@@ -46,6 +55,15 @@ export const TenantSchema = z
     deleted_at: z.string().nullable(),
   })
   .openapi('Tenant')
+
+export const TenantOwner = z
+  .discriminatedUnion('status', [
+    z.object({ status: z.literal('added'), user_id: z.uuid(), email: z.string() }),
+    z.object({ status: z.literal('invited'), email: z.string(), invitation_id: z.uuid(), expires_at: z.string() }),
+  ])
+  .openapi('TenantOwner')
+
+export const CreatedTenant = TenantSchema.extend({ owner: TenantOwner.optional() }).openapi('CreatedTenant')
 
 export const TenantPage = z.object({ data: z.array(TenantSchema), next_cursor: z.string().nullable() }).openapi('TenantPage')
 
