@@ -50,9 +50,18 @@ describe('HTTP conventions', () => {
       '/v1/resource-types', '/v1/resource-types/{name}', '/v1/roles', '/v1/roles/{idOrName}', '/v1/role-bindings', '/v1/role-bindings/{id}',
       '/v1/policies', '/v1/policies/{idOrName}', '/v1/authz/check', '/v1/authz/check-batch',
     ]))
-    expect(res.body.paths['/v1/authz/check'].post.requestBody.content['application/json'].schema).toBeDefined()
+    // A request body's schema names the fields the route validates (following a $ref into components).
+    const bodySchema = (operation: any) => {
+      const schema = operation.requestBody.content['application/json'].schema
+      return schema.$ref ? res.body.components.schemas[schema.$ref.split('/').pop()] : schema
+    }
+    const check = bodySchema(res.body.paths['/v1/authz/check'].post)
+    expect(check.type).toBe('object')
+    expect(Object.keys(check.properties)).toEqual(expect.arrayContaining(['subject', 'action', 'resource']))
     const create = res.body.paths['/v1/tenants'].post
-    expect(create.requestBody.content['application/json'].schema).toBeDefined()
+    const createBody = bodySchema(create)
+    expect(createBody.required).toEqual(expect.arrayContaining(['slug', 'name']))
+    expect(createBody.properties.slug.type).toBe('string')
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']))
   })
 })

@@ -20,6 +20,13 @@ const extra = (n: number): TenantMigration => ({
 
 afterEach(() => faults('sql', { mode: 'off' }))
 
+describe('tenant migration list', () => {
+  it('numbers its migrations 1, 2, 3… in order, each once (two branches adding the same number must not both land)', () => {
+    expect(tenantMigrations.map((m) => m.version)).toEqual(tenantMigrations.map((_, i) => i + 1))
+    expect(new Set(tenantMigrations.map((m) => m.name)).size).toBe(tenantMigrations.length)
+  })
+})
+
 describe('tenant migration runner', () => {
   it('is idempotent: a second run applies nothing', async () => {
     const t = await createTenant()

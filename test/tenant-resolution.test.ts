@@ -24,7 +24,18 @@ describe('tenant resolution', () => {
   it('answers 404 for a nested subdomain and for a name that cannot be a slug', async () => {
     const t = await createTenant()
     expect((await call(`http://x.${t.slug}.atrium.test/v1/tenant`)).status).toBe(404)
-    expect((await call(`http://${t.slug.toUpperCase()}.atrium.test/v1/tenant`)).status).toBe(200) // hosts are case-insensitive
+    for (const label of [`-${t.slug}`, `${t.slug}-`, t.slug.replace('-', '_'), `${t.slug}${'a'.repeat(64)}`, 'ab--cd', 'www']) {
+      const res = await call(`http://${label}.atrium.test/v1/tenant`)
+      expect(res.status, label).toBe(404)
+      expect(res.body.error.code, label).toBe('tenant_not_found')
+    }
+  })
+
+  it('matches hosts case-insensitively', async () => {
+    const t = await createTenant()
+    const res = await call(`http://${t.slug.toUpperCase()}.atrium.test/v1/tenant`)
+    expect(res.status).toBe(200)
+    expect(res.body.id).toBe(t.id)
   })
 
   it('resolves the same tenant on every configured base domain', async () => {
