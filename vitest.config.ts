@@ -39,6 +39,10 @@ export default defineConfig({
                 BASE_DOMAINS: 'atrium.test,localhost',
                 ALLOW_TENANT_HEADER: 'false',
                 RATE_LIMIT_MAX: '100000',
+                // Deadlines well above what a loaded CI machine needs; tests of the deadlines set short ones themselves.
+                SQL_TIMEOUT_MS: '30000',
+                REDIS_TIMEOUT_MS: '10000',
+                REQUEST_BUDGET_MS: '60000',
                 LOG_LEVEL: 'error',
                 MAIL_TRANSPORT: 'outbox',
                 DATA_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),

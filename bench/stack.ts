@@ -12,7 +12,7 @@ import { send } from './http.ts'
 const root = fileURLToPath(new URL('../', import.meta.url))
 const wranglerBin = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
 
-async function waitFor(url: string, child: ChildProcess, seconds = 90) {
+export async function waitFor(url: string, child: ChildProcess, seconds = 90) {
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}) before ${url} answered`)
@@ -33,7 +33,7 @@ async function waitFor(url: string, child: ChildProcess, seconds = 90) {
  * Secrets come from `envFile`: wrangler reads it instead of the developer's .dev.vars, so a
  * local .dev.vars cannot change the figures, and no secret appears on a command line.
  */
-function wrangler(args: string[], envFile: string, stateDir: string, inspectorPort: number): ChildProcess {
+export function wrangler(args: string[], envFile: string, stateDir: string, inspectorPort: number): ChildProcess {
   return spawn(
     process.execPath,
     [
@@ -51,7 +51,7 @@ function wrangler(args: string[], envFile: string, stateDir: string, inspectorPo
   )
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
   try {
     process.kill(-child.pid!, signal)
   } catch {
@@ -59,7 +59,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
-async function stopGroup(child: ChildProcess) {
+export async function stopGroup(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return signalGroup(child, 'SIGKILL')
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   signalGroup(child, 'SIGTERM')

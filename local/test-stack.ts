@@ -5,7 +5,9 @@
  * listen and the database is migrated; stops on SIGTERM (or when its parent goes away).
  *
  * Env: ATRIUM_TEST_SQL_PORT, ATRIUM_TEST_REDIS_PORT, ATRIUM_TEST_REDIS_TOKEN,
- * and optionally ATRIUM_LOCAL_POSTGRES_URL (a database URL to use as is) / ATRIUM_LOCAL_REDIS_URL.
+ * and optionally ATRIUM_TEST_DATABASE_URL (a database URL to use as is) / ATRIUM_LOCAL_REDIS_URL, and
+ * ATRIUM_TEST_PGLITE_DIR (keep the embedded database in that directory, so that a restarted stack
+ * finds its data: the fault suite's kill-and-restart).
  */
 import { migrateAll } from '../scripts/migrate.ts'
 import { startRedisServer } from './redis-server.ts'
@@ -15,7 +17,11 @@ const sqlPort = Number(process.env.ATRIUM_TEST_SQL_PORT)
 const redisPort = Number(process.env.ATRIUM_TEST_REDIS_PORT)
 const token = process.env.ATRIUM_TEST_REDIS_TOKEN!
 
-const sql = await startSqlServer({ port: sqlPort, postgresUrl: process.env.ATRIUM_TEST_DATABASE_URL || undefined })
+const sql = await startSqlServer({
+  port: sqlPort,
+  postgresUrl: process.env.ATRIUM_TEST_DATABASE_URL || undefined,
+  dataDir: process.env.ATRIUM_TEST_PGLITE_DIR || undefined,
+})
 const redis = await startRedisServer({ port: redisPort, token, redisUrl: process.env.ATRIUM_LOCAL_REDIS_URL })
 try {
   await migrateAll({ databaseUrl: `postgres://atrium:atrium@127.0.0.1:${sqlPort}/atrium`, fetchEndpoint: sql.url })

@@ -30,6 +30,12 @@ const EnvSchema = z.object({
   TENANT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(5),
   TENANT_REDIS_CACHE_TTL_SECONDS: positiveInt.default(300),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** Deadlines (src/platform/deadline.ts): one SQL request, one Redis request, all backend calls of one request. */
+  SQL_TIMEOUT_MS: positiveInt.default(10_000),
+  REDIS_TIMEOUT_MS: positiveInt.default(2_000),
+  REQUEST_BUDGET_MS: positiveInt.default(20_000),
+  /** GET /health reports a dependency `slow` (and itself `degraded`) above this latency. */
+  HEALTH_SLOW_MS: positiveInt.default(1_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DATA_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes, base64 or base64url'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),

@@ -40,6 +40,8 @@ export const CommonErrors = {
   conflict: [409, 'The resource changed or already exists.'],
   rate_limited: [429, 'Too many requests.'],
   service_unavailable: [503, 'A backing service is unavailable.'],
+  database_unavailable: [503, 'The database is unavailable; retry shortly.'],
+  cache_unavailable: [503, 'The cache is unavailable; retry shortly.'],
   internal_error: [500, 'Something went wrong on our side.'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>
 

@@ -30,7 +30,7 @@ export const ErrorSchema = z
   .openapi('Error')
 
 /** Standard error responses, for `responses` of a route. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503>) {
   const descriptions: Record<number, string> = {
     400: 'Invalid input',
     401: 'Missing or invalid credentials',
@@ -39,6 +39,7 @@ export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 
     409: 'Conflict',
     413: 'Body too large',
     415: 'Body is not JSON',
+    422: 'Idempotency-Key reused with another request (idempotency_key_reused)',
     429: 'Rate limited',
     503: 'A backing service is down',
   }

@@ -73,7 +73,7 @@ const controlBase = (which: Endpoint) =>
   which === 'sql' ? new URL(env.NEON_FETCH_ENDPOINT as string).origin : (env.UPSTASH_REDIS_REST_URL as string)
 
 /** Make a local endpoint fail or slow down (see local/*: POST /__atrium/faults). */
-export async function faults(which: Endpoint, body: { mode: 'off' | 'fail' | 'delay'; status?: number; delayMs?: number; count?: number; after?: number }) {
+export async function faults(which: Endpoint, body: { mode: 'off' | 'fail' | 'delay' | 'drop'; status?: number; delayMs?: number; count?: number; after?: number }) {
   const res = await fetch(`${controlBase(which)}/__atrium/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   if (!res.ok) throw new Error(`fault control failed: ${res.status}`)
 }

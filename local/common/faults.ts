@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http'
 import { sendJson } from './http.ts'
 
 // Test and benchmark controls, the same contract on the local SQL and Redis endpoints:
-//   POST /__atrium/faults        {mode: "off"|"fail"|"delay", status?=503, delayMs?=0, count?, after?=0} → {ok: true}
+//   POST /__atrium/faults        {mode: "off"|"fail"|"delay"|"drop", status?=503, delayMs?=0, count?, after?=0} → {ok: true}
+//     fail: answer `status` with the protocol's error body; delay: wait `delayMs`, then serve;
+//     drop: close the connection without an answer (the client sees "Network connection lost").
 //   GET  /__atrium/stats         → {requests, ...protocol counters} since start or the last reset
 //   POST /__atrium/stats/reset   → {ok: true}
 // A protocol request is any request outside /__atrium/*, whatever its outcome (faulted ones included).
@@ -19,7 +21,7 @@ export interface FaultGateOptions<Counter extends string> {
   counters?: readonly Counter[]
 }
 
-type FaultMode = 'off' | 'fail' | 'delay'
+type FaultMode = 'off' | 'fail' | 'delay' | 'drop'
 
 interface FaultPlan {
   mode: FaultMode
@@ -54,8 +56,8 @@ function parsePlan(body: string): FaultPlan {
   if (typeof input !== 'object' || input === null) throw new AdminError('expected a JSON object')
   const fields = input as Record<string, unknown>
   const mode = fields.mode
-  if (mode !== 'off' && mode !== 'fail' && mode !== 'delay') {
-    throw new AdminError('mode must be "off", "fail" or "delay"')
+  if (mode !== 'off' && mode !== 'fail' && mode !== 'delay' && mode !== 'drop') {
+    throw new AdminError('mode must be "off", "fail", "delay" or "drop"')
   }
   return {
     mode,
@@ -101,7 +103,8 @@ export class FaultGate<Counter extends string = never> {
 
   /**
    * Counts one protocol request and applies the current fault to it. Resolves true when the
-   * request was answered here (an injected failure); after an injected delay it resolves false.
+   * request was answered here (an injected failure or a dropped connection); after an injected
+   * delay it resolves false.
    */
   async intercept(res: ServerResponse): Promise<boolean> {
     this.#requests++
@@ -117,6 +120,10 @@ export class FaultGate<Counter extends string = never> {
         return false
       }
       plan.remaining--
+    }
+    if (plan.mode === 'drop') {
+      res.socket?.destroy()
+      return true
     }
     if (plan.mode === 'fail') {
       sendJson(res, plan.status, this.#errorBody('injected failure'))

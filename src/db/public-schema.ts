@@ -117,3 +117,28 @@ export const userEvents = pgTable(
   },
   (t) => [index('user_events_user_idx').on(t.userId, t.id)],
 )
+
+/**
+ * Idempotency-Key claims and first answers of the platform routes (POST /v1/tenants); tenant
+ * routes keep theirs in the tenant schema. See src/middleware/idempotency.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    claimId: uuid('claim_id').notNull(),
+    state: text('state', { enum: ['started', 'committed', 'done'] }).notNull(),
+    location: text('location'),
+    response: text('response'),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'string' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+    check('idempotency_keys_state_check', sql`${t.state} in ('started', 'committed', 'done')`),
+  ],
+)

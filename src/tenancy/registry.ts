@@ -100,9 +100,12 @@ export async function provisionTenant(
   input: NewTenant,
   ctx: AuditContext,
   migrations: readonly TenantMigration[] = tenantMigrations,
+  /** Statements that belong to the same transaction, given the new tenant's id (an idempotency key's mark). */
+  alsoInBatch: (id: string) => BatchItem<'pg'>[] = () => [],
 ): Promise<Tenant> {
   try {
-    const [rows] = await db.batch(provisioningStatements(db, input, ctx, migrations).statements)
+    const { id, statements } = provisioningStatements(db, input, ctx, migrations)
+    const [rows] = await db.batch([...statements, ...alsoInBatch(id)] as typeof statements)
     return rows[0]!
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) {

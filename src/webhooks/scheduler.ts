@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../platform/logger.ts'
 import { connectRedis, type Redis } from '../platform/redis.ts'
 import { listTenants, type Tenant } from '../tenancy/registry.ts'
 import { claimDeliveries, deliverClaimed, type DeliveryDeps } from './deliver.ts'
+import { keyTable, sweepExpiredKeys } from '../middleware/idempotency/store.ts'
 
 /**
  * The Cron Trigger's work (wrangler.toml, every minute): deliver what is due in every active
@@ -81,7 +82,10 @@ export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: n
   const budgetLeft = () => Date.now() - started < limits.budgetMs && report.attempted < limits.deliveriesPerRun
   async function sweep(tenant: Tenant) {
     try {
-      if (prune) await pruneEvents(deps, tenant)
+      if (prune) {
+        await pruneEvents(deps, tenant)
+        await sweepExpiredKeys(deps.db, keyTable(tenant.schemaName))
+      }
       if (!budgetLeft()) return
       // Reserved before the claim, so parallel sweeps cannot overshoot the run's budget together.
       const limit = Math.min(limits.perTenant, limits.deliveriesPerRun - report.attempted)
@@ -98,6 +102,8 @@ export async function deliverDueWebhooks(deps: SchedulerDeps, options: { now?: n
       deps.logger.error('webhook sweep failed for a tenant', { err, tenant: tenant.id })
     }
   }
+
+  if (prune) await sweepExpiredKeys(deps.db, keyTable('public')).catch((err: unknown) => deps.logger.error('idempotency key sweep failed', { err }))
 
   const running = new Set<Promise<void>>()
   for await (const tenant of source) {
@@ -133,8 +139,8 @@ export async function runWebhookScheduler(env: Env, scheduledTime: number, logge
   return deliverDueWebhooks(
     {
       config,
-      db: connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT),
-      redis: connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN),
+      db: connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT, { timeoutMs: config.SQL_TIMEOUT_MS }),
+      redis: connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN, { timeoutMs: config.REDIS_TIMEOUT_MS }),
       logger: logger ?? createLogger(config.LOG_LEVEL, { job: 'webhooks', scheduled_time: new Date(scheduledTime).toISOString() }),
     },
     { now: scheduledTime },

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { configFor, type Config } from '../../config.ts'
 import { connectDatabase, type Database } from '../../platform/database.ts'
+import { createBudget, withBudget } from '../../platform/deadline.ts'
 import { createLogger, type Logger } from '../../platform/logger.ts'
 import { connectRedis, type Redis } from '../../platform/redis.ts'
 import { tenantDirectory, type TenantDirectory } from '../../tenancy/directory.ts'
@@ -18,8 +19,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
 
 /**
  * First in the chain: gives the request an id (an incoming X-Request-Id is kept when it is
- * well formed), parses the configuration, puts the platform clients on the context and
- * writes one structured log line per request.
+ * well formed), parses the configuration, puts the platform clients on the context, gives the
+ * request its backend budget (REQUEST_BUDGET_MS) and writes one structured log line per request.
  */
 export function requestContext(): MiddlewareHandler<{ Variables: RequestContextVariables }> {
   return async function requestContextMiddleware(c, next) {
@@ -33,8 +34,8 @@ export function requestContext(): MiddlewareHandler<{ Variables: RequestContextV
 
     const config = configFor(c.env as object)
     const logger = createLogger(config.LOG_LEVEL, { request_id: requestId })
-    const db = connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT)
-    const redis = connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN)
+    const db = connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT, { timeoutMs: config.SQL_TIMEOUT_MS })
+    const redis = connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN, { timeoutMs: config.REDIS_TIMEOUT_MS })
     c.set('config', config)
     c.set('logger', logger)
     c.set('db', db)
@@ -47,7 +48,8 @@ export function requestContext(): MiddlewareHandler<{ Variables: RequestContextV
       redisTtlSeconds: config.TENANT_REDIS_CACHE_TTL_SECONDS,
     }))
 
-    await next()
+    // Every SQL and Redis call made while serving this request shares one budget.
+    await withBudget(createBudget(config.REQUEST_BUDGET_MS), next)
 
     logger.info('request', {
       method: c.req.method,

@@ -16,6 +16,7 @@ import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
 import { assertAssignableRoles } from './assignable.ts'
 import { ApiKey, ApiKeyErrors, ApiKeyPage, CreateApiKey, IdParam, ListQuery, present, type ApiKeyRow } from './schemas.ts'
+import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 
 type C = PermissionContext
 
@@ -57,10 +58,10 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, middleware: [requirePermission('api_keys:create')] as const,
+      method: 'post', path: '/', tags, security, middleware: [requirePermission('api_keys:create'), idempotent()] as const,
       summary: 'Create an API key holding roles of the tenant (no more than the caller holds); the secret is in this answer only',
-      request: { body: { required: true, content: { 'application/json': { schema: CreateApiKey } } } },
-      responses: { 201: json(ApiKey.extend({ secret: z.string() }), 'The key, with its secret'), ...errorResponses(400, 401, 403, 404, 409) },
+      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateApiKey } } } },
+      responses: { 201: json(ApiKey.extend({ secret: z.string() }), 'The key, with its secret'), ...errorResponses(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
@@ -88,6 +89,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
           actor: actorOf(c),
           when: exists,
         }),
+        ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/api-keys/${id}`, exists)] : []),
       ])) as [ApiKeyRow[]]
       const row = rows[0]
       if (!row) {

@@ -22,6 +22,7 @@ import { checkPasswordPolicy } from '../auth/register.ts'
 import { EmailFlowErrors } from './errors.ts'
 import { issueLinkToken, linkTtlSeconds, takeLinkToken, takeMailQuota, type LinkGrant, type LinkPurpose } from './link-tokens.ts'
 import { linkMail } from './templates.ts'
+import { dependencyFailure } from '../../platform/dependency-errors.ts'
 
 type C = Context<AppEnv>
 
@@ -31,7 +32,7 @@ async function redisCall<T>(c: C, what: string, run: () => Promise<T>): Promise<
     return await run()
   } catch (err) {
     c.var.logger.error(`email link ${what} failed`, { err })
-    throw commonError('service_unavailable')
+    throw dependencyFailure(err) ?? commonError('service_unavailable')
   }
 }
 

@@ -7,6 +7,7 @@ import { acceptInvitation } from './accept.ts'
 import { memberActor } from './actor.ts'
 import { createInvitation, listPendingInvitations, presentInvitation, revokeInvitation } from './invite.ts'
 import { appContext, AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvitationBody, InvitationIdParam, InvitationPage, InvitationSchema, PageQuery } from './schemas.ts'
+import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 
 const tags = ['Invitations']
 const security = [{ bearer: [] }]
@@ -19,10 +20,10 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, middleware: [requirePermission('members:invite')] as const,
+      method: 'post', path: '/', tags, security, middleware: [requirePermission('members:invite'), idempotent()] as const,
       summary: 'Invite someone by email (members:invite; an owner invitation: owners only; never a role holding more than the caller). Mails a single-use accept link valid 7 days.',
-      request: body(CreateInvitationBody),
-      responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 503) },
+      request: { ...body(CreateInvitationBody), headers: IdempotencyKeyHeader },
+      responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
     }),
     async (c) => {
       const row = await createInvitation(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('json'))

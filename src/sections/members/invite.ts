@@ -72,8 +72,12 @@ export async function createInvitation(c: C, tenant: Tenant, inviter: Inviter, i
   const [pending] = await db.select({ id: t.invitations.id }).from(t.invitations).where(and(eq(t.invitations.email, input.email), pendingInvitation(t))).limit(1)
   if (pending) throw fail(MemberErrors, 'invitation_pending', undefined, { invitation_id: pending.id })
 
-  const { statements } = await mailInvitation(c, tenant, inviter, input)
-  const results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+  const { id, statements } = await mailInvitation(c, tenant, inviter, input)
+  const results = await db.batch([
+    ...statements,
+    // An Idempotency-Key's mark commits with the invitation (src/middleware/idempotency).
+    ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : []),
+  ] as unknown as Parameters<Database['batch']>[0])
   deliverAfterResponse(c, tenant, results)
   return (results[0] as InvitationRow[])[0]!
 }

@@ -7,6 +7,7 @@ import type { Redis } from '../../platform/redis.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { OAuthErrors } from './errors.ts'
 import type { ProviderId } from './schemas.ts'
+import { dependencyFailure } from '../../platform/dependency-errors.ts'
 
 /** How long a started sign-in may wait for its callback. */
 export const OAUTH_STATE_TTL_SECONDS = 600
@@ -35,7 +36,7 @@ async function redisCall<T>(c: Context<AppEnv>, what: string, run: () => Promise
   } catch (err) {
     // No Redis, no sign-in state: refuse rather than sign in without the CSRF and PKCE checks.
     c.var.logger.error(`oauth state ${what} failed`, { err })
-    throw commonError('service_unavailable')
+    throw dependencyFailure(err) ?? commonError('service_unavailable')
   }
 }
 

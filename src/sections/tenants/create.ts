@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { AppEnv } from '../../app-env.ts'
+import { tenantMigrations } from '../../../migrations/index.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { fail } from '../../errors.ts'
@@ -32,7 +33,7 @@ export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant
   const db = c.var.db
   const account = await findUserByEmail(db, ownerEmail)
   const prepared = provisioningStatements(db, input, ctx)
-  const statements: BatchItem<'pg'>[] = [...prepared.statements]
+  const statements: BatchItem<'pg'>[] = [...prepared.statements, ...idempotencyMark(c, prepared.id)]
   let owner: OwnerOutcome
   if (account?.emailVerifiedAt) {
     statements.push(
@@ -60,9 +61,12 @@ export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant
   return { tenant, owner }
 }
 
+/** An Idempotency-Key's mark, committed in the batch that creates the tenant (src/middleware/idempotency). */
+const idempotencyMark = (c: Context<AppEnv>, tenantId: string) => (c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${tenantId}`)] : [])
+
 /** POST /v1/tenants: without an owner, as before; with `owner_email`, together with its owner. */
 export async function createTenant(c: Context<AppEnv>, body: NewTenant & { owner_email?: string }, ctx: AuditContext) {
   const { owner_email: ownerEmail, ...input } = body
-  if (!ownerEmail) return { tenant: await provisionTenant(c.var.db, input, ctx), owner: undefined }
+  if (!ownerEmail) return { tenant: await provisionTenant(c.var.db, input, ctx, tenantMigrations, (id) => idempotencyMark(c, id)), owner: undefined }
   return createTenantWithOwner(c, input, ownerEmail, ctx)
 }

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { platformHostOnly } from '../../middleware/tenant/index.ts'
+import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import {
@@ -40,10 +41,10 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security,
-      summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email)',
-      request: { body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
-      responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 503) },
+      method: 'post', path: '/', tags, security, middleware: [idempotent()] as const,
+      summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email); accepts Idempotency-Key',
+      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
+      responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 422, 503) },
     }),
     async (c) => {
       const { tenant, owner } = await createTenant(c, c.req.valid('json'), auditContext(c))

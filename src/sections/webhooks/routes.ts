@@ -14,6 +14,7 @@ import { claimDeliveries, deliverClaimed, LEASE_SECONDS, type ClaimedDelivery, t
 import { directEventStatements } from '../../webhooks/outbox.ts'
 import { newWebhookSecret } from '../../webhooks/sign.ts'
 import { webhookUrlProblem } from '../../webhooks/url.ts'
+import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import {
   AttemptResult, CreatedWebhook, CreateWebhook, Delivery, DeliveryIdParam, DeliveryQuery, MAX_WEBHOOKS_PER_TENANT, page, PageQuery,
   UpdateWebhook, Webhook, WebhookErrors, WebhookIdParam,
@@ -98,9 +99,9 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, middleware: [requirePermission('webhooks:create')] as const, summary: 'Create a webhook; its signing secret is in this answer only',
-      request: { body: { required: true, content: { 'application/json': { schema: CreateWebhook } } } },
-      responses: { 201: json(CreatedWebhook, 'The webhook, with its secret'), ...errorResponses(400, 401, 403, 409) },
+      method: 'post', path: '/', tags, security, middleware: [requirePermission('webhooks:create'), idempotent()] as const, summary: 'Create a webhook; its signing secret is in this answer only',
+      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateWebhook } } } },
+      responses: { 201: json(CreatedWebhook, 'The webhook, with its secret'), ...errorResponses(400, 401, 403, 409, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
@@ -119,6 +120,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
             where (select count(*) from ${t.webhooks}) < ${MAX_WEBHOOKS_PER_TENANT}`)
           .returning(),
         auditIfWebhookExists(c, 'webhook.created', id, { url: body.url, events: body.events }),
+        ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/webhooks/${id}`, sql`exists (select 1 from ${t.webhooks} where ${t.webhooks.id} = ${id})`)] : []),
       ])
       const row = rows[0]
       if (!row) throw fail(WebhookErrors, 'webhook_limit_reached', undefined, { max: MAX_WEBHOOKS_PER_TENANT })

@@ -6,6 +6,7 @@ import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { lockedFor } from '../../identity/lockout.ts'
 import { findUserById, type User } from '../../identity/users.ts'
+import { dependencyFailure } from '../../platform/dependency-errors.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { completeLogin } from '../auth/login.ts'
 import { createOwnTenant, type NewOwnTenant } from './create.ts'
@@ -20,7 +21,7 @@ async function redisCall<T>(c: C, run: () => Promise<T>): Promise<T> {
     return await run()
   } catch (err) {
     c.var.logger.error('workspace selection unavailable', { err })
-    throw commonError('service_unavailable')
+    throw dependencyFailure(err) ?? commonError('service_unavailable')
   }
 }
 
