@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { mkdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 import { freePort } from './local/scratch.ts'
 import { generatePrivateKeyPem } from './src/platform/signing-keys.ts'
@@ -10,6 +11,9 @@ process.env.ATRIUM_TEST_REDIS_PORT ??= String(await freePort())
 process.env.ATRIUM_TEST_REDIS_TOKEN ??= crypto.randomUUID()
 const sqlPort = process.env.ATRIUM_TEST_SQL_PORT
 const redisPort = process.env.ATRIUM_TEST_REDIS_PORT
+// wrangler.toml names the web app's build as static assets; the Worker tests do not need it built
+// (SELF.fetch skips the assets layer), but the directory must exist. The browser tests build it.
+mkdirSync(new URL('./web/dist', import.meta.url), { recursive: true })
 
 export default defineConfig({
   test: {
@@ -21,6 +25,29 @@ export default defineConfig({
           include: ['test/local/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // The web app's checks that need no browser: its API types match /openapi.json.
+          name: 'web',
+          environment: 'node',
+          include: ['web/test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // Headless Chromium against the real stack under `wrangler dev` (test/browser/global-setup.ts).
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['./test/browser/global-setup.ts'],
+          // After the other projects: the stack and the browser would compete with them for the CPUs.
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
         },
       },
       {
@@ -60,7 +87,7 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          exclude: ['test/local/**'],
+          exclude: ['test/local/**', 'test/browser/**'],
           globalSetup: ['./test/global-setup.ts'],
           // Files share the local endpoints, and some inject faults into them: run them one at a time.
           fileParallelism: false,

@@ -115,7 +115,7 @@ try {
 
     // 1. Hono on workerd with nothing in front vs GET /v1/tenant through the whole chain
     //    (request id → tenant → JWT → API key → rate limit → section).
-    const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/`), 200))
+    const bare = await measure('bare Hono route (workerd)', 200, options.requests, async () => expectStatus(await send(`${stack.bareOrigin}/v1/bare`), 200))
     const chain = await measure('GET /v1/tenant (full chain)', 200, options.requests, async () => expectStatus(await send(`${tenantUrl}/v1/tenant`), 200))
 
     // 2. Identity: one account, then /v1/me as the authenticated baseline, password logins, refresh rotations.

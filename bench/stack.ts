@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +34,9 @@ export async function waitFor(url: string, child: ChildProcess, seconds = 90) {
  * local .dev.vars cannot change the figures, and no secret appears on a command line.
  */
 export function wrangler(args: string[], envFile: string, stateDir: string, inspectorPort: number): ChildProcess {
+  // wrangler.toml serves the web app's build as static assets, and wrangler refuses to start
+  // without its directory: an unbuilt app is an empty one (the browser tests build it first).
+  mkdirSync(join(root, 'web/dist'), { recursive: true })
   return spawn(
     process.execPath,
     [
@@ -95,6 +98,7 @@ function workerdRss(child: ChildProcess, port: number): WorkerRss {
 
 export interface Stack {
   origin: (slug?: string) => string
+  /** The bare Hono worker (empty when started with `bare: false`). */
   bareOrigin: string
   /** The DATABASE_URL the Worker is given (with `sql.url` as the Neon fetch endpoint). */
   databaseUrl: string
@@ -105,25 +109,36 @@ export interface Stack {
   stop(): Promise<void>
 }
 
+export interface StackOptions {
+  /** Start the bare Hono worker beside the app (the bench's baseline). Default true. */
+  bare?: boolean
+  /** Variables added to (or replacing) the stack's own. */
+  vars?: Record<string, string>
+  /** Prefix of the temporary directory and of a real Postgres's fresh database. */
+  label?: string
+}
+
 /**
- * The whole local stack for one bench run: the SQL and Redis endpoints (embedded, or real
- * servers with ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL — then in a fresh database
- * dropped at the end), migrations, the Worker under `wrangler dev`, and a bare Hono worker.
+ * The whole local stack for one bench run (or the browser tests): the SQL and Redis endpoints
+ * (embedded, or real servers with ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL — then in a
+ * fresh database dropped at the end), migrations, the Worker under `wrangler dev`, and a bare
+ * Hono worker.
  */
-export async function startStack(secrets: Record<string, string>): Promise<Stack> {
-  const scratch = mkdtempSync(join(tmpdir(), 'atrium-bench-'))
+export async function startStack(secrets: Record<string, string>, options: StackOptions = {}): Promise<Stack> {
+  const label = options.label ?? 'bench'
+  const scratch = mkdtempSync(join(tmpdir(), `atrium-${label}-`))
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(scratch, { recursive: true, force: true })]
   let stopped: Promise<void> | undefined
   // In reverse order of starting; each step runs even when an earlier one failed.
   const stop = () =>
     (stopped ??= (async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error('bench cleanup:', err))
+      for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(`${label} cleanup:`, err))
     })())
 
   try {
     let postgresUrl: string | undefined
     if (process.env.ATRIUM_LOCAL_POSTGRES_URL) {
-      const fresh = await freshDatabase(process.env.ATRIUM_LOCAL_POSTGRES_URL, 'atrium_bench')
+      const fresh = await freshDatabase(process.env.ATRIUM_LOCAL_POSTGRES_URL, `atrium_${label}`)
       postgresUrl = fresh.url
       cleanups.push(fresh.drop)
     }
@@ -153,6 +168,7 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
       LOG_LEVEL: 'warn',
       // The per-caller limit is measured (its Redis round trip), never reached.
       RATE_LIMIT_MAX: '100000000',
+      ...options.vars,
     }
     const [port, barePort, inspector, bareInspector] = [await freePort(), await freePort(), await freePort(), await freePort()]
     const worker = wrangler(
@@ -161,20 +177,20 @@ export async function startStack(secrets: Record<string, string>): Promise<Stack
     )
     cleanups.push(() => stopGroup(worker))
     // wrangler.toml still applies to the bare worker (same compatibility date and flags); only its script and name differ.
-    const bare = wrangler(
+    const bare = options.bare === false ? null : wrangler(
       ['bench/bare-worker.ts', '--name', 'atrium-bench-bare', '--port', String(barePort)],
       emptyEnvFile, join(scratch, 'bare-state'), bareInspector,
     )
-    cleanups.push(() => stopGroup(bare))
+    if (bare) cleanups.push(() => stopGroup(bare))
     await waitFor(`http://127.0.0.1:${port}/health`, worker)
-    await waitFor(`http://127.0.0.1:${barePort}/`, bare)
+    if (bare) await waitFor(`http://127.0.0.1:${barePort}/v1/bare`, bare)
     return {
       origin: (slug) => `http://${slug ? `${slug}.` : ''}localhost:${port}`,
-      bareOrigin: `http://127.0.0.1:${barePort}`,
+      bareOrigin: bare ? `http://127.0.0.1:${barePort}` : '',
       databaseUrl,
       sql,
       redis,
-      rss: () => ({ app: workerdRss(worker, port), bare: workerdRss(bare, barePort) }),
+      rss: () => ({ app: workerdRss(worker, port), bare: bare ? workerdRss(bare, barePort) : { worker: null, proxy: null } }),
       stop,
     }
   } catch (err) {

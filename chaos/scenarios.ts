@@ -1,4 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { sql } from 'drizzle-orm'
 import { send } from '../bench/http.ts'
+import { connectDatabase } from '../src/platform/database.ts'
 import { client, must, timed, until, type Owner } from './client.ts'
 import type { ChaosStack } from './stack.ts'
 
@@ -185,6 +189,11 @@ export async function delays(deps: ScenarioDeps): Promise<Outcome[]> {
 export async function killAndRestart(deps: ScenarioDeps, options: { seconds: number; clients: number }): Promise<Outcome[]> {
   const api = client(deps.stack, deps.adminToken)
   const owner = await api.signUp(0)
+  // A webhook subscribed to api_key.created: every acknowledged key must leave its event in the outbox.
+  const receiver = await startReceiver()
+  must(await send(`${deps.stack.origin(0, owner.slug)}/v1/webhooks`, {
+    body: { url: `${receiver.url}/hook`, events: ['api_key.created'] }, headers: api.bearer(owner.access),
+  }), 201)
   const acknowledged = new Map<string, string>() // name → id
   const statuses = new Map<number, number>()
   const startedAt = Date.now()
@@ -220,6 +229,7 @@ export async function killAndRestart(deps: ScenarioDeps, options: { seconds: num
   const load = Promise.all(Array.from({ length: options.clients }, (_, c) => oneClient(c)))
   await new Promise((r) => setTimeout(r, (options.seconds * 1000) / 3))
   killedAt = Date.now()
+  const beforeKill = acknowledged.size
   await deps.stack.backend.kill()
   await new Promise((r) => setTimeout(r, 1000))
   await deps.stack.backend.start()
@@ -238,10 +248,46 @@ export async function killAndRestart(deps: ScenarioDeps, options: { seconds: num
   } while (cursor)
   const lost = [...acknowledged.keys()].filter((name) => !names.has(name))
   const doubled = [...names.entries()].filter(([, n]) => n > 1)
+
+  // The outbox, read from the database: one api_key.created event with a delivery per acknowledged key.
+  const schema = must(await send(`${deps.stack.origin(0)}/v1/tenants/${owner.tenantId}`, { headers: { authorization: `Bearer ${deps.adminToken}` } }), 200).body.schema_name as string
+  const db = connectDatabase(deps.stack.databaseUrl, deps.stack.backend.sqlUrl)
+  const events = await db.execute<{ key_id: string; deliveries: number }>(sql`
+    select e.payload->>'api_key_id' as key_id, (select count(*)::int from ${sql.identifier(schema)}.webhook_deliveries d where d.event_id = e.id) as deliveries
+    from ${sql.identifier(schema)}.webhook_events e where e.type = 'api_key.created'`)
+  const withEvent = new Set(events.rows.filter((r) => Number(r.deliveries) > 0).map((r) => r.key_id))
+  const eventLost = [...acknowledged.values()].filter((id) => !withEvent.has(id))
+  // Deliver what is due (wrangler dev never fires the cron by itself) and count what reached the receiver.
+  for (let w = 0; w < deps.stack.workers; w++) await send(`${deps.stack.origin(w)}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => undefined)
+  await until(async () => ({ status: receiver.keyIds.size, body: null }), (r) => r.status >= acknowledged.size, 15_000, 500)
+  await receiver.close()
   return [{
     scenario: 'kill and restart under load', fault: `backend SIGKILLed ${((killedAt - startedAt) / 1000).toFixed(1)} s into the load, back ${restartedAt - killedAt} ms later; ${options.clients} clients over ${deps.stack.workers} Workers`,
-    guarantee: 'no acknowledged write lost; no retried creation duplicated (Idempotency-Key)', bound: '—',
-    observed: `${acknowledged.size} acknowledged, ${lost.length} lost, ${doubled.length} duplicated; answers ${[...statuses.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
-    ok: acknowledged.size > 0 && lost.length === 0 && doubled.length === 0 && !statuses.has(500),
+    guarantee: 'no acknowledged write lost; no retried creation duplicated (Idempotency-Key); every acknowledged key\'s webhook event in the outbox', bound: '—',
+    observed: `${acknowledged.size} acknowledged (${beforeKill} before the kill), ${lost.length} lost, ${doubled.length} duplicated; `
+      + `webhook events: ${eventLost.length} missing from the outbox, ${[...acknowledged.values()].filter((id) => receiver.keyIds.has(id)).length} delivered so far; `
+      + `answers ${[...statuses.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
+    ok: beforeKill > 0 && acknowledged.size > beforeKill && lost.length === 0 && doubled.length === 0 && eventLost.length === 0 && !statuses.has(500),
   }]
+}
+
+/** A webhook endpoint that answers 200 and remembers the API keys it was told about. */
+async function startReceiver(): Promise<{ url: string; keyIds: Set<string>; close: () => Promise<void> }> {
+  const keyIds = new Set<string>()
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    req.on('end', () => {
+      try {
+        const id = (JSON.parse(body) as { data?: { api_key_id?: string } }).data?.api_key_id
+        if (id) keyIds.add(id)
+      } catch {
+        // not an event
+      }
+      res.writeHead(200).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, keyIds, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }

@@ -5,9 +5,10 @@
  *      Postgres with ATRIUM_LOCAL_POSTGRES_URL) on :4444,
  *   3. the local Upstash REST endpoint (embedded store, or a real Redis with ATRIUM_LOCAL_REDIS_URL) on :8079,
  *   4. migrations (public + every tenant schema),
- *   5. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787.
+ *   5. the web app built into web/dist, and rebuilt on every change (`vite build --watch`),
+ *   6. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { migrateAll } from '../scripts/migrate.ts'
@@ -35,6 +36,25 @@ await migrateAll({
   log: (line) => console.log(`[migrate] ${line}`),
 })
 
+const children: ChildProcess[] = []
+// The web app: a first build before wrangler starts (it serves web/dist), then rebuilds on change.
+// A build rather than Vite's dev server: the pages are then served by the Worker exactly as in production.
+const webBuilt = new Promise<void>((resolve, reject) => {
+  const vite = spawn(process.execPath, [fileURLToPath(new URL('node_modules/vite/bin/vite.js', root)), 'build', '--watch', '--logLevel', 'info', '--config', 'web/vite.config.ts'], {
+    cwd: fileURLToPath(root),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  })
+  vite.stdout!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString()
+    process.stdout.write(text.replace(/^(?=.)/gm, '[web] '))
+    if (/built in/i.test(text)) resolve()
+  })
+  vite.on('exit', (code) => reject(new Error(`vite build --watch exited with ${code}`)))
+  children.push(vite)
+})
+await webBuilt
+
 const wrangler = spawn(
   'npx',
   [
@@ -54,6 +74,7 @@ async function stop(code = 0) {
   if (stopping) return
   stopping = true
   wrangler.kill('SIGINT')
+  for (const child of children) child.kill('SIGTERM')
   await Promise.allSettled([sql.close(), redis.close()])
   process.exit(code)
 }

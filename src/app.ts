@@ -8,10 +8,15 @@ import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
 import { requestContext } from './middleware/request-context/index.ts'
 import { resolveTenant } from './middleware/tenant/index.ts'
+import { securityHeaders } from './middleware/security-headers/index.ts'
+import { browserSignIn } from './sections/browser-session/sign-in.ts'
+import { registerBrowserSessionRoutes } from './sections/browser-session/routes.ts'
+import { registerHandoffRoutes } from './sections/handoff/routes.ts'
 import { sectionRouter } from './openapi.ts'
-import { signingKeys } from './platform/signing-keys.ts'
+import { accessTokenKey } from './identity/context.ts'
 import { registerHealthRoutes } from './sections/health/routes.ts'
 import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
+import { registerSignInOptionsRoute } from './sections/tenant/sign-in-options.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerWorkspaceRoutes } from './sections/workspaces/routes.ts'
@@ -27,13 +32,22 @@ import { registerEmailFlowRoutes } from './sections/auth-email/routes.ts'
 import { registerWebhookRoutes } from './sections/webhooks/routes.ts'
 import { registerMemberRoutes } from './sections/members/routes.ts'
 import { registerAuthzRoutes } from './sections/authz/routes.ts'
+import { registerSigningKeyRoutes } from './sections/signing-keys/routes.ts'
 
 type C = Context<AppEnv>
 
+/** The head of /openapi.json (scripts/openapi.ts builds the same document without a server). */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
+}
+
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → JSON body rules → tenant from subdomain → JWT → API key → rate limit → sections.
- * /health and /openapi.json answer before tenant resolution, on every host.
+ *   request id + logs + errors → security headers → JSON body rules → tenant from subdomain → cookie sign-in
+ *   → JWT → API key → rate limit → sections.
+ * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
+ * right after it (each host publishes its own keys).
  */
 export function createApp() {
   const app = sectionRouter()
@@ -41,15 +55,12 @@ export function createApp() {
   app.notFound(handleNotFound)
 
   app.use('*', requestContext())
+  app.use('*', securityHeaders())
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
 
   registerHealthRoutes(app)
-  registerJwksRoutes(app)
   registerDevRoutes(app)
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Atrium API', version: '0.1.0', description: 'Multi-tenant identity and application backend.' },
-  })
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT)
   app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN',
   })
@@ -59,8 +70,12 @@ export function createApp() {
     baseDomains: (c as C).var.config.BASE_DOMAINS,
     allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
   })))
+  // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
+  registerJwksRoutes(app)
+  // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
+  app.use('*', browserSignIn())
   app.use('*', authenticate({
-    keys: (c) => signingKeys((c as C).var.config.JWT_PRIVATE_KEY, (c as C).var.config.JWT_PREVIOUS_PUBLIC_KEYS),
+    keyFor: (c, kid) => accessTokenKey(c as C, kid),
     // A revoked session's access tokens stop working at once, not at expiry.
     isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))
@@ -69,9 +84,12 @@ export function createApp() {
   app.use('*', requireMfaEnrolment())
 
   registerCurrentTenantRoutes(app)
+  registerSignInOptionsRoute(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
   registerWorkspaceRoutes(app)
+  registerBrowserSessionRoutes(app)
+  registerHandoffRoutes(app)
   registerMeRoutes(app)
   registerAuditRoutes(app)
   registerApiKeyRoutes(app)
@@ -81,6 +99,7 @@ export function createApp() {
   registerWebhookRoutes(app)
   registerMemberRoutes(app)
   registerAuthzRoutes(app)
+  registerSigningKeyRoutes(app)
   return app
 }
 

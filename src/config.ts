@@ -39,7 +39,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   DATA_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes, base64 or base64url'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  /** How long an isolate keeps a tenant's signing keys: another isolate's rotation reaches its signing within this. */
+  SIGNING_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  /** How long a used refresh token still answers the request racing its rotation (same successor); 0 turns it off. */
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** `outbox` keeps mail in Redis for GET /dev/outbox (development and tests only); `sendgrid` sends it. */
   MAIL_TRANSPORT: z.enum(['outbox', 'sendgrid']).default('sendgrid'),
   MAIL_FROM: z.string().min(3).default('Atrium <no-reply@atrium.localhost>'),

@@ -108,12 +108,15 @@ describe('login, refresh and sessions', () => {
     const first = await call(`${host}/v1/auth/refresh`, { body: { refresh_token: u.refresh_token } })
     expect(first.status).toBe(200)
     expect(first.body.refresh_token).not.toBe(u.refresh_token)
+    const second = await call(`${host}/v1/auth/refresh`, { body: { refresh_token: first.body.refresh_token } })
+    expect(second.status).toBe(200)
+    // Its successor was used, so this is no race within the refresh grace (test/session-continuity.test.ts): a replay.
     const reused = await call(`${host}/v1/auth/refresh`, { body: { refresh_token: u.refresh_token } })
     expect(reused.status).toBe(401)
     expect(reused.body.error.code).toBe('invalid_grant')
     // The thief's use revoked the session: the legitimate successor token is dead too, and so are its access tokens.
-    expect((await call(`${host}/v1/auth/refresh`, { body: { refresh_token: first.body.refresh_token } })).status).toBe(401)
-    const me = await call(`${host}/v1/me`, { token: first.body.access_token })
+    expect((await call(`${host}/v1/auth/refresh`, { body: { refresh_token: second.body.refresh_token } })).status).toBe(401)
+    const me = await call(`${host}/v1/me`, { token: second.body.access_token })
     expect(me.status).toBe(401)
     expect(me.body.error.code).toBe('invalid_token')
   })
@@ -187,12 +190,16 @@ describe('login, refresh and sessions', () => {
     expect((await call(`${host}/v1/me`, { method: 'PATCH', body: { email: 'x@y.z' }, token: u.access_token })).status).toBe(400)
   })
 
-  it('publishes the verification key at /.well-known/jwks.json', async () => {
+  it("publishes the tenant's verification key at /.well-known/jwks.json on its host", async () => {
     const u = await registerOnPlatform()
-    const res = await call(`${PLATFORM}/.well-known/jwks.json`)
+    const res = await call(`${tenantOrigin(u.tenant.slug)}/.well-known/jwks.json`)
     expect(res.status).toBe(200)
-    expect(res.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decode(u.access_token).header.kid })
+    expect(res.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decode(u.access_token).header.kid })])
     expect(res.body.keys[0]).not.toHaveProperty('d')
+    const platform = await call(`${PLATFORM}/.well-known/jwks.json`)
+    expect(platform.status).toBe(200)
+    expect(platform.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(decode(u.access_token).header.kid)
+    expect((await call(`http://${uniqueSlug()}.atrium.test/.well-known/jwks.json`)).status).toBe(404)
   })
 })
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tenantMigrations } from '../migrations/index.ts'
-import { sqlFaultMatrix } from './fault-matrix.ts'
+import { MATRIX_TIMEOUT_MS, sqlFaultMatrix } from './fault-matrix.ts'
 import { database, newEmail, signUp, type Owner } from './members-support.ts'
 import { adminToken, call, faults, PLATFORM, uniqueSlug } from './support.ts'
 
@@ -26,7 +26,7 @@ describe('SQL failing at every request index of a creation (client retries with 
       },
     })
     expect(points.some((p) => p.first === 503)).toBe(true)
-  })
+  }, MATRIX_TIMEOUT_MS)
 
   it('inviting: one invitation and one audit entry — at every fault point', async () => {
     let owner: Owner | undefined
@@ -43,5 +43,5 @@ describe('SQL failing at every request index of a creation (client retries with 
         expect(await count(sql`select count(*)::int as n from ${s}.audit_log where action = 'member.invited' and target_id = ${invitation!.id}`)).toBe(1)
       },
     })
-  })
+  }, MATRIX_TIMEOUT_MS)
 })

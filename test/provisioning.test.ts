@@ -63,7 +63,7 @@ describe('provisioning', () => {
     const slug = uniqueSlug('broken')
     const broken = { version: 999, name: 'broken', up: (s: string) => [`create table ${s}.ok_table (id int)`, 'select * from no_such_table'] }
     await expect(
-      provisionTenant(db(), { slug, name: 'Broken' }, { actorType: 'system' }, [...tenantMigrations, broken]),
+      provisionTenant(db(), { slug, name: 'Broken' }, { actorType: 'system' }, { dataKey: env.DATA_ENCRYPTION_KEY as string }, [...tenantMigrations, broken]),
     ).rejects.toThrow()
     expect(await db().select().from(tenants).where(eq(tenants.slug, slug))).toHaveLength(0)
     const leftovers = await db().execute(

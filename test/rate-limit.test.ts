@@ -29,7 +29,7 @@ describe('rate limiting', () => {
     for (let i = 0; i < 3; i++) await call(`${tenantOrigin(t.slug)}/v1/tenant`, { headers: { 'cf-connecting-ip': '203.0.113.8' } })
     expect((await call(`${tenantOrigin(t.slug)}/v1/tenant`, { headers: { 'cf-connecting-ip': '203.0.113.8' } })).status).toBe(429)
     expect((await call(`${tenantOrigin(t.slug)}/v1/tenant`, { headers: { 'cf-connecting-ip': '203.0.113.9' } })).status).toBe(200)
-    const token = await accessToken({ sub: crypto.randomUUID(), tid: t.id })
+    const token = await accessToken(t, { sub: crypto.randomUUID() })
     const user = await call(`${tenantOrigin(t.slug)}/v1/tenant`, { headers: { 'cf-connecting-ip': '203.0.113.8' }, token })
     expect(user.status).toBe(200)
   })

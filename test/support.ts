@@ -1,6 +1,9 @@
 import { env, SELF } from 'cloudflare:test'
 import { sign } from 'hono/jwt'
+import { schemaNameFor } from '../src/db/tenant-schema.ts'
+import { connectDatabase } from '../src/platform/database.ts'
 import { signingKeys } from '../src/platform/signing-keys.ts'
+import { loadTenantKeys, tenantAudience } from '../src/tenancy/signing-keys.ts'
 
 export const PLATFORM = 'http://localhost'
 export const tenantOrigin = (slug: string) => `http://${slug}.atrium.test`
@@ -61,11 +64,23 @@ export async function tenantAction(id: string, action: 'suspend' | 'resume' | 'p
   return call(`${PLATFORM}/v1/tenants/${id}/${action}`, { method: 'POST', token: adminToken() })
 }
 
-/** An access token signed with the deployment's key (the identity section issues the real ones). */
-export async function accessToken(claims: Record<string, unknown>) {
+/** An access token signed with the deployment's (platform) key, as tokens were before tenants had their own keys. */
+export async function platformAccessToken(claims: Record<string, unknown>) {
   const keys = await signingKeys(env.JWT_PRIVATE_KEY as string)
   const now = Math.floor(Date.now() / 1000)
   return sign({ iat: now, exp: now + 300, jti: crypto.randomUUID(), ...claims }, keys.privateJwk, 'ES512')
+}
+
+/**
+ * An access token for `tenant` signed with the tenant's own current key, with its `iss` and
+ * `aud` (the identity section issues the real ones; this stands in for a signed-in user).
+ */
+export async function accessToken(tenant: { id: string; slug: string }, claims: Record<string, unknown>) {
+  const db = connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
+  const keys = await loadTenantKeys({ db, dataKey: env.DATA_ENCRYPTION_KEY as string }, { id: tenant.id, schemaName: schemaNameFor(tenant.id) })
+  const now = Math.floor(Date.now() / 1000)
+  const standard = { iss: tenantOrigin(tenant.slug), aud: tenantAudience(tenant.id), tid: tenant.id, iat: now, exp: now + 300, jti: crypto.randomUUID() }
+  return sign({ ...standard, ...claims }, keys.signer, 'ES512')
 }
 
 type Endpoint = 'sql' | 'redis'

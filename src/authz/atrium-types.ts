@@ -17,6 +17,7 @@ export const ATRIUM_RESOURCE_TYPES = {
   webhooks: { description: 'Webhook endpoints and their deliveries', actions: ['read', 'create', 'update', 'delete', 'test'] },
   oauth_providers: { description: 'The tenant’s own OAuth apps for social login', actions: ['read', 'update', 'delete'] },
   audit: { description: 'The tenant’s audit log', actions: ['read'] },
+  signing_keys: { description: 'The tenant’s access-token signing keys', actions: ['read', 'rotate'] },
 } as const satisfies Record<string, { description: string; actions: readonly string[] }>
 
 export type AtriumResourceType = keyof typeof ATRIUM_RESOURCE_TYPES

@@ -171,11 +171,26 @@ function defineTenantTables(schemaName: string) {
       version: bigint('version', { mode: 'number' }).notNull(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
     }),
+    signingKeys: schema.table('signing_keys', {
+      kid: text('kid').primaryKey(),
+      status: text('status').notNull().$type<'current' | 'previous' | 'retired'>(),
+      publicJwk: jsonb('public_jwk').notNull().$type<JsonWebKey>(),
+      /** The private JWK, AES-256-GCM under DATA_ENCRYPTION_KEY (additional data `signing_key:<tenant id>:<kid>`); null once retired. */
+      privateKeyEnc: text('private_key_enc'),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      /** Set on the key a tenant created before per-tenant keys got on first use: tokens of the platform key issued before it still verify. */
+      adoptedAt: ts('adopted_at'),
+      rotatedAt: ts('rotated_at'),
+      retiredAt: ts('retired_at'),
+    }),
     refreshTokens: schema.table('refresh_tokens', {
       tokenHash: text('token_hash').primaryKey(),
       sessionId: uuid('session_id').notNull(),
       createdAt: ts('created_at').notNull().defaultNow(),
       usedAt: ts('used_at'),
+      /** Set when the token is used: its successor's hash, and the successor encrypted (the refresh grace). */
+      successorHash: text('successor_hash'),
+      successorEnc: text('successor_enc'),
     }),
   }
 }

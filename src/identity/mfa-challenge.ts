@@ -11,6 +11,8 @@ export interface MfaChallenge {
   userId: string
   tenantId: string
   attempts: number
+  /** Set by a tenant switch: the session opened by this challenge ends when the switch's source session does. */
+  sessionExpiresAt?: string
 }
 
 export const mfaChallengeKey = (tokenHash: string) => `mfa:challenge:${tokenHash}`

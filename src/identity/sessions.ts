@@ -12,7 +12,7 @@ import type { SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { auditInsert, type RequestMeta } from './audit.ts'
 import { IdentityErrors } from './errors.ts'
-import { hashToken, randomToken } from './secrets.ts'
+import { decryptSecret, encryptSecret, hashToken, randomToken } from './secrets.ts'
 
 export interface TokenResponse {
   access_token: string
@@ -25,9 +25,16 @@ export interface SessionDeps {
   db: Database
   redis: Redis
   logger: Logger
-  keys: SigningKeys
+  /** The tenant's current signing key (loaded on first use: most session operations sign nothing). */
+  signer: () => Promise<SigningKeys['privateJwk']>
+  /** The `aud` of the tenant's access tokens. */
+  audience: string
   accessTtl: number
   refreshTtl: number
+  /** Seconds a used refresh token still answers a request racing its rotation (REFRESH_GRACE_SECONDS). */
+  refreshGrace: number
+  /** DATA_ENCRYPTION_KEY: the successor kept for the refresh grace is stored encrypted. */
+  dataKey: string
   /** The tenant's URL, the `iss` of its tokens (https://<slug>.<base domain>). */
   issuer: string
 }
@@ -37,23 +44,30 @@ export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
 
 export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return sign({ ...claims, iss: deps.issuer, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, deps.keys.privateJwk, 'ES512')
+  return sign({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer(), 'ES512')
+}
+
+/** How a new session starts: whether it passed MFA, and an absolute end it may not outlive (a switch carries its source's). */
+export interface SessionOptions {
+  mfa?: boolean
+  expiresAt?: string
 }
 
 /**
  * The statements that open a session (session row + first refresh token), so a caller can put
  * them in the same batch as the change that signs the user in (registration, joining…).
  */
-export async function sessionStatements(deps: SessionDeps, tenant: Pick<Tenant, 'schemaName'>, userId: string, meta: RequestMeta, mfa = false) {
+export async function sessionStatements(deps: SessionDeps, tenant: Pick<Tenant, 'schemaName'>, userId: string, meta: RequestMeta, options: SessionOptions = {}) {
   const t = tenantTables(tenant.schemaName)
   const sessionId = uuidv7()
   const refreshToken = randomToken()
-  const expiresAt = new Date(Date.now() + deps.refreshTtl * 1000).toISOString()
+  const fullTerm = Date.now() + deps.refreshTtl * 1000
+  const expiresAt = new Date(options.expiresAt ? Math.min(fullTerm, Date.parse(options.expiresAt)) : fullTerm).toISOString()
   const statements = [
-    deps.db.insert(t.sessions).values({ id: sessionId, userId, expiresAt, ip: meta.ip, userAgent: meta.userAgent, mfa }),
+    deps.db.insert(t.sessions).values({ id: sessionId, userId, expiresAt, ip: meta.ip, userAgent: meta.userAgent, mfa: options.mfa ?? false }),
     deps.db.insert(t.refreshTokens).values({ tokenHash: await hashToken(refreshToken), sessionId }),
   ] as const
-  return { sessionId, refreshToken, statements }
+  return { sessionId, refreshToken, expiresAt, statements }
 }
 
 export async function tokensFor(deps: SessionDeps, tenant: Pick<Tenant, 'id'>, userId: string, sessionId: string, refreshToken: string): Promise<TokenResponse> {
@@ -74,9 +88,9 @@ export async function startSession(
   tenant: Tenant,
   userId: string,
   meta: RequestMeta,
-  options: { mfa?: boolean; action?: string; extra?: (sessionId: string) => BatchItem<'pg'>[] } = {},
+  options: SessionOptions & { action?: string; extra?: (sessionId: string) => BatchItem<'pg'>[] } = {},
 ) {
-  const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options.mfa)
+  const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options)
   const results: readonly unknown[] = await deps.db.batch([
     ...statements,
     auditInsert(deps.db, tenant.schemaName, meta, { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId }),
@@ -85,20 +99,29 @@ export async function startSession(
   return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results }
 }
 
+/** Additional data binding an encrypted successor to the tenant and to the token it succeeds. */
+const successorContext = (tenantId: string, predecessorHash: string) => `refresh_successor:${tenantId}:${predecessorHash}`
+
 /**
  * Rotate a refresh token. One statement marks the presented token used and, only if it was
- * unused and its session is live, records its successor — no read-then-write race. A token
- * that was already used is a sign of theft: the whole session is revoked (reuse detection).
+ * unused and its session is live, records its successor — no read-then-write race. The used
+ * token keeps its successor (hash, and the token encrypted) for the refresh grace.
+ *
+ * A token presented again is either a race (two tabs, or a client retrying after a timeout):
+ * within `refreshGrace` seconds of its use and while its successor is still unused, it answers
+ * that same successor (and a fresh access token for the same session), so both requests end
+ * up holding the one live refresh token. Or it is a replay — after the grace, or once the
+ * successor has been used — and a sign of theft: the whole session is revoked (reuse detection).
  */
 export async function refreshSession(deps: SessionDeps, tenant: Tenant, presented: string, meta: RequestMeta): Promise<TokenResponse> {
-  const t = tenantTables(tenant.schemaName)
   const s = sql.identifier(tenant.schemaName)
   const presentedHash = await hashToken(presented)
   const next = randomToken()
   const nextHash = await hashToken(next)
+  const nextEnc = await encryptSecret(deps.dataKey, next, successorContext(tenant.id, presentedHash))
   const rotated = await deps.db.execute<{ session_id: string; user_id: string }>(sql`
     with used as (
-      update ${s}.refresh_tokens set used_at = now()
+      update ${s}.refresh_tokens set used_at = now(), successor_hash = ${nextHash}, successor_enc = ${nextEnc}
       where token_hash = ${presentedHash} and used_at is null
       returning session_id
     ), live as (
@@ -107,17 +130,33 @@ export async function refreshSession(deps: SessionDeps, tenant: Tenant, presente
       returning ss.id as session_id, ss.user_id
     ), issued as (
       insert into ${s}.refresh_tokens (token_hash, session_id) select ${nextHash}, session_id from live
+    ), forgotten as (
+      -- The presented token is now used, so its predecessor's grace is over: drop the readable copy.
+      update ${s}.refresh_tokens set successor_enc = null
+      where successor_hash = ${presentedHash} and successor_enc is not null and exists (select 1 from live)
     )
     select session_id, user_id from live`)
   const row = rotated.rows[0]
   if (row) return tokensFor(deps, tenant, row.user_id, row.session_id, next)
 
-  const known = await deps.db.select({ sessionId: t.refreshTokens.sessionId, usedAt: t.refreshTokens.usedAt }).from(t.refreshTokens).where(eq(t.refreshTokens.tokenHash, presentedHash)).limit(1)
-  const reused = known[0]
-  if (reused?.usedAt) {
-    const revoked = await revokeSession(deps, tenant, reused.sessionId, 'refresh_token_reuse', meta, null)
-    if (revoked) deps.logger.warn('refresh token reuse: session revoked', { tenant: tenant.id, session: reused.sessionId })
+  const known = await deps.db.execute<{ session_id: string; user_id: string | null; successor_enc: string | null; successor_hash: string | null; in_grace: boolean; successor_unused: boolean; live: boolean }>(sql`
+    select rt.session_id, ss.user_id, rt.successor_enc, rt.successor_hash,
+      coalesce(rt.used_at > now() - make_interval(secs => ${deps.refreshGrace}), false) as in_grace,
+      (succ.token_hash is not null and succ.used_at is null) as successor_unused,
+      coalesce(ss.revoked_at is null and ss.expires_at > now(), false) as live
+    from ${s}.refresh_tokens rt
+    left join ${s}.refresh_tokens succ on succ.token_hash = rt.successor_hash
+    left join ${s}.sessions ss on ss.id = rt.session_id
+    where rt.token_hash = ${presentedHash} and rt.used_at is not null
+    limit 1`)
+  const used = known.rows[0]
+  if (!used) throw fail(IdentityErrors, 'invalid_grant')
+  if (used.live && used.in_grace && used.successor_unused && used.successor_enc && used.user_id) {
+    const successor = await decryptSecret(deps.dataKey, used.successor_enc, successorContext(tenant.id, presentedHash))
+    if ((await hashToken(successor)) === used.successor_hash) return tokensFor(deps, tenant, used.user_id, used.session_id, successor)
   }
+  const revoked = await revokeSession(deps, tenant, used.session_id, 'refresh_token_reuse', meta, null)
+  if (revoked) deps.logger.warn('refresh token reuse: session revoked', { tenant: tenant.id, session: used.session_id })
   throw fail(IdentityErrors, 'invalid_grant')
 }
 

@@ -23,9 +23,10 @@ let options = DEFAULT_OPTIONS
  * `neonConfig` (@neondatabase/serverless src/shims/net/index.ts), which is fine: one isolate
  * serves one env.
  */
-export function connectDatabase(url: string, fetchEndpoint?: string, connectOptions: DatabaseOptions = DEFAULT_OPTIONS): Database {
+export function connectDatabase(url: string, fetchEndpoint?: string, connectOptions?: DatabaseOptions): Database {
   if (fetchEndpoint) neonConfig.fetchEndpoint = fetchEndpoint
-  options = connectOptions
+  // Like the endpoint, the deadline is per isolate: a caller without options keeps the configured one.
+  if (connectOptions) options = connectOptions
   neonConfig.fetchFunction = sqlFetch
   const key = `${fetchEndpoint ?? ''} ${url}`
   let db = databases.get(key)

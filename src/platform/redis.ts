@@ -59,7 +59,7 @@ const COMMAND_ERROR = /^(ERR|WRONGTYPE|NOSCRIPT|EXECABORT|NOPROTO|BUSYKEY)\b/
 /** …except Upstash's quota replies, which mean "no service". */
 const QUOTA = /max (daily )?request|limit exceeded/i
 
-function cacheFailure(err: unknown, timeoutMs: number): DependencyUnavailable | undefined {
+export function cacheFailure(err: unknown, timeoutMs: number): DependencyUnavailable | undefined {
   if (err instanceof DependencyUnavailable) return err
   if (!(err instanceof Error)) return new DependencyUnavailable('cache', 'unreachable', String(err))
   if (isDeadlineError(err)) return new DependencyUnavailable('cache', 'timeout', `no answer within ${timeoutMs} ms or the request budget`, { cause: err })

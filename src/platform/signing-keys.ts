@@ -42,12 +42,12 @@ async function thumbprint(jwk: JsonWebKey): Promise<string> {
   return base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)))
 }
 
-async function publicJwkOf(jwk: JsonWebKey): Promise<PublicJwk> {
+export async function publicJwkOf(jwk: JsonWebKey): Promise<PublicJwk> {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-521' || !jwk.x || !jwk.y) throw new Error('an ES512 key must be an EC P-521 key')
   return { kty: 'EC', crv: 'P-521', x: jwk.x, y: jwk.y, kid: await thumbprint(jwk), alg: 'ES512', use: 'sig' }
 }
 
-async function importVerifyKey(jwk: PublicJwk): Promise<CryptoKey> {
+export async function importVerifyKey(jwk: PublicJwk): Promise<CryptoKey> {
   const { kty, crv, x, y } = jwk
   return crypto.subtle.importKey('jwk', { kty, crv, x, y }, ALGORITHM, false, ['verify'])
 }
@@ -94,6 +94,20 @@ export function signingKeys(privateKey: string, previous?: string): Promise<Sign
     loaded.set(cacheKey, keys)
   }
   return keys
+}
+
+/** The private JWK `sign` wants, from a JWK holding `d` (kid = RFC 7638 thumbprint). */
+export async function signingJwkOf(jwk: JsonWebKey): Promise<SigningKeys['privateJwk']> {
+  const pub = await publicJwkOf(jwk)
+  if (!jwk.d) throw new Error('not a private key')
+  return { kty: 'EC', crv: 'P-521', x: pub.x, y: pub.y, d: jwk.d, alg: 'ES512', kid: pub.kid }
+}
+
+/** A fresh P-521 key pair as JWKs: the private one (with `d`) and its public half, both named by their thumbprint. */
+export async function generateSigningJwk(): Promise<{ privateJwk: SigningKeys['privateJwk']; publicJwk: PublicJwk }> {
+  const pair = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair
+  const privateJwk = await signingJwkOf(await crypto.subtle.exportKey('jwk', pair.privateKey) as JsonWebKey)
+  return { privateJwk, publicJwk: await publicJwkOf(privateJwk) }
 }
 
 /** A fresh P-521 private key as PKCS#8 PEM (used by the dev setup and tests). */

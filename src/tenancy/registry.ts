@@ -9,6 +9,7 @@ import { quotedSchema, schemaNameFor, tenantTables } from '../db/tenant-schema.t
 import type { Database } from '../platform/database.ts'
 import { fail } from '../errors.ts'
 import { TenantErrors } from './errors.ts'
+import { currentKeyInsert, newTenantKey, rememberProvisionedKey } from './signing-keys.ts'
 
 export type Tenant = TenantRow
 
@@ -63,17 +64,20 @@ export interface NewTenant {
 
 /**
  * The statements that create a tenant: its registry row (returned first), its schema with
- * every tenant migration, and its first audit entry. Run them in one batch, alone
- * (`provisionTenant`) or with the change that needs the tenant (registration).
+ * every tenant migration, its own signing key, and its first audit entry. Run them in one
+ * batch, alone (`provisionTenant`) or with the change that needs the tenant (registration);
+ * once it committed, `rememberProvisionedKey(id, signingKey)` spares the first token a read.
  */
-export function provisioningStatements(
+export async function provisioningStatements(
   db: Database,
   input: NewTenant,
   ctx: AuditContext,
+  secrets: { dataKey: string },
   migrations: readonly TenantMigration[] = tenantMigrations,
 ) {
   const id = uuidv7()
   const schemaName = schemaNameFor(id)
+  const signingKey = await newTenantKey(secrets.dataKey, id)
   const insert = db
     .insert(tenants)
     .values({
@@ -89,9 +93,10 @@ export function provisioningStatements(
   const statements = [
     insert,
     ...schemaCreation(db, schemaName, migrations),
+    currentKeyInsert(db, schemaName, signingKey),
     audit(db, { id, schemaName }, ctx, 'tenant.created', { slug: input.slug, plan: input.plan ?? 'free' }),
   ] as [typeof insert, ...BatchItem<'pg'>[]]
-  return { id, schemaName, statements }
+  return { id, schemaName, signingKey, statements }
 }
 
 /** The one batch of `provisioningStatements`: a failure anywhere leaves neither schema nor row. */
@@ -99,13 +104,15 @@ export async function provisionTenant(
   db: Database,
   input: NewTenant,
   ctx: AuditContext,
+  secrets: { dataKey: string },
   migrations: readonly TenantMigration[] = tenantMigrations,
   /** Statements that belong to the same transaction, given the new tenant's id (an idempotency key's mark). */
   alsoInBatch: (id: string) => BatchItem<'pg'>[] = () => [],
 ): Promise<Tenant> {
   try {
-    const { id, statements } = provisioningStatements(db, input, ctx, migrations)
+    const { id, signingKey, statements } = await provisioningStatements(db, input, ctx, secrets, migrations)
     const [rows] = await db.batch([...statements, ...alsoInBatch(id)] as typeof statements)
+    await rememberProvisionedKey(id, signingKey)
     return rows[0]!
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) {

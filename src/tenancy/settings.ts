@@ -19,6 +19,8 @@ export const KnownSettings = z.object({
     .partial()
     .optional(),
   require_mfa: z.boolean().optional(),
+  /** What the tenant's pages show: its logo (an https URL, as the pages' CSP admits images from https only). */
+  branding: z.object({ logo_url: z.url({ protocol: /^https$/ }).max(2048).nullable() }).partial().optional(),
 })
 
 export interface EffectiveSettings {
@@ -27,6 +29,7 @@ export interface EffectiveSettings {
   passwordMinLength: number
   lockout: { maxAttempts: number; baseSeconds: number; maxSeconds: number }
   requireMfa: boolean
+  logoUrl: string | null
 }
 
 /** Settings with defaults filled in; a malformed stored value falls back to the default. */
@@ -43,5 +46,6 @@ export function effectiveSettings(raw: Record<string, unknown> | undefined): Eff
       maxSeconds: s.lockout?.max_seconds ?? 3600,
     },
     requireMfa: s.require_mfa ?? false,
+    logoUrl: s.branding?.logo_url ?? null,
   }
 }

@@ -5,20 +5,29 @@ import { describe, expect, it } from 'vitest'
 import { generatePrivateKeyPem, signingKeys } from '../../platform/signing-keys.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { handleError } from '../request-context/errors.ts'
-import { authenticate, requireAuth, type AuthVariables } from './index.ts'
+import { authenticate, requireAuth, type AuthVariables, type VerificationKey } from './index.ts'
 
 const TENANT_A = { id: '018f0000-0000-7000-8000-00000000000a' } as Tenant
 const TENANT_B = { id: '018f0000-0000-7000-8000-00000000000b' } as Tenant
 const oldKey = await generatePrivateKeyPem()
 
-function appFor(tenant: Tenant | null, previous?: string) {
+/** Keys by kid, the way the app chooses them on a host that trusts the deployment key (and `previous`). */
+function platformKeys(previous?: string, extra: Omit<VerificationKey, 'key'> = {}) {
+  return async (_c: unknown, kid: string | undefined): Promise<VerificationKey | undefined> => {
+    const keys = await signingKeys(env.JWT_PRIVATE_KEY as string, previous)
+    const key = keys.verifyKeys.get(kid ?? keys.kid)
+    return key && { key, ...extra }
+  }
+}
+
+function appFor(tenant: Tenant | null, previous?: string, extra: Omit<VerificationKey, 'key'> = {}) {
   const app = new Hono<{ Variables: AuthVariables & { tenant: Tenant | null } }>()
   app.onError(handleError)
   app.use('*', async (c, next) => {
     c.set('tenant', tenant)
     await next()
   })
-  app.use('*', authenticate({ keys: () => signingKeys(env.JWT_PRIVATE_KEY as string, previous) }))
+  app.use('*', authenticate({ keyFor: platformKeys(previous, extra) }))
   app.get('/open', (c) => c.json({ auth: c.var.auth }))
   app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth!.sub }))
   return app
@@ -86,6 +95,22 @@ describe('JWT middleware', () => {
     const previous = JSON.stringify({ keys: old.publicJwks })
     const res = await get(appFor(TENANT_A, previous), '/protected', await token({ tid: TENANT_A.id }, oldKey))
     expect(res.status).toBe(200)
+  })
+
+  it('checks the audience, the issuer and the issue time the chosen key demands', async () => {
+    const strict = appFor(TENANT_A, undefined, { audience: 'atrium:a', issuer: (iss) => iss === 'https://a.example', issuedBefore: Math.floor(Date.now() / 1000) + 30 })
+    const good = { tid: TENANT_A.id, aud: 'atrium:a', iss: 'https://a.example' }
+    expect((await get(strict, '/protected', await token(good))).status).toBe(200)
+    expect((await get(strict, '/protected', await token({ ...good, aud: ['other', 'atrium:a'] }))).status).toBe(200)
+    for (const bad of [{ aud: 'atrium:b' }, { aud: undefined }, { iss: 'https://b.example' }, { iss: undefined }]) {
+      const res = await get(strict, '/open', await token({ ...good, ...bad }))
+      expect(res.status, JSON.stringify(bad)).toBe(401)
+    }
+    const now = Math.floor(Date.now() / 1000)
+    const replaced = appFor(TENANT_A, undefined, { issuedBefore: now - 30 })
+    expect((await get(replaced, '/protected', await token({ tid: TENANT_A.id, iat: now - 60 }))).status).toBe(200)
+    expect((await get(replaced, '/protected', await token({ tid: TENANT_A.id, iat: now }))).status).toBe(401)
+    expect((await get(replaced, '/protected', await token({ tid: TENANT_A.id, iat: undefined }))).status).toBe(401)
   })
 
   it('lets requests without a token through to public routes, and stops them at protected ones', async () => {

@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from 'hono'
 import { verify } from 'hono/jwt'
-import { decodeHeader } from 'hono/utils/jwt/jwt'
+import { decode, decodeHeader } from 'hono/utils/jwt/jwt'
 import type { JWTPayload } from 'hono/utils/jwt/types'
 import { commonError } from '../../errors.ts'
-import type { SigningKeys } from '../../platform/signing-keys.ts'
 import type { TenantVariables } from '../tenant/index.ts'
 
 /** The claims of an Atrium access token (issued by the identity section). */
@@ -25,14 +24,37 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 export type RevocationCheck = (claims: AccessClaims) => Promise<boolean>
 
+/** A key that may verify a token, and what a token under it must also carry. */
+export interface VerificationKey {
+  key: CryptoKey
+  /** Required `aud` (a string equal to it, or an array holding it). */
+  audience?: string
+  /** Required `iss`: this predicate must accept it. */
+  issuer?: (iss: unknown) => boolean
+  /** Tokens under this key count only if issued (`iat`, seconds) before this. */
+  issuedBefore?: number
+}
+
+class WrongTenant extends Error {}
+
+/** A token is accepted only on its own tenant's host (`tid`), and a token without `tid` only on the platform host. */
+function claimsNameTenant(claims: JWTPayload, tenant: { id: string } | null): boolean {
+  return (tenant?.id ?? undefined) === (claims.tid ?? undefined)
+}
+
+function audienceMatches(aud: unknown, expected: string): boolean {
+  return aud === expected || (Array.isArray(aud) && aud.includes(expected))
+}
+
 /**
- * Verify a bearer JWT when one is presented (ES512 only, keys by `kid`), and bind it to the
- * tenant resolved from the host. A request without a JWT goes on with `auth = null`: routes
- * declare themselves protected with `requireAuth()`. Other bearer credentials (the platform
- * admin token, API keys) are not JWT-shaped and are left to their own middleware.
+ * Verify a bearer JWT when one is presented (ES512 only, the key chosen by `kid`: `keyFor`
+ * decides which keys count on this host and what else their tokens must carry), and bind it
+ * to the tenant resolved from the host. A request without a JWT goes on with `auth = null`:
+ * routes declare themselves protected with `requireAuth()`. Other bearer credentials (the
+ * platform admin token, API keys) are not JWT-shaped and are left to their own middleware.
  */
 export function authenticate(options: {
-  keys: (c: Parameters<MiddlewareHandler>[0]) => Promise<SigningKeys>
+  keyFor: (c: Parameters<MiddlewareHandler>[0], kid: string | undefined) => Promise<VerificationKey | undefined>
   isRevoked?: (c: Parameters<MiddlewareHandler>[0], claims: AccessClaims) => Promise<boolean>
 }): MiddlewareHandler<{ Variables: AuthVariables & TenantVariables }> {
   return async function authenticateMiddleware(c, next) {
@@ -42,20 +64,26 @@ export function authenticate(options: {
       c.set('auth', null)
       return next()
     }
-    const keys = await options.keys(c)
+    const tenant = c.var.tenant
     let claims: AccessClaims
     try {
+      // Only for the answer (the token is refused either way): another tenant's token names a
+      // key this tenant does not have, and would otherwise get the generic message.
+      if (!claimsNameTenant(decode(token).payload, tenant)) throw new WrongTenant()
       const { kid } = decodeHeader(token)
-      const key = kid ? keys.verifyKeys.get(kid) : keys.verifyKeys.get(keys.kid)
-      if (!key) throw new Error('unknown signing key')
-      claims = (await verify(token, key, { alg: 'ES512' })) as AccessClaims
+      const verification = await options.keyFor(c, typeof kid === 'string' ? kid : undefined)
+      if (!verification) throw new Error('unknown signing key')
+      claims = (await verify(token, verification.key, { alg: 'ES512' })) as AccessClaims
       if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('missing sub or exp')
+      if (verification.audience !== undefined && !audienceMatches(claims.aud, verification.audience)) throw new Error('wrong audience')
+      if (verification.issuer && !verification.issuer(claims.iss)) throw new Error('wrong issuer')
+      if (verification.issuedBefore !== undefined && !(typeof claims.iat === 'number' && claims.iat < verification.issuedBefore)) throw new Error('issued after its key was replaced')
     } catch (err) {
+      if (err instanceof WrongTenant) throw commonError('invalid_token', 'The access token was issued for another tenant.')
       const expired = err instanceof Error && err.name === 'JwtTokenExpired'
       throw commonError('invalid_token', expired ? 'The access token has expired.' : undefined)
     }
-    const tenant = c.var.tenant
-    if ((tenant?.id ?? undefined) !== (claims.tid ?? undefined)) {
+    if (!claimsNameTenant(claims, tenant)) {
       throw commonError('invalid_token', 'The access token was issued for another tenant.')
     }
     if (options.isRevoked && (await options.isRevoked(c, claims))) {

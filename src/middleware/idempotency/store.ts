@@ -10,6 +10,9 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
  */
 export const IDEMPOTENCY_LEASE_SECONDS = 60
 
+/** Retry-After of a 409 idempotency_in_progress. */
+const IN_FLIGHT_RETRY_SECONDS = 1
+
 /** `public.idempotency_keys` for platform routes, `<tenant schema>.idempotency_keys` for tenant routes. */
 export type KeyTable = SQL
 
@@ -73,7 +76,8 @@ export async function claimKey(db: Database, ref: KeyRef, fingerprint: string, c
   // Committed, answer not stored yet: the first request is normally storing it right now. Past the
   // lease it never will (its store failed, or it died): say where the resource is.
   if (row.state === 'committed' && row.lease_over) return { kind: 'committed', location: row.location }
-  return { kind: 'in_progress', retryAfterSeconds: Number(row.wait_seconds) }
+  // A request in flight normally finishes within a second or two; the lease only matters when it died.
+  return { kind: 'in_progress', retryAfterSeconds: Math.min(IN_FLIGHT_RETRY_SECONDS, Number(row.wait_seconds)) }
 }
 
 /**

@@ -14,6 +14,7 @@ import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
 import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
+import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
 import type { Database } from '../../platform/database.ts'
@@ -58,8 +59,8 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
   for (let attempt = 0; ; attempt++) {
     const slug = personalSlug(input.email)
     const display = input.name ?? input.email.split('@')[0]!
-    const tenant = provisioningStatements(db, { slug, name: `${display}'s workspace` }, { actorType: 'user', actorId: userId, ...meta })
-    const deps = await sessionDeps(c, { slug })
+    const tenant = await provisioningStatements(db, { slug, name: `${display}'s workspace` }, { actorType: 'user', actorId: userId, ...meta }, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
+    const deps = await sessionDeps(c, { id: tenant.id, slug, schemaName: tenant.schemaName })
     const session = await sessionStatements(deps, tenant, userId, meta)
     try {
       const [tenantRows] = await db.batch([
@@ -71,6 +72,7 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
         auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: 'owner' } }),
       ])
       const created = (tenantRows as Tenant[])[0]!
+      await rememberProvisionedKey(created.id, tenant.signingKey)
       // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
       await publishDatabaseVersion(c.var, created)
       const user = (await findUserByEmail(db, input.email))!

@@ -1,26 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { UUID_PATTERN } from '../../db/ids.ts'
-import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { IdentityErrors } from '../../identity/errors.ts'
-import { refreshSession, revokeAllSessions, revokeSession, startSession } from '../../identity/sessions.ts'
+import { refreshSession, revokeAllSessions, revokeSession } from '../../identity/sessions.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { rateLimit } from '../../middleware/rate-limit/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { findTenantById, findTenantBySlug } from '../../tenancy/registry.ts'
-import { TenantErrors } from '../../tenancy/errors.ts'
 import { passwordLogin } from './login.ts'
 import { platformPasswordLogin } from '../workspaces/platform-login.ts'
 import { PlatformSignIn } from '../workspaces/schemas.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
+import { switchTenant } from './switch.ts'
 import { LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, SwitchBody, TokenResponse } from './schemas.ts'
-import { and, eq } from 'drizzle-orm'
-import { memberships } from '../../db/public-schema.ts'
 
 const tags = ['Auth']
 const bearer = [{ bearer: [] }]
+const SwitchedTenant = z.object({ id: z.uuid(), slug: z.string() })
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
@@ -103,19 +98,14 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/switch', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
-      summary: 'New tokens for another tenant the user belongs to (org switcher)',
+      summary: 'New tokens for another tenant the user belongs to (org switcher); the session keeps the source session\'s end and MFA level',
       request: body(SwitchBody),
-      responses: { 200: json(TokenResponse.extend({ tenant: z.object({ id: z.uuid(), slug: z.string() }) }), 'Tokens for the other tenant'), ...errorResponses(400, 401, 403, 404) },
+      responses: {
+        200: json(z.union([TokenResponse.extend({ tenant: SwitchedTenant }), MfaRequired.extend({ tenant: SwitchedTenant })]), 'Tokens for the other tenant, or an MFA challenge to complete on its host'),
+        ...errorResponses(400, 401, 403, 404),
+      },
     }),
-    async (c) => {
-      const key = c.req.valid('json').tenant.toLowerCase()
-      const target = UUID_PATTERN.test(key) ? await findTenantById(c.var.db, key) : await findTenantBySlug(c.var.db, key)
-      if (!target || target.status !== 'active') throw fail(TenantErrors, 'tenant_not_found')
-      const member = await c.var.db.select().from(memberships).where(and(eq(memberships.tenantId, target.id), eq(memberships.userId, c.var.auth!.sub))).limit(1)
-      if (!member.length) throw fail(IdentityErrors, 'not_a_member')
-      const { tokens } = await startSession(await sessionDeps(c, target), target, c.var.auth!.sub, requestMeta(c), { action: 'user.switched_in' })
-      return c.json({ ...tokens, tenant: { id: target.id, slug: target.slug } }, 200)
-    },
+    async (c) => c.json(await switchTenant(c, c.req.valid('json').tenant), 200),
   )
 
   app.route('/v1/auth', router)

@@ -5,7 +5,7 @@ import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps, tenantUrl } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { listSessions, revokeSession } from '../../identity/sessions.ts'
+import { listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts'
 import { findUserById, presentUser } from '../../identity/users.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
@@ -131,6 +131,18 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
       const ended = await revokeSession(await sessionDeps(c, tenant), tenant, c.req.valid('param').id, 'user', requestMeta(c), c.var.auth!.sub, c.var.auth!.sub)
       if (!ended) throw fail(IdentityErrors, 'session_not_found')
       return c.body(null, 204)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/sessions/revoke-others', tags, security, summary: 'End every session of the user in this tenant except the current one',
+      responses: { 200: json(z.object({ revoked: z.number() }), 'How many sessions ended'), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant!
+      const ids = await revokeAllSessions(await sessionDeps(c, tenant), tenant, c.var.auth!.sub, 'user_revoked_others', c.var.auth!.sid)
+      return c.json({ revoked: ids.length }, 200)
     },
   )
 

@@ -19,7 +19,7 @@ import { newBackupCodes } from './backup-codes.ts'
 import { MfaErrors } from './errors.ts'
 import { spendSecondFactor, totpSecretOf } from './factors.ts'
 import { qrSvg } from './qr.ts'
-import { BackupCodes, ConfirmTotpBody, DisableMfaBody, MfaStatus, TotpEnrolment, VerifyMfaBody } from './schemas.ts'
+import { BackupCodes, ConfirmTotpBody, DisableMfaBody, MfaStatus, RegenerateBackupCodesBody, TotpEnrolment, VerifyMfaBody } from './schemas.ts'
 import { completeMfaSignIn } from './sign-in.ts'
 import { mfaStore, totpSecretContext } from './store.ts'
 
@@ -111,6 +111,37 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
         userEventInsert(c.var.db, userId, meta, 'mfa.enrolled', { method: 'totp', tenant: tenant.id }),
       ])
       await rememberMfaEnabled(c.var, userId)
+      noStore(c)
+      return c.json({ backup_codes: codes }, 200)
+    },
+  )
+
+  me.openapi(
+    createRoute({
+      method: 'post', path: '/backup-codes', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Replace the backup codes with ten new ones (the old ones stop working), shown this once. Needs a current TOTP code or an unused backup code.',
+      request: body(RegenerateBackupCodesBody),
+      responses: { 200: json(BackupCodes, 'The new backup codes'), ...errorResponses(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const userId = c.var.auth!.sub
+      const tenant = c.var.tenant!
+      const meta = requestMeta(c)
+      const store = mfaStore(c.var.db)
+      const row = await store.find(userId)
+      if (!row?.enabledAt) throw fail(MfaErrors, 'mfa_not_enabled')
+      const spent = await spendSecondFactor(c, userId, row, c.req.valid('json').code)
+      if (!spent.ok) {
+        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { stage: 'backup_codes', reason: spent.reason } })
+        throw fail(MfaErrors, 'incorrect_mfa_code')
+      }
+      const codes = newBackupCodes()
+      // Turned off meanwhile: nothing was written.
+      if (!(await store.replaceBackupCodes(userId, await Promise.all(codes.map(hashToken))))) throw fail(MfaErrors, 'mfa_not_enabled')
+      await c.var.db.batch([
+        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.backup_codes_regenerated', actorId: userId, targetType: 'user', targetId: userId, details: { backup_codes: codes.length, method: spent.method } }),
+        userEventInsert(c.var.db, userId, meta, 'mfa.backup_codes_regenerated', { tenant: tenant.id }),
+      ])
       noStore(c)
       return c.json({ backup_codes: codes }, 200)
     },

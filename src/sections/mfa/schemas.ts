@@ -37,6 +37,10 @@ export const DisableMfaBody = z
   })
   .openapi('DisableMfa')
 
+export const RegenerateBackupCodesBody = z
+  .strictObject({ code: SecondFactorCode.openapi({ description: 'A current TOTP code (or an unused backup code): proof that the second factor is at hand' }) })
+  .openapi('RegenerateBackupCodes')
+
 export const MfaStatus = z
   .object({
     totp: z.object({ enabled: z.boolean(), enabled_at: z.string().nullable(), pending: z.boolean().openapi({ description: 'An enrolment waits for confirmation' }) }),

@@ -77,7 +77,7 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
     events.push(auditInsert(db, tenant.schemaName, meta, { action: 'backup_code.used', actorId: userId, targetType: 'user', targetId: userId, details: { remaining: spent.remaining } }))
   }
   await db.batch(events as [(typeof events)[0]])
-  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, extra: loginEvent(c, tenant, userId, true) })
+  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, expiresAt: challenge.sessionExpiresAt, extra: loginEvent(c, tenant, userId, true) })
   deliverAfterResponse(c, tenant, results)
   return tokens
 }

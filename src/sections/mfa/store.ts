@@ -88,6 +88,24 @@ export function mfaStore(db: Database) {
       return rows.length > 0
     },
 
+    /**
+     * A new set of backup codes in place of the old one, in one statement, only while TOTP is
+     * on; false (nothing written) otherwise.
+     */
+    async replaceBackupCodes(userId: string, codeHashes: string[]): Promise<boolean> {
+      const values = sql.join(codeHashes.map((h) => sql`(${h})`), sql`, `)
+      const result = await db.execute(sql`
+        with enabled as (
+          select ${userMfa.userId} as user_id from ${userMfa} where ${userMfa.userId} = ${userId} and ${userMfa.enabledAt} is not null
+        ), removed as (
+          delete from ${userBackupCodes} where ${userBackupCodes.userId} in (select user_id from enabled)
+        )
+        insert into ${userBackupCodes} (user_id, code_hash)
+        select enabled.user_id, codes.code_hash from enabled cross join (values ${values}) as codes (code_hash)
+        returning user_id`)
+      return result.rows.length > 0
+    },
+
     async backupCodesLeft(userId: string): Promise<number> {
       const [row] = await db.select({ n: count() }).from(userBackupCodes).where(and(eq(userBackupCodes.userId, userId), isNull(userBackupCodes.usedAt)))
       return Number(row?.n ?? 0)

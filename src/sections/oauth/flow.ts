@@ -22,6 +22,8 @@ export interface PendingSignIn {
   redirectTo: string | null
   /** SHA-256 of the browser-binding cookie, when the result goes to a browser (redirect_to). */
   browserHash: string | null
+  /** The refresh token goes into the browser session cookie, not the fragment (session=cookie). */
+  cookieSession?: boolean
 }
 
 /**

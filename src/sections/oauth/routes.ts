@@ -11,6 +11,7 @@ import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../auth/routes.ts'
 import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+import { setSessionCookie } from '../browser-session/cookie.ts'
 import { signInWithProfile } from './accounts.ts'
 import { OAuthErrors } from './errors.ts'
 import { bindBrowser, safeRedirect, sameBrowser, savePendingSignIn, takePendingSignIn } from './flow.ts'
@@ -60,11 +61,12 @@ function signInRoutes() {
       const provider = providerFrom(c.req.valid('param').provider)
       const query = c.req.valid('query')
       const redirectTo = query.redirect_to === undefined ? null : safeRedirect(new URL(tenantUrl(c, tenant)).origin, query.redirect_to)
+      if (query.session === 'cookie' && !redirectTo) throw commonError('validation_failed', 'session=cookie needs redirect_to.')
       const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
       const state = generateState()
       const codeVerifier = client.pkce ? generateCodeVerifier() : null
       const browserHash = redirectTo ? await bindBrowser(c) : null
-      await savePendingSignIn(c, state, { tenantId: tenant.id, provider, codeVerifier, redirectTo, browserHash })
+      await savePendingSignIn(c, state, { tenantId: tenant.id, provider, codeVerifier, redirectTo, browserHash, cookieSession: query.session === 'cookie' })
       c.header('Cache-Control', 'no-store')
       return c.redirect(client.authorizationUrl(state, codeVerifier ?? '').toString(), 302)
     },
@@ -96,6 +98,11 @@ function signInRoutes() {
         const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
         const tokens = await client.exchangeCode(query.code, pending.codeVerifier)
         const result = await signInWithProfile(c, tenant, provider, await client.fetchProfile(tokens))
+        if (pending.redirectTo && pending.cookieSession && 'refresh_token' in result) {
+          const { refresh_token: refreshToken, ...rest } = result
+          setSessionCookie(c, refreshToken)
+          return redirectWithFragment(c, pending.redirectTo, rest)
+        }
         if (pending.redirectTo) return redirectWithFragment(c, pending.redirectTo, result)
         return c.json(result, 200)
       } catch (err) {

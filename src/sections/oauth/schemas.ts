@@ -15,6 +15,9 @@ export const StartQuery = z.object({
     description: 'Where to send the browser after the callback, on this tenant’s own host (a path such as /app, or a full URL). With it the callback redirects there with the result in the URL fragment; without it the callback answers JSON.',
     example: '/app/welcome',
   }),
+  session: z.literal('cookie').optional().openapi({
+    description: 'With redirect_to: the refresh token goes into the browser session cookie (docs/browser-sessions.md) instead of the fragment.',
+  }),
 })
 
 export const CallbackQuery = z.object({

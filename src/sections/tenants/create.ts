@@ -9,6 +9,7 @@ import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { findUserByEmail } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
+import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { findTenantBySlug, provisioningStatements, provisionTenant, type AuditContext, type NewTenant, type Tenant } from '../../tenancy/registry.ts'
 import { membershipStatements } from '../auth/register.ts'
 import { PLATFORM_ADMIN } from '../members/actor.ts'
@@ -32,7 +33,7 @@ export type OwnerOutcome =
 export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant, ownerEmail: string, ctx: AuditContext): Promise<{ tenant: Tenant; owner: OwnerOutcome }> {
   const db = c.var.db
   const account = await findUserByEmail(db, ownerEmail)
-  const prepared = provisioningStatements(db, input, ctx)
+  const prepared = await provisioningStatements(db, input, ctx, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
   const statements: BatchItem<'pg'>[] = [...prepared.statements, ...idempotencyMark(c, prepared.id)]
   let owner: OwnerOutcome
   if (account?.emailVerifiedAt) {
@@ -56,6 +57,7 @@ export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant
     if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) throw fail(TenantErrors, 'slug_taken', undefined, { slug: input.slug })
     throw err
   }
+  await rememberProvisionedKey(tenant.id, prepared.signingKey)
   // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
   if (owner.status === 'added') await publishDatabaseVersion(c.var, tenant)
   return { tenant, owner }
@@ -67,6 +69,6 @@ const idempotencyMark = (c: Context<AppEnv>, tenantId: string) => (c.var.idempot
 /** POST /v1/tenants: without an owner, as before; with `owner_email`, together with its owner. */
 export async function createTenant(c: Context<AppEnv>, body: NewTenant & { owner_email?: string }, ctx: AuditContext) {
   const { owner_email: ownerEmail, ...input } = body
-  if (!ownerEmail) return { tenant: await provisionTenant(c.var.db, input, ctx, tenantMigrations, (id) => idempotencyMark(c, id)), owner: undefined }
+  if (!ownerEmail) return { tenant: await provisionTenant(c.var.db, input, ctx, { dataKey: c.var.config.DATA_ENCRYPTION_KEY }, tenantMigrations, (id) => idempotencyMark(c, id)), owner: undefined }
   return createTenantWithOwner(c, input, ownerEmail, ctx)
 }

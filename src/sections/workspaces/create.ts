@@ -10,6 +10,7 @@ import type { Database } from '../../platform/database.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { assertSelfServiceCreationAllowed } from '../../tenancy/self-service.ts'
+import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { completeLogin } from '../auth/login.ts'
 import { membershipStatements, personalSlug } from '../auth/register.ts'
 
@@ -31,7 +32,7 @@ export async function createOwnTenant(c: Context<AppEnv>, user: Pick<User, 'id' 
   const meta = requestMeta(c)
   for (let attempt = 0; ; attempt++) {
     const slug = input.slug ?? personalSlug(user.email)
-    const prepared = provisioningStatements(db, { slug, name: input.name }, { actorType: 'user', actorId: user.id, ...meta })
+    const prepared = await provisioningStatements(db, { slug, name: input.name }, { actorType: 'user', actorId: user.id, ...meta }, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
     let tenant: Tenant
     try {
       const [rows] = await db.batch([
@@ -48,6 +49,7 @@ export async function createOwnTenant(c: Context<AppEnv>, user: Pick<User, 'id' 
       }
       throw err
     }
+    await rememberProvisionedKey(tenant.id, prepared.signingKey)
     // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
     await publishDatabaseVersion(c.var, tenant)
     await c.var.tenants.invalidate(tenant) // a miss for this slug may be cached

@@ -1,0 +1,145 @@
+import { env } from 'cloudflare:test'
+import { Secret, TOTP } from 'otpauth'
+import { describe, expect, it } from 'vitest'
+import { hashToken } from '../src/identity/secrets.ts'
+import { connectRedis } from '../src/platform/redis.ts'
+import { handoffKey } from '../src/sections/handoff/store.ts'
+import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+
+const PASSWORD = 'correct horse battery'
+const fromPage = (origin: string) => ({ origin, 'x-atrium-session': 'cookie' })
+
+/** A user who owns a personal tenant (platform sign-up) and is also a member of a second, open tenant. */
+async function memberOfTwo() {
+  const email = `${crypto.randomUUID()}@example.com`
+  const home = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD } })
+  expect(home.status).toBe(201)
+  const other = await createTenant({ settings: { signup_policy: 'open' } })
+  const joined = await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
+  expect(joined.status).toBe(201)
+  return { email, home: { ...home.body.tenant, origin: tenantOrigin(home.body.tenant.slug) }, other: { ...other, origin: tenantOrigin(other.slug) }, token: home.body.access_token as string }
+}
+
+const codeOf = (url: string) => new URLSearchParams(new URL(url).hash.slice(1)).get('code')!
+const redeem = (origin: string, code: string, headers: Record<string, string> = fromPage(origin)) =>
+  call(`${origin}/v1/auth/session/handoff`, { body: { code }, headers })
+
+describe('org switcher handoff', () => {
+  it('hands the session to the other tenant’s host: single use, its own cookie, a token of that tenant', async () => {
+    const u = await memberOfTwo()
+    const created = await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })
+    expect(created.status).toBe(201)
+    expect(created.headers.get('cache-control')).toBe('no-store')
+    expect(created.body.expires_in).toBe(60)
+    const url = new URL(created.body.url)
+    expect(`${url.origin}${url.pathname}`).toBe(`${u.other.origin}/handoff`)
+    expect(url.search).toBe('')
+    const code = codeOf(created.body.url)
+
+    const res = await redeem(u.other.origin, code)
+    expect(res.status).toBe(200)
+    expect(res.body.refresh_token).toBeUndefined()
+    expect(res.headers.getSetCookie().some((line) => line.startsWith('atrium_session=') && line.includes('HttpOnly'))).toBe(true)
+    const me = await call(`${u.other.origin}/v1/me`, { token: res.body.access_token })
+    expect(me.body.email).toBe(u.email)
+    // The token is the other tenant's only.
+    expect((await call(`${u.home.origin}/v1/me`, { token: res.body.access_token })).status).toBe(401)
+
+    const replay = await redeem(u.other.origin, code)
+    expect(replay.status).toBe(400)
+    expect(replay.body.error.code).toBe('invalid_handoff')
+  })
+
+  it('is bound to its target host (not used up elsewhere) and expires', async () => {
+    const u = await memberOfTwo()
+    const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.id }, token: u.token })).body.url)
+    const elsewhere = await redeem(u.home.origin, code)
+    expect(elsewhere.status).toBe(400)
+    expect(elsewhere.body.error.code).toBe('invalid_handoff')
+    expect((await redeem(u.other.origin, code)).status).toBe(200)
+
+    const late = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
+    const redis = connectRedis(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN)
+    const key = handoffKey(u.other.id, await hashToken(late))
+    expect(await redis.ttl(key)).toBeGreaterThan(50)
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(60)
+    await redis.pexpire(key, 1)
+    await new Promise((r) => setTimeout(r, 20))
+    const expired = await redeem(u.other.origin, late)
+    expect(expired.status).toBe(400)
+    expect(expired.body.error.code).toBe('invalid_handoff')
+  })
+
+  it('refuses a tenant the user does not belong to, an unknown one, no token, and a cross-site redeem', async () => {
+    const u = await memberOfTwo()
+    const stranger = await createTenant()
+    const notMember = await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: stranger.slug }, token: u.token })
+    expect(notMember.status).toBe(403)
+    expect(notMember.body.error.code).toBe('not_a_member')
+    expect((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: 'no-such-tenant-here' }, token: u.token })).status).toBe(404)
+    expect((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug } })).status).toBe(401)
+    expect((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug, extra: 1 }, token: u.token })).status).toBe(400)
+    const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
+    const cross = await redeem(u.other.origin, code, { origin: u.home.origin, 'x-atrium-session': 'cookie' })
+    expect(cross.status).toBe(403)
+    expect(cross.body.error.code).toBe('cross_site_request')
+    // Refused before it was looked at: the code still works from the right page.
+    expect((await redeem(u.other.origin, code)).status).toBe(200)
+  })
+
+  it('asks for the second factor when the session it came from did not pass MFA', async () => {
+    const u = await memberOfTwo()
+    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
+    const secret = started.body.secret as string
+    const now = (steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 })
+    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code: now() }, token: u.token })).status).toBe(200)
+    // u.token's session began before MFA was on.
+    const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
+    const res = await redeem(u.other.origin, code)
+    expect(res.status).toBe(200)
+    expect(res.body.mfa_required).toBe(true)
+    const done = await call(`${u.other.origin}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: now(1) } })
+    expect(done.status).toBe(200)
+
+    // From that MFA-verified session to the home tenant (no require_mfa): straight in.
+    const back = codeOf((await call(`${u.other.origin}/v1/auth/handoff`, { body: { tenant: u.home.slug }, token: done.body.access_token })).body.url)
+    const straight = await redeem(u.home.origin, back)
+    expect(straight.status).toBe(200)
+    expect(straight.body.access_token).toEqual(expect.any(String))
+
+    // A tenant that requires MFA asks again, even after an MFA-verified session.
+    const patched = await call(`${PLATFORM}/v1/tenants/${u.home.id}`, { method: 'PATCH', body: { settings: { require_mfa: true } }, token: env.PLATFORM_ADMIN_TOKEN as string })
+    expect(patched.status).toBe(200)
+    const strict = codeOf((await call(`${u.other.origin}/v1/auth/handoff`, { body: { tenant: u.home.slug }, token: done.body.access_token })).body.url)
+    const asked = await redeem(u.home.origin, strict)
+    expect(asked.status).toBe(200)
+    expect(asked.body.mfa_required).toBe(true)
+  })
+})
+
+describe('platform sign-up in the browser', () => {
+  it('answers a handoff to the new organization’s host instead of its tokens', async () => {
+    const email = `${crypto.randomUUID()}@example.com`
+    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD }, headers: fromPage(PLATFORM) })
+    expect(res.status).toBe(201)
+    expect(res.body.access_token).toBeUndefined()
+    expect(res.body.refresh_token).toBeUndefined()
+    expect(res.headers.getSetCookie().some((line) => line.startsWith('atrium_session='))).toBe(false)
+    // The tenant's host under the base domain the request came by (localhost here).
+    const url = new URL(res.body.handoff.url)
+    const origin = `http://${res.body.tenant.slug}.localhost`
+    expect(`${url.origin}${url.pathname}`).toBe(`${origin}/handoff`)
+    const signedIn = await redeem(origin, codeOf(res.body.handoff.url))
+    expect(signedIn.status).toBe(200)
+    const me = await call(`${origin}/v1/me`, { token: signedIn.body.access_token })
+    expect(me.body.email).toBe(email)
+    // The sign-up's own session was closed: only the handed-over one is live.
+    const sessions = await call(`${origin}/v1/me/sessions`, { token: signedIn.body.access_token })
+    expect(sessions.body.data).toHaveLength(1)
+  })
+
+  it('refuses a cross-site platform sign-up in cookie mode', async () => {
+    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD }, headers: fromPage('https://evil.example') })
+    expect(res.status).toBe(403)
+  })
+})

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { generateSchemaTypes, SCHEMA_TYPES_PATH } from '../../scripts/openapi.ts'
+
+describe('the web app’s API types', () => {
+  it('match a fresh generation from /openapi.json (run `npm run api:types` after an API change)', async () => {
+    const fresh = await generateSchemaTypes()
+    expect(fresh).toContain('"/v1/auth/session/refresh"')
+    expect(readFileSync(SCHEMA_TYPES_PATH, 'utf8') === fresh, 'web/src/api/schema.d.ts is out of date: run `npm run api:types`').toBe(true)
+  })
+})
