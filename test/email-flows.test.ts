@@ -122,7 +122,7 @@ describe('email verification', () => {
     expect((await call(`${host}/v1/me`, { token: u.access_token })).body.email_verified).toBe(false)
     const confirmed = await call(`${host}/v1/auth/verify-email/confirm`, { body: { token } })
     expect(confirmed.status).toBe(200)
-    expect(confirmed.body).toEqual({ email_verified: true })
+    expect(confirmed.body).toEqual({ email_verified: true, membership_activated: false })
     expect((await call(`${host}/v1/me`, { token: u.access_token })).body.email_verified).toBe(true)
     const events = await call(`${host}/v1/me/events`, { token: u.access_token })
     expect(events.body.data[0]).toMatchObject({ action: 'email.verified', details: { via: 'verification_link', tenant: t.id } })
@@ -230,6 +230,10 @@ describe('password reset', () => {
     const t = await openTenant()
     const member = await join(t.slug)
     const outsider = await owner() // has an account, but not in this tenant
+    // …with a verified address: an unverified one would get a claim link (test/account-claim.test.ts).
+    await call(`${tenantOrigin(outsider.tenant.slug)}/v1/auth/verify-email/request`, { method: 'POST', token: outsider.access_token })
+    const verification = linkIn((await outbox(outsider.email))[0]!).token
+    expect((await call(`${tenantOrigin(outsider.tenant.slug)}/v1/auth/verify-email/confirm`, { body: { token: verification } })).status).toBe(200)
     const nobody = email()
     const answers = await Promise.all([member.email, outsider.email, nobody].map((address) => forgot(t.slug, address)))
     for (const res of answers) {
@@ -240,7 +244,7 @@ describe('password reset', () => {
     await waitForMail(member.email)
     // The others' work ran in the same way, after the answer: give it time to have sent anything.
     await new Promise((r) => setTimeout(r, 300))
-    expect(await outbox(outsider.email)).toHaveLength(0)
+    expect((await outbox(outsider.email)).filter((m) => m.text.includes('/reset-password'))).toHaveLength(0)
     expect(await outbox(nobody)).toHaveLength(0)
   })
 
@@ -476,6 +480,11 @@ describe('throttling', () => {
       const res = await call(`${host}${paths[i % paths.length]}`, { body: {}, headers: { 'cf-connecting-ip': ip } })
       expect(res.status).toBe(400)
     }
+    // The limiter is a sliding window: when the attempts straddle a window boundary the previous
+    // window's count is weighted down, so the 21st may still pass; within a few more it may not.
+    const more: number[] = []
+    while (more.length < 5 && !more.includes(429)) more.push((await call(`${host}${paths[0]}`, { body: {}, headers: { 'cf-connecting-ip': ip } })).status)
+    expect(more).toContain(429)
     for (const path of paths) {
       const res = await call(`${host}${path}`, { body: { email: 'a@example.com' }, headers: { 'cf-connecting-ip': ip } })
       expect(res.status, path).toBe(429)

@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:test'
 import { Secret, TOTP } from 'otpauth'
+import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
+import { connectDatabase } from '../src/platform/database.ts'
 import { connectRedis } from '../src/platform/redis.ts'
 import { handoffKey } from '../src/sections/handoff/store.ts'
 import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
@@ -85,6 +87,24 @@ describe('org switcher handoff', () => {
     expect(cross.body.error.code).toBe('cross_site_request')
     // Refused before it was looked at: the code still works from the right page.
     expect((await redeem(u.other.origin, code)).status).toBe(200)
+  })
+
+  it('opens a session that ends when the session it came from ends, and refuses one that has ended', async () => {
+    const u = await memberOfTwo()
+    const db = connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
+    const schema = (id: string) => sql.identifier(`tenant_${id.replaceAll('-', '')}`)
+    const [source] = (await db.execute<{ expires_at: string }>(sql`update ${schema(u.home.id)}.sessions set expires_at = date_trunc('second', now()) + interval '10 minutes' returning expires_at::text`)).rows
+    const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
+    const res = await redeem(u.other.origin, code)
+    expect(res.status).toBe(200)
+    const sid = JSON.parse(atob(res.body.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sid
+    const [opened] = (await db.execute<{ expires_at: string }>(sql`select expires_at::text from ${schema(u.other.id)}.sessions where id = ${sid}`)).rows
+    expect(Date.parse(opened!.expires_at)).toBe(Date.parse(source!.expires_at))
+
+    await db.execute(sql`update ${schema(u.home.id)}.sessions set expires_at = now() - interval '1 second'`)
+    const ended = await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })
+    expect(ended.status).toBe(401)
+    expect(ended.body.error.code).toBe('invalid_token')
   })
 
   it('asks for the second factor when the session it came from did not pass MFA', async () => {

@@ -161,9 +161,13 @@ describe('POST /v1/invitations/accept', () => {
     expect(listed.body.data).toEqual([])
   })
 
-  it('lets an existing account join with its password, and refuses a wrong or missing one', async () => {
+  it('lets an existing (verified) account join with its password, and refuses a wrong or missing one', async () => {
     const owner = await signUp()
     const existing = await signUp()
+    // A verified address: an unverified account would be taken over by a different password (test/account-claim.test.ts).
+    expect((await call(`${existing.host}/v1/auth/verify-email/request`, { method: 'POST', token: existing.access_token })).status).toBe(202)
+    const verification = (await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(existing.email)}`)).body.messages[0].text.match(/token=([A-Za-z0-9_-]+)/)[1]
+    expect((await call(`${existing.host}/v1/auth/verify-email/confirm`, { body: { token: verification } })).status).toBe(200)
     const { token } = await invite(owner.host, owner.access_token, existing.email)
     const missing = await call(`${owner.host}/v1/invitations/accept`, { body: { token } })
     expect(missing.status).toBe(400)

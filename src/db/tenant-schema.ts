@@ -55,7 +55,8 @@ function defineTenantTables(schemaName: string) {
     members: schema.table('members', {
       userId: uuid('user_id').primaryKey(),
       role: text('role').notNull(),
-      status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+      // 'pending': a domain sign-up waiting for its address to be verified (src/identity/memberships.ts).
+      status: text('status', { enum: ['active', 'disabled', 'pending'] }).notNull().default('active'),
       joinedAt: ts('joined_at').notNull().defaultNow(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
     }),

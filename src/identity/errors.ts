@@ -11,6 +11,7 @@ export const IdentityErrors = {
   no_password: [409, 'This account has no password yet: set one through a password-reset link.'],
   invalid_grant: [401, 'The refresh token is invalid, expired or already used.'],
   not_a_member: [403, 'You are not a member of this organization.'],
+  email_verification_required: [403, 'Confirm your email address to join this organization: follow the link we sent you.'],
   session_not_found: [404, 'No such session.'],
   insufficient_role: [403, 'Your role does not allow this.'],
   mfa_enrolment_required: [403, 'This organization requires two-factor authentication: enrol at POST /v1/me/mfa/totp first.'],

@@ -54,4 +54,18 @@ describe.skipIf(!hasBrowser)('signing in on a tenant host', () => {
     await page.waitForURL('**/sign-in')
     await context.close()
   })
+
+  it('follows the tenant’s sign-up policy and shows its logo', async () => {
+    const tenant = await createTenant({ signup_policy: 'invite_only', branding: { logo_url: 'https://cdn.example.com/logo.svg' } }, 'Closed Club')
+    const { context, page } = await newPage(browser)
+    await page.goto(`${tenantOrigin(tenant.slug)}/sign-in`)
+    await page.getByRole('heading', { name: 'Sign in to Closed Club' }).waitFor()
+    expect(await page.locator('header img').getAttribute('src')).toBe('https://cdn.example.com/logo.svg')
+    expect(await page.getByRole('link', { name: 'Create an account' }).count()).toBe(0)
+    await page.goto(`${tenantOrigin(tenant.slug)}/sign-up`)
+    await page.getByText('Closed Club is open by invitation only').waitFor()
+    expect(await page.getByLabel('Password').count()).toBe(0)
+    await screenshot(page, 'sign-up-invite-only')
+    await context.close()
+  })
 })

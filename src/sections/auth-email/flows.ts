@@ -6,12 +6,15 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
+import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
+import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
 import { hashPassword } from '../../identity/passwords.ts'
-import { revokeSessionsEverywhere } from '../../identity/sessions.ts'
+import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
 import { mailSender } from '../../platform/mail/index.ts'
 import { appLink } from '../../tenancy/app-links.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import type { Database } from '../../platform/database.ts'
@@ -46,12 +49,13 @@ async function isActiveMember(c: C, tenant: Tenant, userId: string): Promise<boo
  * Mail `user` a fresh single-use link for `purpose`. Answers false, sending nothing, once the
  * address has had its hourly share of mail in this tenant.
  */
-async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User): Promise<boolean> {
+async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User, options: { claim?: boolean } = {}): Promise<boolean> {
   const { config, redis } = c.var
   if (!(await redisCall(c, 'quota', () => takeMailQuota(redis, tenant.id, user.email)))) return false
   const ttlSeconds = linkTtlSeconds(config, purpose)
   const grant: LinkGrant = { purpose, tenantId: tenant.id, userId: user.id, email: user.email }
   if (purpose === 'password_reset') grant.passwordChangedAt = user.passwordChangedAt
+  if (options.claim) grant.claim = true
   const token = await redisCall(c, 'write', () => issueLinkToken(redis, grant, ttlSeconds))
   const link = appLink(c, tenant, purpose, token)
   try {
@@ -60,6 +64,22 @@ async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User):
     throw new AppError(EmailFlowErrors.mail_unavailable[0], 'mail_unavailable', EmailFlowErrors.mail_unavailable[1], undefined, { cause: err })
   }
   return true
+}
+
+/**
+ * A verification link for `tenant` to the account's address, sent now; answers whether it went
+ * out. Used where a domain sign-up waits for its proof: a failure is logged, not answered, since
+ * the membership stays pending and signing in again sends another link.
+ */
+export async function mailVerificationLink(c: C, tenant: Tenant, user: User): Promise<boolean> {
+  try {
+    const sent = await sendLink(c, tenant, 'verify_email', user)
+    if (!sent) c.var.logger.info('verification mail dropped: hourly limit for the address', { tenant: tenant.id })
+    return sent
+  } catch (err) {
+    c.var.logger.warn('verification mail not sent', { err, tenant: tenant.id })
+    return false
+  }
 }
 
 /** POST /verify-email/request: a verification link to the signed-in user's own address. */
@@ -73,12 +93,30 @@ export async function requestEmailVerification(c: C, tenant: Tenant, userId: str
 /**
  * POST /password/forgot and /magic-link: mail a link when the address belongs to an active
  * member of this tenant; otherwise do nothing. The caller answers before this runs, so neither
- * the answer nor its timing says which case it was.
+ * the answer nor its timing says which case it was. A reset link also goes to an account whose
+ * address is not verified, member or not: its owner may contest the claim (src/identity/claims.ts).
  */
 export async function mailLinkIfMember(c: C, tenant: Tenant, purpose: 'password_reset' | 'magic_link', email: string): Promise<void> {
   const user = await findUserByEmail(c.var.db, email)
-  if (!user || !(await isActiveMember(c, tenant, user.id))) return
-  if (!(await sendLink(c, tenant, purpose, user))) c.var.logger.info('link mail dropped: hourly limit for the address', { tenant: tenant.id, purpose })
+  if (!user) return
+  const member = await isActiveMember(c, tenant, user.id)
+  const claim = !member && purpose === 'password_reset' && !user.emailVerifiedAt
+  if (!member && !claim) return
+  if (!(await sendLink(c, tenant, purpose, user, { claim }))) c.var.logger.info('link mail dropped: hourly limit for the address', { tenant: tenant.id, purpose })
+}
+
+/**
+ * A password-reset link that lets the owner of an address take an unverified account over
+ * (someone registered their address): sent by a sign-up that finds the address claimed. Answers
+ * whether it went out; failures are logged (the answer must not depend on the account).
+ */
+export async function mailClaimLink(c: C, tenant: Tenant, user: User): Promise<boolean> {
+  try {
+    return await sendLink(c, tenant, 'password_reset', user, { claim: true })
+  } catch (err) {
+    c.var.logger.warn('claim mail not sent', { err, tenant: tenant.id })
+    return false
+  }
 }
 
 /**
@@ -89,11 +127,13 @@ async function redeem(c: C, tenant: Tenant, purpose: LinkPurpose, token: string,
   const grant = await redisCall(c, 'read', () => takeLinkToken(c.var.redis, purpose, tenant.id, token))
   if (!grant) throw fail(EmailFlowErrors, 'invalid_link')
   const user = await findUserById(c.var.db, grant.userId)
+  // A claim link needs no membership, only an address still unverified (else it is an ordinary reset).
+  const claimStands = grant.claim === true && user !== undefined && !user.emailVerifiedAt
   const valid =
     user !== undefined &&
     user.email === grant.email &&
     (purpose !== 'password_reset' || (user.passwordChangedAt ?? null) === (grant.passwordChangedAt ?? null)) &&
-    (!options.member || (await isActiveMember(c, tenant, user.id)))
+    (!options.member || claimStands || (await isActiveMember(c, tenant, user.id)))
   if (!valid) throw fail(EmailFlowErrors, 'invalid_link')
   return user!
 }
@@ -109,17 +149,33 @@ function verifiedStatements(c: C, tenant: Tenant, user: User, via: string) {
   ] as const
 }
 
-/** POST /verify-email/confirm. */
+/**
+ * POST /verify-email/confirm. The proof also activates the account's pending membership of this
+ * tenant (a domain sign-up), in the same batch, with its member.joined — if the sign-up policy
+ * still admits the address.
+ */
 export async function confirmEmailVerification(c: C, tenant: Tenant, token: string) {
   const user = await redeem(c, tenant, 'verify_email', token, { member: false })
-  if (!user.emailVerifiedAt) await c.var.db.batch(verifiedStatements(c, tenant, user, 'verification_link'))
-  return { email_verified: true as const }
+  const activation = signupAdmits(tenant, user.email) ? activationStatements(c.var.db, tenant, user, requestMeta(c), 'verification_link') : []
+  const verified = user.emailVerifiedAt ? [] : verifiedStatements(c, tenant, user, 'verification_link')
+  if (verified.length + activation.length === 0) return { email_verified: true as const, membership_activated: false }
+  const results = await c.var.db.batch([...verified, ...activation] as unknown as Parameters<Database['batch']>[0])
+  const activated = activation.length > 0 && activatedIn(results, verified.length)
+  if (activated) {
+    // The status change bumped the authorization version (0006 trigger): publish it before answering.
+    await publishDatabaseVersion(c.var, tenant)
+    deliverAfterResponse(c, tenant, results)
+  }
+  return { email_verified: true as const, membership_activated: activated }
 }
 
 /**
  * POST /password/reset. The policy is checked before the link is used, so a refused password
  * leaves the link working. The new hash, the user's event and the tenant's audit entry are one
- * batch; then every session of the user in this tenant ends and the lockout counters clear.
+ * batch; then every session of the user ends, in every tenant, and the lockout counters clear.
+ * On an account whose address was not verified the link wins the account for the address's
+ * owner: the same batch also ends the claimant's second factors, social identities and API keys
+ * (src/identity/claims.ts).
  */
 export async function resetPassword(c: C, tenant: Tenant, token: string, password: string) {
   checkPasswordPolicy(password, effectiveSettings(tenant.settings).passwordMinLength)
@@ -127,6 +183,10 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
   const db = c.var.db
   const meta = requestMeta(c)
   const passwordHash = await hashPassword(password)
+  const claimed = !user.emailVerifiedAt
+  const memberOf = await tenantsOf(db, user.id)
+  const isMember = memberOf.some((t) => t.id === tenant.id)
+  const takeOver = claimed ? takeOverStatements(db, user.id, memberOf, meta, 'password_reset') : []
   const results = await db.batch([
     // Following the link also proves the mailbox, as a magic link does.
     db.update(users)
@@ -138,18 +198,27 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
       })
       .where(eq(users.id, user.id)),
     userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
-    auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id }),
-    ...eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }),
+    // A claim link may reach someone who is no member here: this tenant's log is for its members.
+    ...(isMember ? [auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id, details: claimed ? { account_claimed: true } : {} })] : []),
+    ...(isMember ? eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }) : []),
+    ...takeOver,
   ] as unknown as Parameters<Database['batch']>[0])
   deliverAfterResponse(c, tenant, results)
   // The password is global, so every session of the account ends, in every tenant it belongs to.
-  const revoked = await revokeSessionsEverywhere(await sessionDeps(c, tenant), user.id, 'password_reset')
+  let revoked: number
+  if (claimed) {
+    revoked = await finishTakeOver(c, user.id, memberOf, results.slice(results.length - memberOf.length))
+  } else {
+    const deps = await sessionDeps(c, tenant)
+    revoked = 0
+    for (const t of memberOf) revoked += (await revokeAllSessions(deps, t as Tenant, user.id, 'password_reset')).length
+  }
   try {
     await clearLockout(c.var.redis, tenant.id, user.email)
   } catch (err) {
     c.var.logger.warn('lockout reset unavailable after password reset', { err })
   }
-  return { password_changed: true as const, sessions_revoked: revoked.length }
+  return { password_changed: true as const, sessions_revoked: revoked }
 }
 
 /** POST /magic-link/verify: the link proves the mailbox, so it verifies the email, then signs in (or asks for the second factor). */

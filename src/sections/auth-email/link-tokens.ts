@@ -14,6 +14,11 @@ export interface LinkGrant {
   email: string
   /** Password resets: the account's password_changed_at when the link was sent; any password change voids it. */
   passwordChangedAt?: string | null
+  /**
+   * Password resets of an account whose address is not verified, for someone who is not (yet) a
+   * member of the link's tenant: the address's owner contesting the claim (src/identity/claims.ts).
+   */
+  claim?: boolean
 }
 
 /**

@@ -14,7 +14,12 @@ export const ResetBody = z.strictObject({ token: LinkToken, password: Password }
 /** The one answer of the requests that must not reveal whether an address has an account. */
 export const Accepted = z.object({ message: z.string() }).openapi('EmailAccepted')
 
-export const EmailVerified = z.object({ email_verified: z.literal(true) }).openapi('EmailVerified')
+export const EmailVerified = z
+  .object({
+    email_verified: z.literal(true),
+    membership_activated: z.boolean().openapi({ description: 'Whether this made a pending (domain sign-up) membership of this tenant active' }),
+  })
+  .openapi('EmailVerified')
 export const PasswordChanged = z
   .object({ password_changed: z.literal(true), sessions_revoked: z.number().int().openapi({ description: 'Sessions of the account that were ended, in every tenant it belongs to' }) })
   .openapi('PasswordChanged')

@@ -8,17 +8,24 @@ import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { lockedFor, recordFailure, recordSuccess } from '../../identity/lockout.ts'
+import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { startSession } from '../../identity/sessions.ts'
 import { findUserByEmail, type User } from '../../identity/users.ts'
+import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
+import { publishDatabaseVersion } from '../../authz/cache.ts'
+import type { Database } from '../../platform/database.ts'
+import { mailVerificationLink } from '../auth-email/flows.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
 
-/** Redis trouble must not open or close the door by itself: lockout degrades to "not locked", logged. */
+/**
+ * Redis trouble must not open or close the door by itself: without Redis there is no attempt
+ * budget (every attempt is evaluated, behind the password hash's cost), logged as a warning.
+ */
 async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
   try {
     return await run()
@@ -28,34 +35,63 @@ async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>
   }
 }
 
-async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string) {
+async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) {
   const t = tenantTables(tenant.schemaName)
   const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status === 'active'
+  return rows[0]?.status
+}
+
+/**
+ * The first factor of an account whose membership here is pending (a domain sign-up, address not
+ * verified) was right. If the address has been verified since (in another tenant, say) and the
+ * sign-up policy still admits it, the membership becomes active now, durably and with its
+ * member.joined, and the sign-in goes on; otherwise nothing but the proof can follow: a fresh
+ * verification link goes out and the answer is 403 email_verification_required.
+ */
+export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, user: User, options: { action?: string } = {}) {
+  if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
+    const results = await c.var.db.batch(activationStatements(c.var.db, tenant, user, requestMeta(c), 'verified_address') as unknown as Parameters<Database['batch']>[0])
+    if (activatedIn(results, 0)) {
+      await publishDatabaseVersion(c.var, tenant)
+      deliverAfterResponse(c, tenant, results)
+      return completeLogin(c, tenant, user, options)
+    }
+    throw fail(IdentityErrors, 'not_a_member')
+  }
+  const sent = await mailVerificationLink(c, tenant, user)
+  throw fail(IdentityErrors, 'email_verification_required', undefined, { verification_sent: sent })
 }
 
 /**
  * Password login on a tenant host. Every failure — unknown email, wrong password, not a
  * member — gives the same answer after the same work (a dummy hash is verified when there is
  * no account), and while an account is locked the answer does not depend on the password.
+ * The attempt is reserved in the lockout budget before the hash is computed, so concurrent
+ * guesses cannot get more passwords evaluated than the budget allows (src/identity/lockout.ts).
  */
 export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: string, password: string) {
   const meta = requestMeta(c)
   const policy = effectiveSettings(tenant.settings).lockout
   const redis = c.var.redis
 
-  const locked = await safely(c, 'check', () => lockedFor(redis, tenant.id, email), 0)
-  if (locked > 0) {
-    c.header('Retry-After', String(locked))
-    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  const budget = await safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
-  const ok = Boolean(user?.passwordHash) && passwordOk && (await isActiveMember(c, tenant, user!.id))
+  const status = user?.passwordHash && passwordOk ? await memberStatus(c, tenant, user.id) : undefined
+  const ok = status === 'active'
 
+  if (status === 'pending') {
+    await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+    return signInWhilePending(c, tenant, user!)
+  }
   if (!ok) {
-    const lockSeconds = await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy), 0)
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
     const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
     const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
     const results = await c.var.db.batch([failed, ...lock])

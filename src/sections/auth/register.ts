@@ -4,16 +4,17 @@ import type { AppEnv } from '../../app-env.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
-import { memberships, users } from '../../db/public-schema.ts'
+import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
+import { membershipStatements, needsAddressProof, pendingMembershipStatements, signupAdmits } from '../../identity/memberships.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
-import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
+import { findTenantById, provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
@@ -21,6 +22,8 @@ import type { Database } from '../../platform/database.ts'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
+import { mailClaimLink, mailVerificationLink } from '../auth-email/flows.ts'
+import { tenantsOf } from '../../identity/claims.ts'
 
 /** The platform's own password policy (sign-up on the platform host). */
 const PLATFORM_MIN_PASSWORD = 10
@@ -38,13 +41,6 @@ export function personalSlug(email: string): string {
   return slugProblem(slug) ? `ws-${crypto.randomUUID().slice(0, 8)}` : slug
 }
 
-/** Statements that make `userId` a member of `tenant` (the tenant's row and the public index). */
-export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, role: string) {
-  return [
-    db.insert(tenantTables(tenant.schemaName).members).values({ userId, role }),
-    db.insert(memberships).values({ tenantId: tenant.id, userId, role }),
-  ] as const
-}
 
 /**
  * Platform sign-up: the account, a personal tenant it owns, the membership and a first
@@ -54,6 +50,14 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
   checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
   const db = c.var.db
   const meta = requestMeta(c)
+  const existing = await findUserByEmail(db, input.email)
+  if (existing && !existing.emailVerifiedAt && !(existing.passwordHash && (await verifyPassword(input.password, existing.passwordHash)))) {
+    // The address is only claimed by an unverified account: mail its owner a link (on one of the
+    // account's tenants, where links live) that takes the account over (src/identity/claims.ts).
+    const [first] = await tenantsOf(db, existing.id)
+    const tenant = first ? await findTenantById(db, first.id) : undefined
+    if (tenant) return claimAnswer(await mailClaimLink(c, tenant, existing))
+  }
   const userId = uuidv7()
   const passwordHash = await hashPassword(input.password)
   for (let attempt = 0; ; attempt++) {
@@ -87,15 +91,15 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
 
 /** Whether the tenant's sign-up policy lets this email join without an invitation. */
 export function assertSignupAllowed(tenant: Tenant, email: string) {
-  const settings = effectiveSettings(tenant.settings)
-  if (settings.signupPolicy === 'open') return
-  if (settings.signupPolicy === 'domain' && settings.signupDomains.includes(email.split('@')[1]!)) return
-  throw fail(IdentityErrors, settings.signupPolicy === 'domain' ? 'signup_domain_refused' : 'signup_closed')
+  if (signupAdmits(tenant, email)) return
+  throw fail(IdentityErrors, effectiveSettings(tenant.settings).signupPolicy === 'domain' ? 'signup_domain_refused' : 'signup_closed')
 }
 
 /**
  * Sign-up on a tenant host: a new account joins the tenant; an existing account joins it
  * after proving its password. Refused unless the tenant's sign-up policy allows the email.
+ * Under `signup_policy: "domain"` an address not yet verified only gets a pending membership
+ * and a verification link (202, no session): typing an address of the domain proves nothing.
  */
 export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input: { email: string; password: string; name?: string }) {
   assertSignupAllowed(tenant, input.email)
@@ -106,9 +110,17 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   let user: User
   const statements: BatchItem<'pg'>[] = []
   if (existing) {
-    if (!existing.passwordHash || !(await verifyPassword(input.password, existing.passwordHash))) throw fail(IdentityErrors, 'email_taken')
+    if (!existing.passwordHash || !(await verifyPassword(input.password, existing.passwordHash))) {
+      // An unverified account does not block the address's owner: a link to the address lets them take it over.
+      if (!existing.emailVerifiedAt) return claimAnswer(await mailClaimLink(c, tenant, existing))
+      throw fail(IdentityErrors, 'email_taken')
+    }
     const t = tenantTables(tenant.schemaName)
-    const already = await db.select({ userId: t.members.userId }).from(t.members).where(and(eq(t.members.userId, existing.id))).limit(1)
+    const already = await db.select({ status: t.members.status }).from(t.members).where(and(eq(t.members.userId, existing.id))).limit(1)
+    if (already[0]?.status === 'pending') {
+      // Signing up again while pending: the address still has to be proven; send a fresh link.
+      return pendingAnswer(existing, tenant, await mailVerificationLink(c, tenant, existing))
+    }
     if (already.length) throw fail(IdentityErrors, 'email_taken', 'You are already a member: sign in instead.')
     user = existing
   } else {
@@ -121,6 +133,20 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
       userEventInsert(db, id, meta, 'account.created', { via: 'password', tenant: tenant.id }),
     )
   }
+
+  if (needsAddressProof(tenant, user)) {
+    try {
+      await db.batch([...statements, ...pendingMembershipStatements(db, tenant, user.id, meta, { via: 'signup' })] as unknown as Parameters<Database['batch']>[0])
+    } catch (err) {
+      if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
+      throw err
+    }
+    // The pending row bumped the authorization version (0006 trigger), though it grants nothing: keep Redis in step.
+    await publishDatabaseVersion(c.var, tenant)
+    const fresh = (await findUserByEmail(db, input.email))!
+    return pendingAnswer(fresh, tenant, await mailVerificationLink(c, tenant, fresh))
+  }
+
   const deps = await sessionDeps(c, tenant)
   const session = await sessionStatements(deps, tenant, user.id, meta)
   try {
@@ -140,4 +166,18 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   await publishDatabaseVersion(c.var, tenant)
   const fresh = (await findUserByEmail(db, input.email))!
   return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
+}
+
+/** The answer to a sign-up that found its address claimed by an unverified account. */
+function claimAnswer(sent: boolean) {
+  return {
+    address_claim: true as const,
+    claim_sent: sent,
+    message: 'An account with this address was never verified. If the address is yours, follow the link we mailed to it to set your password and take the account over.',
+  }
+}
+
+/** The answer to a sign-up that waits for its address to be verified. */
+function pendingAnswer(user: User, tenant: Tenant, verificationSent: boolean) {
+  return { user: presentUser(user), tenant: { id: tenant.id, slug: tenant.slug }, verification_required: true as const, verification_sent: verificationSent }
 }

@@ -11,7 +11,7 @@ import { platformPasswordLogin } from '../workspaces/platform-login.ts'
 import { PlatformSignIn } from '../workspaces/schemas.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
 import { switchTenant } from './switch.ts'
-import { LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, SwitchBody, TokenResponse } from './schemas.ts'
+import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
 
 const tags = ['Auth']
 const bearer = [{ bearer: [] }]
@@ -34,12 +34,17 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       method: 'post', path: '/register', tags, middleware: [credentialThrottle] as const,
       summary: 'Create an account. On the platform host: with a personal tenant it owns. On a tenant host: joining that tenant, if its sign-up policy allows.',
       request: body(RegisterBody),
-      responses: { 201: json(RegisterResponse, 'Account created and signed in'), ...errorResponses(400, 401, 403, 409, 429) },
+      responses: {
+        201: json(RegisterResponse, 'Account created and signed in'),
+        202: json(z.union([RegistrationPending, AddressClaim]), 'Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it'),
+        ...errorResponses(400, 401, 403, 409, 429),
+      },
     }),
     async (c) => {
       const input = c.req.valid('json')
       const tenant = c.var.tenant
       const result = tenant ? await registerOnTenant(c, tenant, input) : await registerOnPlatform(c, input)
+      if ('verification_required' in result || 'address_claim' in result) return c.json(result, 202)
       return c.json(result, 201)
     },
   )

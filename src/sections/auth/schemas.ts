@@ -20,3 +20,22 @@ export const UserSchema = z
   .openapi('User')
 
 export const RegisterResponse = TokenResponse.extend({ user: UserSchema, tenant: z.object({ id: z.uuid(), slug: z.string() }) }).openapi('Registered')
+
+/** A sign-up whose address is held by an account that was never verified: the owner gets a takeover link by mail. */
+export const AddressClaim = z
+  .object({
+    address_claim: z.literal(true),
+    claim_sent: z.boolean().openapi({ description: 'Whether the link was mailed now (false: the hourly mail limit, or mail trouble)' }),
+    message: z.string(),
+  })
+  .openapi('AddressClaim')
+
+/** A domain sign-up whose address is not verified yet: the membership waits for the emailed link. */
+export const RegistrationPending = z
+  .object({
+    user: UserSchema,
+    tenant: z.object({ id: z.uuid(), slug: z.string() }),
+    verification_required: z.literal(true),
+    verification_sent: z.boolean().openapi({ description: 'Whether a verification link was mailed now (false: the hourly mail limit, or mail trouble; signing in sends another)' }),
+  })
+  .openapi('RegistrationPending')

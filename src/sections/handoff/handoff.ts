@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, gt, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { UUID_PATTERN } from '../../db/ids.ts'
@@ -39,10 +39,10 @@ export async function handoffTarget(c: C, key: string, userId: string): Promise<
 }
 
 /** A single-use, 60-second code for the target tenant's host, and the page there that redeems it. */
-export async function createHandoff(c: C, target: Tenant, userId: string, mfa: boolean) {
+export async function createHandoff(c: C, target: Tenant, userId: string, mfa: boolean, sessionExpiresAt?: string) {
   let code: string
   try {
-    code = await issueHandoff(c.var.redis, { userId, tenantId: target.id, mfa })
+    code = await issueHandoff(c.var.redis, { userId, tenantId: target.id, mfa, sessionExpiresAt })
   } catch (err) {
     c.var.logger.error('handoff: could not store the code', { err })
     throw commonError('service_unavailable')
@@ -52,13 +52,15 @@ export async function createHandoff(c: C, target: Tenant, userId: string, mfa: b
   return { tenant: { id: target.id, slug: target.slug, name: target.name }, url: `${url}/handoff#code=${code}`, expires_in: HANDOFF_TTL_SECONDS }
 }
 
-/** Whether the current session (the access token's `sid`) passed MFA. */
-export async function sessionPassedMfa(c: C): Promise<boolean> {
+/** The current session (the access token's `sid`): whether it passed MFA and when it ends; 401 if it has ended. */
+export async function sourceSession(c: C): Promise<{ mfa: boolean; expiresAt: string }> {
   const sid = c.var.auth?.sid
-  if (!sid) return false
   const t = tenantTables(c.var.tenant!.schemaName)
-  const rows = await c.var.db.select({ mfa: t.sessions.mfa }).from(t.sessions).where(eq(t.sessions.id, sid)).limit(1)
-  return rows[0]?.mfa ?? false
+  const rows = sid && UUID_PATTERN.test(sid)
+    ? await c.var.db.select({ mfa: t.sessions.mfa, expiresAt: t.sessions.expiresAt }).from(t.sessions).where(and(eq(t.sessions.id, sid), gt(t.sessions.expiresAt, sql`now()` as unknown as string))).limit(1)
+    : []
+  if (!rows[0]) throw commonError('invalid_token', 'The session of this access token has ended.')
+  return rows[0]
 }
 
 /**
@@ -83,11 +85,12 @@ export async function redeemHandoff(c: C, code: string) {
 
   const totp = await hasTotpEnabled(c.var.db, grant.userId)
   if (totp && (!grant.mfa || effectiveSettings(tenant.settings).requireMfa)) {
-    return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: grant.userId, tenantId: tenant.id }) }
+    return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: grant.userId, tenantId: tenant.id, sessionExpiresAt: grant.sessionExpiresAt }) }
   }
   const mfa = totp && grant.mfa
   const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, grant.userId, requestMeta(c), {
     mfa,
+    expiresAt: grant.sessionExpiresAt,
     action: 'user.handed_off',
     extra: loginEvent(c, tenant, grant.userId, mfa),
   })

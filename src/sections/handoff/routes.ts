@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { createHandoff, handoffTarget, sessionPassedMfa } from './handoff.ts'
+import { createHandoff, handoffTarget, sourceSession } from './handoff.ts'
 
 export const HandoffBody = z.strictObject({ tenant: z.string().min(1).max(63).openapi({ description: 'Slug or id of the tenant to switch to' }) }).openapi('CreateHandoff')
 export const Handoff = z
@@ -34,7 +34,8 @@ export function registerHandoffRoutes(app: ReturnType<typeof sectionRouter>) {
       const userId = c.var.auth!.sub
       const target = await handoffTarget(c, c.req.valid('json').tenant, userId)
       c.header('Cache-Control', 'no-store')
-      return c.json(await createHandoff(c, target, userId, await sessionPassedMfa(c)), 201)
+      const source = await sourceSession(c)
+      return c.json(await createHandoff(c, target, userId, source.mfa, source.expiresAt), 201)
     },
   )
 }

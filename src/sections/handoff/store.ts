@@ -11,6 +11,8 @@ export interface HandoffGrant {
   tenantId: string
   /** Whether the session it came from passed MFA. */
   mfa: boolean
+  /** When the session it came from ends: the session it opens may not outlive it (a switch never extends a session). */
+  sessionExpiresAt?: string
 }
 
 /**

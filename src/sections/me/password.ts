@@ -7,7 +7,7 @@ import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { lockedFor, recordFailure } from '../../identity/lockout.ts'
+import { recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { revokeSessionsEverywhere } from '../../identity/sessions.ts'
 import { findUserById } from '../../identity/users.ts'
@@ -56,13 +56,15 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
   if (!user.passwordHash) throw fail(IdentityErrors, 'no_password')
 
   const settings = effectiveSettings(tenant.settings)
-  const locked = await safely(c, () => lockedFor(redis, tenant.id, user.email), 0)
-  if (locked > 0) {
-    c.header('Retry-After', String(locked))
-    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  // The attempt is reserved in the lockout budget before the hash is computed (src/identity/lockout.ts).
+  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, settings.lockout), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
   if (!(await verifyPassword(input.current_password, user.passwordHash))) {
-    const lockSeconds = await safely(c, () => recordFailure(redis, tenant.id, user.email, settings.lockout), 0)
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
     const failed = auditInsert(db, tenant.schemaName, meta, { action: 'user.password_change', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { reason: 'invalid_current_password' } })
     const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
     deliverAfterResponse(c, tenant, results)

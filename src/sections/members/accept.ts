@@ -10,7 +10,9 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
+import { finishTakeOver, takeOverStatements, tenantsOf, type TenantRef } from '../../identity/claims.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
+import { membershipStatements } from '../../identity/memberships.ts'
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { hashToken } from '../../identity/secrets.ts'
@@ -21,7 +23,7 @@ import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { checkPasswordPolicy, membershipStatements } from '../auth/register.ts'
+import { checkPasswordPolicy } from '../auth/register.ts'
 import { MemberErrors } from './errors.ts'
 import { invitationStatus, type InvitationRow } from './invite.ts'
 import { findMember } from './member-store.ts'
@@ -79,14 +81,29 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   const statements: BatchItem<'pg'>[] = []
   let userId: string
   const existing = await findUserByEmail(db, invitation.email)
+  // An unverified account is only a claim on the address; the invitation link proves the address,
+  // so unless the account's own password comes with it, its owner takes the account over.
+  let claim: { tenants: TenantRef[]; keyResults: [number, number] } | undefined
   if (existing) {
     if (await findMember(db, tenant, existing.id)) throw fail(MemberErrors, 'already_member')
-    if (existing.passwordHash) {
+    const ownPassword = Boolean(existing.passwordHash && input.password && (await verifyPassword(input.password, existing.passwordHash)))
+    if (!existing.emailVerifiedAt && !ownPassword) {
       if (!input.password) throw fail(MemberErrors, 'password_required')
-      if (!(await verifyPassword(input.password, existing.passwordHash))) throw fail(IdentityErrors, 'invalid_credentials')
+      checkPasswordPolicy(input.password, effectiveSettings(tenant.settings).passwordMinLength)
+      const inTenants = await tenantsOf(db, existing.id)
+      statements.push(
+        db.update(users)
+          .set({ passwordHash: await hashPassword(input.password), passwordChangedAt: sql`now()` as unknown as string, emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .where(and(eq(users.id, existing.id), eq(users.email, invitation.email), isNull(users.emailVerifiedAt))),
+        ...takeOverStatements(db, existing.id, inTenants, meta, 'invitation'),
+      )
+      claim = { tenants: inTenants, keyResults: [statements.length - inTenants.length, statements.length] }
+    } else if (existing.passwordHash) {
+      if (!input.password) throw fail(MemberErrors, 'password_required')
+      if (!ownPassword) throw fail(IdentityErrors, 'invalid_credentials')
     }
     userId = existing.id
-    if (!existing.emailVerifiedAt) {
+    if (!existing.emailVerifiedAt && !claim) {
       statements.push(
         db.update(users)
           .set({ emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
@@ -106,7 +123,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
 
   const s = sql.identifier(tenant.schemaName)
   const acceptedRole = sql`(select role from ${s}.invitations where id = ${invitation.id} and accepted_by = ${userId} and accepted_at = now())` as unknown as string
-  const mfa = existing ? await hasTotpEnabled(db, userId) : false
+  const mfa = existing && !claim ? await hasTotpEnabled(db, userId) : false
   const deps = await sessionDeps(c, tenant)
   // With TOTP on, the session waits for the second factor (POST /v1/auth/mfa/verify).
   const session = mfa ? undefined : await sessionStatements(deps, tenant, userId, meta)
@@ -114,6 +131,8 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     db.update(t.invitations)
       .set({ acceptedAt: sql`now()` as unknown as string, acceptedBy: userId })
       .where(and(eq(t.invitations.id, invitation.id), isNull(t.invitations.acceptedAt), isNull(t.invitations.revokedAt), sql`${t.invitations.expiresAt} > now()`)),
+    // A pending domain sign-up of the same account gives way: the invitation proves the address.
+    db.delete(t.members).where(and(eq(t.members.userId, userId), eq(t.members.status, 'pending'))),
     ...membershipStatements(db, tenant, userId, acceptedRole),
     ...(session?.statements ?? []),
     auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } }),
@@ -134,6 +153,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   }
   await publishDatabaseVersion(c.var, tenant)
   deliverAfterResponse(c, tenant, results)
+  if (claim) await finishTakeOver(c, userId, claim.tenants, results.slice(...claim.keyResults), session ? { tenantId: tenant.id, sessionId: session.sessionId } : undefined)
 
   const user = presentUser((await findUserById(db, userId))!)
   const joined = { id: tenant.id, slug: tenant.slug }

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, ne, sql } from 'drizzle-orm'
 import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import type { Database } from '../../platform/database.ts'
@@ -15,30 +15,35 @@ export interface MemberRecord {
   joinedAt: string
 }
 
-/** A member of `tenant` with the account's email and name (tenant row joined to public users). */
+/**
+ * A member of `tenant` with the account's email and name (tenant row joined to public users).
+ * A `pending` row (a domain sign-up whose address is not verified yet, src/identity/memberships.ts)
+ * is no member: every read here leaves it out.
+ */
 function memberQuery(db: Database, tenant: Pick<Tenant, 'schemaName'>) {
   const m = tenantTables(tenant.schemaName).members
   return {
     m,
+    isMember: ne(m.status, 'pending'),
     query: db
-      .select({ userId: m.userId, email: users.email, name: users.name, role: m.role, status: m.status, joinedAt: m.joinedAt })
+      .select({ userId: m.userId, email: users.email, name: users.name, role: m.role, status: sql<MemberRecord['status']>`${m.status}`, joinedAt: m.joinedAt })
       .from(m)
       .innerJoin(users, eq(users.id, m.userId)),
   }
 }
 
 export async function findMember(db: Database, tenant: Pick<Tenant, 'schemaName'>, userId: string): Promise<MemberRecord | undefined> {
-  const { m, query } = memberQuery(db, tenant)
-  const rows = await query.where(eq(m.userId, userId)).limit(1)
+  const { m, isMember, query } = memberQuery(db, tenant)
+  const rows = await query.where(and(eq(m.userId, userId), isMember)).limit(1)
   return rows[0]
 }
 
 /** Members in the order they joined (ties by user id); keyset pagination on (joined_at, user_id). */
 export async function listMembers(db: Database, tenant: Pick<Tenant, 'schemaName'>, page: { limit: number; cursor?: string }) {
-  const { m, query } = memberQuery(db, tenant)
+  const { m, isMember, query } = memberQuery(db, tenant)
   const after = page.cursor ? decodeCursor(page.cursor, ['timestamp', 'uuid']) : undefined
   const rows = await query
-    .where(and(after ? sql`(${m.joinedAt}, ${m.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined))
+    .where(and(isMember, after ? sql`(${m.joinedAt}, ${m.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined))
     .orderBy(asc(m.joinedAt), asc(m.userId))
     .limit(page.limit + 1)
   const data = rows.slice(0, page.limit)

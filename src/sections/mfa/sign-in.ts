@@ -6,7 +6,7 @@ import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { lockedFor, recordFailure } from '../../identity/lockout.ts'
+import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
 import { startSession, type TokenResponse } from '../../identity/sessions.ts'
 import { findUserById } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
@@ -42,15 +42,17 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
     throw fail(MfaErrors, 'invalid_mfa_token')
   }
   const policy = effectiveSettings(tenant.settings).lockout
-  const locked = await safely(c, () => lockedFor(redis, tenant.id, user.email), 0)
-  if (locked > 0) {
-    c.header('Retry-After', String(locked))
-    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  // The code is checked only inside the account's attempt budget, as a password is.
+  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, policy), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
 
   const spent = await spendSecondFactor(c, userId, row, code)
   if (!spent.ok) {
-    const lockSeconds = await safely(c, () => recordFailure(redis, tenant.id, user.email, policy), 0)
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
     const exhausted = attempt >= MFA_MAX_ATTEMPTS
     // A locked account's challenge goes too: the lock would refuse its next attempts anyway.
     if (exhausted || lockSeconds > 0) await endChallenge(redis, challenge)
@@ -70,6 +72,8 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
   // Single use: of two requests with valid codes, only the one that removes the challenge signs in.
   if (!(await endChallenge(redis, challenge))) throw fail(MfaErrors, 'invalid_mfa_token')
   if (!(await isActiveMember(c, tenant, userId))) throw fail(IdentityErrors, 'not_a_member')
+  // Both factors are proven: the attempt window starts afresh, as after a password sign-in.
+  await safely(c, () => recordSuccess(redis, tenant.id, user.email), false)
 
   const method = spent.method
   const events = [auditInsert(db, tenant.schemaName, meta, { action: 'mfa.verified', actorId: userId, targetType: 'user', targetId: userId, details: { method } })]

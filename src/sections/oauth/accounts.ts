@@ -10,14 +10,15 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
+import { membershipStatements, needsAddressProof, pendingMembershipStatements } from '../../identity/memberships.ts'
 import { hashToken } from '../../identity/secrets.ts'
 import { findUserByEmail, findUserById } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { completeLogin } from '../auth/login.ts'
-import { assertSignupAllowed, membershipStatements } from '../auth/register.ts'
+import { completeLogin, signInWhilePending } from '../auth/login.ts'
+import { assertSignupAllowed } from '../auth/register.ts'
 import { OAuthErrors } from './errors.ts'
 import type { ProviderProfile } from './profile.ts'
 import type { ProviderId } from './schemas.ts'
@@ -36,6 +37,8 @@ interface Resolution {
   statements: BatchItem<'pg'>[]
   /** Whether the statements make the user a member of the tenant. */
   joins: boolean
+  /** Whether the user's membership is (or the statements make it) pending: a domain sign-up whose address is not verified. */
+  pending: boolean
 }
 
 /**
@@ -46,7 +49,9 @@ interface Resolution {
  *     any other match is refused, so an unverified claim never takes over an account
  *     (nor does an account pre-registered by someone else with the victim's address);
  *  3. else a new account, without password, its email verified if the provider says so.
- * Then the user joins the tenant if not yet a member, as its sign-up policy allows.
+ * Then the user joins the tenant if not yet a member, as its sign-up policy allows; under the
+ * `domain` policy only as a pending member while the address is not verified (an address the
+ * provider reports verified is recorded as verified on a new account).
  */
 async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile): Promise<Resolution> {
   const db = c.var.db
@@ -58,7 +63,7 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
     .where(and(eq(userIdentities.provider, provider), eq(userIdentities.providerUserId, profile.providerUserId)))
     .limit(1)
 
-  let user: { id: string; email: string }
+  let user: { id: string; email: string; emailVerifiedAt: string | null }
   let isNew = false
   if (linked[0]) {
     user = (await findUserById(db, linked[0].userId))!
@@ -77,10 +82,10 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
       )
     } else {
       const id = uuidv7()
-      user = { id, email }
+      user = { id, email, emailVerifiedAt: profile.emailVerified ? new Date().toISOString() : null }
       isNew = true
       statements.push(
-        db.insert(users).values({ id, email, name: profile.name, passwordHash: null, emailVerifiedAt: profile.emailVerified ? new Date().toISOString() : null }),
+        db.insert(users).values({ id, email, name: profile.name, passwordHash: null, emailVerifiedAt: user.emailVerifiedAt }),
         db.insert(userIdentities).values({ id: uuidv7(), userId: id, provider, providerUserId: profile.providerUserId, email: profile.email }),
         userEventInsert(db, id, meta, 'account.created', { via: provider, tenant: tenant.id }),
       )
@@ -89,16 +94,20 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
 
   const t = tenantTables(tenant.schemaName)
   const member = isNew ? [] : await db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, user.id)).limit(1)
+  if (member[0]?.status === 'pending') return { user, statements, joins: false, pending: true }
   if (member[0] && member[0].status !== 'active') throw fail(IdentityErrors, 'not_a_member')
-  if (!member[0]) {
-    assertSignupAllowed(tenant, user.email)
-    statements.push(
-      ...membershipStatements(db, tenant, user.id, 'member'),
-      auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'oauth', provider } }),
-      ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'oauth' }, actor: { type: 'user', id: user.id } }),
-    )
+  if (member[0]) return { user, statements, joins: false, pending: false }
+  assertSignupAllowed(tenant, user.email)
+  if (needsAddressProof(tenant, user)) {
+    statements.push(...pendingMembershipStatements(db, tenant, user.id, meta, { via: 'oauth', provider }))
+    return { user, statements, joins: false, pending: true }
   }
-  return { user, statements, joins: !member[0] }
+  statements.push(
+    ...membershipStatements(db, tenant, user.id, 'member'),
+    auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'oauth', provider } }),
+    ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'oauth' }, actor: { type: 'user', id: user.id } }),
+  )
+  return { user, statements, joins: true, pending: false }
 }
 
 /**
@@ -107,13 +116,15 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
  */
 export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile) {
   let user: { id: string } | undefined
+  let pending = false
   for (let attempt = 0; !user; attempt++) {
     const resolution = await resolve(c, tenant, provider, profile)
+    pending = resolution.pending
     try {
       if (resolution.statements.length) {
         const results = await c.var.db.batch(resolution.statements as unknown as Parameters<Database['batch']>[0])
-        // A new member bumped the authorization model's version (trigger): publish it before answering.
-        if (resolution.joins) await publishDatabaseVersion(c.var, tenant)
+        // A new (or pending) member row bumped the authorization model's version (trigger): publish it before answering.
+        if (resolution.joins || resolution.pending) await publishDatabaseVersion(c.var, tenant)
         deliverAfterResponse(c, tenant, results)
       }
       user = resolution.user
@@ -125,5 +136,7 @@ export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, prov
       if (attempt >= 1) throw commonError('conflict')
     }
   }
+  // A pending membership: nothing but the address's proof (or a sign-in once it is proven) goes on.
+  if (pending) return signInWhilePending(c, tenant, (await findUserById(c.var.db, user.id))!)
   return completeLogin(c, tenant, user)
 }

@@ -11,7 +11,7 @@ import type { Database } from '../../platform/database.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { findTenantBySlug, provisioningStatements, provisionTenant, type AuditContext, type NewTenant, type Tenant } from '../../tenancy/registry.ts'
-import { membershipStatements } from '../auth/register.ts'
+import { membershipStatements } from '../../identity/memberships.ts'
 import { PLATFORM_ADMIN } from '../members/actor.ts'
 import { mailInvitation } from '../members/invite.ts'
 

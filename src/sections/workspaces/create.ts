@@ -12,7 +12,8 @@ import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { assertSelfServiceCreationAllowed } from '../../tenancy/self-service.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { completeLogin } from '../auth/login.ts'
-import { membershipStatements, personalSlug } from '../auth/register.ts'
+import { membershipStatements } from '../../identity/memberships.ts'
+import { personalSlug } from '../auth/register.ts'
 
 export interface NewOwnTenant {
   name: string

@@ -6,7 +6,7 @@ import { fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { tenantUrl } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { lockedFor, recordFailure, recordSuccess } from '../../identity/lockout.ts'
+import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { findUserByEmail, type User } from '../../identity/users.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
@@ -50,16 +50,18 @@ export async function workspacesOf(c: Context<AppEnv>, userId: string) {
 export async function platformPasswordLogin(c: Context<AppEnv>, email: string, password: string) {
   const redis = c.var.redis
   const policy = effectiveSettings({}).lockout
-  const locked = await safely(c, () => lockedFor(redis, PLATFORM_LOCKOUT_SCOPE, email), 0)
-  if (locked > 0) {
-    c.header('Retry-After', String(locked))
-    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  // The attempt is reserved in the lockout budget before the hash is computed (src/identity/lockout.ts).
+  const budget = await safely(c, () => reserveAttempt(redis, PLATFORM_LOCKOUT_SCOPE, email, policy), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
   if (!user?.passwordHash || !passwordOk) {
-    const lockSeconds = await safely(c, () => recordFailure(redis, PLATFORM_LOCKOUT_SCOPE, email, policy), 0)
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, PLATFORM_LOCKOUT_SCOPE, email, policy, reservation), 0) : 0
     if (user) await userEventInsert(c.var.db, user.id, requestMeta(c), 'login.platform_failed', lockSeconds > 0 ? { locked_seconds: lockSeconds } : {})
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))

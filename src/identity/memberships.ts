@@ -1,0 +1,86 @@
+import { sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { uuidv7 } from '../db/ids.ts'
+import { memberships } from '../db/public-schema.ts'
+import { tenantTables } from '../db/tenant-schema.ts'
+import type { Database } from '../platform/database.ts'
+import type { Tenant } from '../tenancy/registry.ts'
+import { effectiveSettings } from '../tenancy/settings.ts'
+import { eventStatements } from '../webhooks/outbox.ts'
+import type { RequestMeta } from './audit.ts'
+import type { User } from './users.ts'
+
+/**
+ * Memberships that an email address grants. A tenant with `signup_policy: "domain"` admits
+ * addresses of its domains; typing an address proves nothing, so such a membership starts
+ * `pending` until the address is verified (a verification link, or any other link that went
+ * through the mailbox). A pending member is no member: the authorization model, the member
+ * list, sign-in and the public `memberships` index ignore the row; the account can do nothing
+ * in the tenant but verify. Verifying activates it, and only then is it `member.joined` (via
+ * `signup`, whether the sign-up was by password or through a provider).
+ */
+
+/** Whether the tenant's sign-up policy admits this address without an invitation (not whether it is proven). */
+export function signupAdmits(tenant: Pick<Tenant, 'settings'>, email: string): boolean {
+  const settings = effectiveSettings(tenant.settings)
+  if (settings.signupPolicy === 'open') return true
+  return settings.signupPolicy === 'domain' && settings.signupDomains.includes(email.split('@')[1]!)
+}
+
+/** Whether a self-service membership of this account must wait for the address to be verified. */
+export function needsAddressProof(tenant: Pick<Tenant, 'settings'>, user: Pick<User, 'emailVerifiedAt'>): boolean {
+  return effectiveSettings(tenant.settings).signupPolicy === 'domain' && !user.emailVerifiedAt
+}
+
+/** Statements that make `userId` an active member of `tenant` (the tenant's row and the public index). */
+export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, role: string) {
+  return [
+    db.insert(tenantTables(tenant.schemaName).members).values({ userId, role }),
+    db.insert(memberships).values({ tenantId: tenant.id, userId, role }),
+  ] as const
+}
+
+/** A pending membership: the tenant's row only (no public index, no member.joined), with its audit entry. */
+export function pendingMembershipStatements(db: Database, tenant: Pick<Tenant, 'schemaName'>, userId: string, meta: RequestMeta, details: Record<string, unknown>): BatchItem<'pg'>[] {
+  const t = tenantTables(tenant.schemaName)
+  return [
+    db.insert(t.members).values({ userId, role: 'member', status: 'pending' }),
+    db.insert(t.auditLog).values({ id: uuidv7(), actorType: 'user', actorId: userId, action: 'member.pending', targetType: 'user', targetId: userId, ip: meta.ip, userAgent: meta.userAgent, details: { role: 'member', ...details } }),
+  ]
+}
+
+/**
+ * Statements that turn the account's pending membership into an active one, for the batch that
+ * proves the address (so the activation is durable with the proof). Each statement after the
+ * first acts only if the first activated the row in this transaction (`joined_at = now()`, the
+ * transaction's time): without a pending row — removed meanwhile, or never there — the batch
+ * writes no index row, no audit entry and no member.joined event.
+ */
+export function activationStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, user: Pick<User, 'id' | 'email'>, meta: RequestMeta, proof: 'verification_link' | 'verified_address'): BatchItem<'pg'>[] {
+  const s = sql.identifier(tenant.schemaName)
+  const activatedNow = sql`exists (select 1 from ${s}.members where user_id = ${user.id} and status = 'active' and joined_at = now())`
+  return [
+    db.execute(sql`update ${s}.members set status = 'active', joined_at = now(), updated_at = now() where user_id = ${user.id} and status = 'pending'`),
+    db.execute(sql`
+      insert into public.memberships (tenant_id, user_id, role)
+      select ${tenant.id}, user_id, role from ${s}.members where user_id = ${user.id} and status = 'active' and joined_at = now()
+      on conflict do nothing`),
+    db.execute(sql`
+      insert into ${s}.audit_log (id, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, details)
+      select ${uuidv7()}, 'user', ${user.id}, 'member.joined', 'user', ${user.id}, 'success', ${meta.ip}::inet, ${meta.userAgent},
+             ${JSON.stringify({ role: 'member', via: 'signup', proof })}::jsonb
+      where ${activatedNow}`),
+    ...eventStatements(db, tenant, {
+      type: 'member.joined',
+      data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' },
+      actor: { type: 'user', id: user.id },
+      when: activatedNow,
+    }),
+  ]
+}
+
+/** Whether a batch that included `activationStatements` activated the membership (the UPDATE's row count). */
+export function activatedIn(results: readonly unknown[], index: number): boolean {
+  const update = results[index] as { rowCount?: number | null } | undefined
+  return (update?.rowCount ?? 0) > 0
+}
