@@ -66,6 +66,9 @@ export default defineConfig({
                 BASE_DOMAINS: 'atrium.test,localhost',
                 ALLOW_TENANT_HEADER: 'false',
                 RATE_LIMIT_MAX: '100000',
+                // Every test signs up through the platform host (a tenant each); the limits are tested with their own values.
+                TENANT_CREATION_PER_IP_PER_HOUR: '1000',
+                TENANT_CREATION_PER_HOUR: '100000',
                 // Deadlines well above what a loaded CI machine needs; tests of the deadlines set short ones themselves.
                 SQL_TIMEOUT_MS: '30000',
                 REDIS_TIMEOUT_MS: '10000',

@@ -6,7 +6,10 @@
  *   3. the local Upstash REST endpoint (embedded store, or a real Redis with ATRIUM_LOCAL_REDIS_URL) on :8079,
  *   4. migrations (public + every tenant schema),
  *   5. the web app built into web/dist, and rebuilt on every change (`vite build --watch`),
- *   6. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787.
+ *   6. `wrangler dev` on :8787 — tenants answer at http://<slug>.localhost:8787,
+ *   7. the Cron Trigger: wrangler dev never fires `scheduled` by itself, so every minute (ATRIUM_DEV_CRON_SECONDS,
+ *      0 = off) this calls wrangler's scheduled-test route, as the `* * * * *` trigger of wrangler.toml does in
+ *      production (webhook retries run).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -69,10 +72,25 @@ const wrangler = spawn(
 console.log(`[dev] Worker on http://localhost:${workerPort} — tenants at http://<slug>.localhost:${workerPort}`)
 console.log(`[dev] platform admin token: see PLATFORM_ADMIN_TOKEN in .dev.vars`)
 
+// wrangler dev serves GET /cdn-cgi/handler/scheduled?cron=… (rewritten to miniflare's /cdn-cgi/local/scheduled),
+// which runs the Worker's scheduled handler with that cron string.
+const cronSeconds = Number(process.env.ATRIUM_DEV_CRON_SECONDS ?? 60)
+const cron = cronSeconds > 0
+  ? setInterval(() => {
+      fetch(`http://127.0.0.1:${workerPort}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`)
+        .then(async (res) => {
+          if (!res.ok) console.log(`[dev] scheduled run answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
+        })
+        .catch((err: Error) => console.log(`[dev] scheduled run not reached (${err.message}); the Worker may still be starting`))
+    }, cronSeconds * 1000)
+  : undefined
+if (cron) console.log(`[dev] scheduled handler (webhook retries) fired every ${cronSeconds} s (ATRIUM_DEV_CRON_SECONDS=0 turns it off)`)
+
 let stopping = false
 async function stop(code = 0) {
   if (stopping) return
   stopping = true
+  clearInterval(cron)
   wrangler.kill('SIGINT')
   for (const child of children) child.kill('SIGTERM')
   await Promise.allSettled([sql.close(), redis.close()])

@@ -1,8 +1,10 @@
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { authenticateApiKey } from './middleware/api-key/index.ts'
+import { tenantCors } from './middleware/cors/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
+import { refuseUnsafeText } from './middleware/text-input/index.ts'
 import { rateLimit } from './middleware/rate-limit/index.ts'
 import { requireMfaEnrolment } from './middleware/require-mfa/index.ts'
 import { handleError, handleNotFound } from './middleware/request-context/errors.ts'
@@ -44,8 +46,8 @@ export const OPENAPI_DOCUMENT = {
 
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → security headers → JSON body rules → tenant from subdomain → cookie sign-in
- *   → JWT → API key → rate limit → sections.
+ *   request id + logs + errors → security headers → JSON body rules → text rules → tenant from subdomain → CORS
+ *   → cookie sign-in → JWT → API key → rate limit → sections.
  * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
  * right after it (each host publishes its own keys).
  */
@@ -57,6 +59,8 @@ export function createApp() {
   app.use('*', requestContext())
   app.use('*', securityHeaders())
   app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
+  // NUL and lone surrogates anywhere in the path, query or JSON body: 400 here, never a database error.
+  app.use('*', refuseUnsafeText())
 
   registerHealthRoutes(app)
   registerDevRoutes(app)
@@ -70,6 +74,8 @@ export function createApp() {
     baseDomains: (c as C).var.config.BASE_DOMAINS,
     allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
   })))
+  // The tenant's own browser apps (settings.cors.allowed_origins); answers preflights itself.
+  app.use('*', tenantCors())
   // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
   registerJwksRoutes(app)
   // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).

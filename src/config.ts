@@ -30,6 +30,11 @@ const EnvSchema = z.object({
   TENANT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(5),
   TENANT_REDIS_CACHE_TTL_SECONDS: positiveInt.default(300),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** Self-service tenant creation (src/tenancy/creation-limits.ts): on/off, per-account cap, hourly limits per IP and overall. */
+  SELF_SERVICE_TENANTS: bool.default(true),
+  MAX_TENANTS_PER_ACCOUNT: positiveInt.default(10),
+  TENANT_CREATION_PER_IP_PER_HOUR: positiveInt.default(10),
+  TENANT_CREATION_PER_HOUR: positiveInt.default(1000),
   /** Deadlines (src/platform/deadline.ts): one SQL request, one Redis request, all backend calls of one request. */
   SQL_TIMEOUT_MS: positiveInt.default(10_000),
   REDIS_TIMEOUT_MS: positiveInt.default(2_000),

@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { createApp } from '../src/app.ts'
 import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
 
 const PASSWORD = 'correct horse battery'
@@ -50,6 +52,25 @@ describe('API keys', () => {
     expect((await call(`${b.host}/v1/api-keys/${body.id}`, { token: b.access_token })).status).toBe(404)
     expect((await call(`${b.host}/v1/api-keys/${body.id}`, { method: 'DELETE', token: b.access_token })).status).toBe(404)
     expect((await call(`${a.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
+  })
+
+  it('is accepted on the platform host with X-Tenant-ID naming its own tenant, where the header is allowed', async () => {
+    const a = await owner()
+    const b = await owner()
+    const { body } = await createKey(a)
+    const withHeader = async (tenant: string | undefined, allow: 'true' | 'false') => {
+      const headers: Record<string, string> = { 'x-api-key': body.secret }
+      if (tenant) headers['x-tenant-id'] = tenant
+      const res = await createApp().fetch(new Request(`${PLATFORM}/v1/tenant`, { headers }), { ...env, ALLOW_TENANT_HEADER: allow }, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext)
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const own = await withHeader(a.tenant.slug, 'true')
+    expect(own.status).toBe(200)
+    expect(own.body.id).toBe(a.tenant.id)
+    // The header names where the key is looked up: another tenant does not know it.
+    expect((await withHeader(b.tenant.slug, 'true')).body.error.code).toBe('invalid_token')
+    expect((await withHeader(undefined, 'true')).status).toBe(401)
+    expect((await withHeader(a.tenant.slug, 'false')).body.error.code).toBe('tenant_header_not_allowed')
   })
 
   it('stops working at once when revoked', async () => {

@@ -330,3 +330,55 @@ describe('role webhook events', () => {
     expect(receiver.requestsTo('/roles')).toHaveLength(5)
   })
 })
+
+describe('events of forced deletes', () => {
+  const receiver = new WebhookReceiver()
+  beforeAll(() => receiver.start())
+  afterAll(() => receiver.stop())
+
+  it('a forced resource-type delete announces each policy, binding and role it changes, in its own batch', async () => {
+    const o = await signUp()
+    await invoiceType(o)
+    const m = await addMember(o)
+    await createRole(o, { name: 'approver', description: 'Approves', permissions: ['invoice:approve', 'members:read'] })
+    const policy = await call(`${o.host}/v1/policies`, { body: { name: 'weekdays', effect: 'deny', permission: 'invoice:pay', conditions: { eq: [{ ref: 'resource.attributes.owner' }, { ref: 'subject.id' }] } }, token: o.access_token })
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201)
+    const binding = await bind(o, { subject: user(m), role: 'approver', resource_type: 'invoice', resource_id: '7' })
+    expect(binding.status, JSON.stringify(binding.body)).toBe(201)
+    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/forced-type'), events: ['policy.*', 'role.*'] }, token: o.access_token })
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201)
+
+    expect((await call(`${o.host}/v1/resource-types/invoice?force=true`, { method: 'DELETE', token: o.access_token })).status).toBe(204)
+    const events = await until('three events', () => {
+      const got = receiver.requestsTo('/forced-type').map((r) => JSON.parse(r.body) as Envelope)
+      return got.length >= 3 && got
+    })
+    const byType = Object.fromEntries(events.map((e) => [e.type, e]))
+    expect(byType['policy.deleted']).toMatchObject({ data: { policy_id: policy.body.id, name: 'weekdays' }, actor: { type: 'user', id: o.user.id } })
+    expect(byType['role.unassigned']).toMatchObject({ data: { binding_id: binding.body.id, role: 'approver', subject: user(m), resource_type: 'invoice', resource_id: '7' } })
+    expect(byType['role.updated']).toMatchObject({ data: { role: 'approver', description: 'Approves', permissions: ['members:read'] } })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(receiver.requestsTo('/forced-type')).toHaveLength(3)
+  })
+
+  it('a refused (unforced) delete announces nothing; a forced role delete announces its bindings', async () => {
+    const o = await signUp()
+    await invoiceType(o)
+    const m = await addMember(o)
+    await createRole(o, { name: 'payer', permissions: ['invoice:pay'] })
+    const binding = await bind(o, { subject: user(m), role: 'payer' })
+    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/forced-role'), events: ['role.*', 'policy.*'] }, token: o.access_token })
+    expect(hook.status).toBe(201)
+    expect((await call(`${o.host}/v1/resource-types/invoice`, { method: 'DELETE', token: o.access_token })).status).toBe(409)
+    expect((await call(`${o.host}/v1/roles/payer`, { method: 'DELETE', token: o.access_token })).status).toBe(409)
+    expect((await call(`${o.host}/v1/roles/payer?force=true`, { method: 'DELETE', token: o.access_token })).status).toBe(204)
+    const events = await until('two events', () => {
+      const got = receiver.requestsTo('/forced-role').map((r) => JSON.parse(r.body) as Envelope)
+      return got.length >= 2 && got
+    })
+    expect(events.map((e) => e.type).sort()).toEqual(['role.deleted', 'role.unassigned'])
+    expect(events.find((e) => e.type === 'role.unassigned')).toMatchObject({ data: { binding_id: binding.body.id, role: 'payer', subject: user(m), resource_type: null, resource_id: null } })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(receiver.requestsTo('/forced-role')).toHaveLength(2)
+  })
+})

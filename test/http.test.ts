@@ -64,4 +64,12 @@ describe('HTTP conventions', () => {
     expect(createBody.properties.slug.type).toBe('string')
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']))
   })
+
+  it('leaves the development outbox out of the document: it does not exist in production', async () => {
+    const res = await call(`${PLATFORM}/openapi.json`)
+    expect(Object.keys(res.body.paths).filter((p) => p.startsWith('/dev'))).toEqual([])
+    // It still answers in this (test, outbox) deployment, and still validates its query.
+    expect((await call(`${PLATFORM}/dev/outbox?to=nobody@example.com`)).body).toEqual({ messages: [] })
+    expect((await call(`${PLATFORM}/dev/outbox?to=not-an-address`)).status).toBe(400)
+  })
 })

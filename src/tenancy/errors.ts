@@ -11,4 +11,6 @@ export const TenantErrors = {
   tenant_not_active: [409, 'The tenant is not active: resume it first.'],
   invalid_transition: [409, 'The tenant cannot make this change from its current status.'],
   purge_requires_deleted: [409, 'Only a deleted tenant can be purged.'],
+  tenant_creation_disabled: [403, 'Creating organizations is turned off on this deployment; ask the platform operator.'],
+  tenant_limit_reached: [409, 'This account owns as many organizations as it may.'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>

@@ -1,8 +1,9 @@
 import { z } from 'zod'
+import { allowedOriginProblem } from './cors-origins.ts'
 
 /**
- * The tenant settings Atrium itself reads, with their defaults. Validated on write by the
- * platform API (sections/tenants/schemas.ts); unknown keys are kept for the tenant's own use.
+ * The tenant settings Atrium itself reads, with their defaults. Validated wherever settings are
+ * written, through `Settings` (sections/tenants/schemas.ts); unknown keys are kept for the tenant's own use.
  */
 export const KnownSettings = z.object({
   rate_limit: z.object({ max: z.number().int().min(1).max(1_000_000), window_seconds: z.number().int().min(1).max(86_400) }).nullable().optional(),
@@ -19,6 +20,17 @@ export const KnownSettings = z.object({
     .partial()
     .optional(),
   require_mfa: z.boolean().optional(),
+  /** Origins of the tenant's own browser apps that may call its host (src/middleware/cors). */
+  cors: z
+    .object({
+      allowed_origins: z
+        .array(z.string().max(300).superRefine((origin, ctx) => {
+          const problem = allowedOriginProblem(origin)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        }))
+        .max(100),
+    })
+    .optional(),
   /** What the tenant's pages show: its logo (an https URL, as the pages' CSP admits images from https only). */
   branding: z.object({ logo_url: z.url({ protocol: /^https$/ }).max(2048).nullable() }).partial().optional(),
 })
@@ -29,6 +41,7 @@ export interface EffectiveSettings {
   passwordMinLength: number
   lockout: { maxAttempts: number; baseSeconds: number; maxSeconds: number }
   requireMfa: boolean
+  corsAllowedOrigins: string[]
   logoUrl: string | null
 }
 
@@ -46,6 +59,7 @@ export function effectiveSettings(raw: Record<string, unknown> | undefined): Eff
       maxSeconds: s.lockout?.max_seconds ?? 3600,
     },
     requireMfa: s.require_mfa ?? false,
+    corsAllowedOrigins: s.cors?.allowed_origins ?? [],
     logoUrl: s.branding?.logo_url ?? null,
   }
 }

@@ -118,6 +118,35 @@ export function eventStatements<T extends WebhookEventType>(db: Database, tenant
 }
 
 /**
+ * One event of `type` per row of `from … where` (e.g. the policies a cascade is about to delete),
+ * its payload built in SQL from the row, with its deliveries: for rows that only the transaction
+ * knows, so the events cannot be listed beforehand. One statement (a writable CTE, so the
+ * deliveries see the events just inserted); put it in the batch BEFORE the statement that changes
+ * those rows. Results go to `deliverAfterResponse` like those of `eventStatements`. The alias `w`
+ * is taken (webhooks).
+ */
+export function rowEventStatement<T extends WebhookEventType>(
+  db: Database,
+  tenant: Pick<Tenant, 'schemaName'>,
+  event: { type: T; from: SQL; where: SQL; payload: { [K in keyof WebhookEventPayloads[T]]-?: SQL }; actor?: WebhookActor | null },
+): BatchItem<'pg'> {
+  const s = sql.identifier(tenant.schemaName)
+  const fields = Object.entries(event.payload as Record<string, SQL>).map(([key, value]) => sql`${key}::text, ${value}`)
+  return db.execute(sql`
+    with e as (
+      insert into ${s}.webhook_events (id, type, payload, actor_type, actor_id)
+      select ${UUIDV7_SQL}, ${event.type}, jsonb_build_object(${sql.join(fields, sql`, `)}), ${event.actor?.type ?? null}, ${event.actor?.id ?? null}
+      from ${event.from}
+      where (${event.where}) and exists (select 1 from ${s}.webhooks w where w.enabled and ${subscribedTo(event.type)})
+      returning id)
+    insert into ${s}.webhook_deliveries (id, webhook_id, event_id)
+    select ${UUIDV7_SQL}, w.id, e.id
+    from ${s}.webhooks w cross join e
+    where w.enabled and ${subscribedTo(event.type)}
+    returning id as ${sql.identifier(DELIVERY_ID_COLUMN)}`)
+}
+
+/**
  * One event for one webhook, whatever it subscribes to and whether it is enabled: the test
  * endpoint. The delivery starts not yet due (a lease away), so the scheduler leaves it to the
  * caller, who claims it at once (`claimDeliveries` with `force`).

@@ -72,9 +72,10 @@ export async function forgetApiKey(c: Context<AppEnv>, tenant: Pick<Tenant, 'id'
 }
 
 /**
- * Authenticate an API key from `X-API-Key` or `Authorization: Bearer atr_…`, only on its own
- * tenant's host (a key is looked up in the host tenant's schema, so another tenant's key is
- * simply unknown there). Sets `apiKey`; JWT bearers are left to the JWT middleware.
+ * Authenticate an API key from `X-API-Key` or `Authorization: Bearer atr_…` for the tenant the
+ * request is for (its host, or X-Tenant-ID on the platform host where ALLOW_TENANT_HEADER allows
+ * it): the key is looked up in that tenant's schema, so another tenant's key is simply unknown
+ * there. Sets `apiKey`; JWT bearers are left to the JWT middleware.
  */
 export function authenticateApiKey(): MiddlewareHandler<AppEnv & { Variables: ApiKeyVariables }> {
   return async function authenticateApiKeyMiddleware(c, next) {
@@ -85,7 +86,7 @@ export function authenticateApiKey(): MiddlewareHandler<AppEnv & { Variables: Ap
     }
     if (c.var.auth) throw commonError('validation_failed', 'Send either an access token or an API key, not both.')
     const tenant = c.var.tenant
-    if (!tenant) throw commonError('invalid_token', 'API keys are accepted only on their tenant’s host.')
+    if (!tenant) throw commonError('invalid_token', 'An API key is accepted only for its tenant: on its host, or with X-Tenant-ID where allowed.')
     if (!KEY_SHAPE.test(key)) throw commonError('invalid_token', 'The API key is invalid.')
     const keyHash = await hashToken(key)
     const principal = await lookup(c as unknown as Context<AppEnv>, tenant, keyHash)

@@ -4,11 +4,12 @@ import { commonError } from '../../errors.ts'
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Every request body is JSON: refuse an oversized body (413), a body of another media type
- * (415) and malformed JSON (400) before any handler runs, with the shared error shape.
- * The parsed body is cached by Hono, so the route validators do not parse it again.
+ * (415) and malformed JSON or UTF-8 (400) before any handler runs, with the shared error shape.
+ * The decoded text is cached on the request (Hono's bodyCache), so validators read it from there.
  */
 export function jsonBody(options: { maxBytes: number }): MiddlewareHandler {
   const limit = bodyLimit({
@@ -25,8 +26,16 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler {
     const type = c.req.header('content-type')
     if (!type || !JSON_TYPE.test(type)) throw commonError('unsupported_media_type', `Send the body as application/json (got ${type ?? 'no Content-Type'}).`)
     return limit(c, async () => {
+      // JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, never silently turned into U+FFFD.
+      let text: string
       try {
-        await c.req.json()
+        text = strictUtf8.decode(await c.req.arrayBuffer())
+      } catch {
+        throw commonError('malformed_json', 'The request body is not valid UTF-8.')
+      }
+      ;(c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text)
+      try {
+        JSON.parse(text)
       } catch {
         throw commonError('malformed_json')
       }

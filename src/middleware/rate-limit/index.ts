@@ -31,6 +31,26 @@ function limiterFor(redis: Redis, limit: RateLimit, prefix: string): Ratelimit {
   return limiter
 }
 
+/**
+ * One hit on a sliding-window limit outside the middleware (e.g. tenant creation): the limiter's
+ * answer, or null when Redis is unreachable (logged; the caller lets the request through, as the
+ * middleware does).
+ */
+export async function consumeRateLimit(
+  deps: { redis: Redis; logger: Logger },
+  limit: RateLimit,
+  prefix: string,
+  identifier: string,
+): Promise<{ success: boolean; limit: number; remaining: number; reset: number } | null> {
+  try {
+    const result = await limiterFor(deps.redis, limit, prefix).limit(identifier)
+    return { success: result.success, limit: result.limit, remaining: result.remaining, reset: result.reset }
+  } catch (err) {
+    deps.logger.warn('rate limiter unavailable; request let through', { err, prefix })
+    return null
+  }
+}
+
 /** The caller: the user when a token was verified, the API key when one was, otherwise the client IP. */
 export function callerOf(c: { var: AuthVariables & Partial<ApiKeyVariables>; req: { header(name: string): string | undefined } }): string {
   if (c.var.auth) return `user:${c.var.auth.sub}`

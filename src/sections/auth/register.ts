@@ -14,6 +14,7 @@ import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
+import { admitTenantCreation } from '../../tenancy/creation-limits.ts'
 import { findTenantById, provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
@@ -48,6 +49,8 @@ export function personalSlug(email: string): string {
  */
 export async function registerOnPlatform(c: Context<AppEnv>, input: { email: string; password: string; name?: string }) {
   checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
+  // The personal tenant is a self-service tenant: off switch and per-IP / global limits (a new account owns none yet).
+  await admitTenantCreation(c, { accountId: null })
   const db = c.var.db
   const meta = requestMeta(c)
   const existing = await findUserByEmail(db, input.email)

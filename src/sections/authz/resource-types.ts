@@ -8,7 +8,8 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { commitModelChange, textArray } from './changes.ts'
+import { rowEventStatement } from '../../webhooks/outbox.ts'
+import { changeActor, commitModelChange, textArray } from './changes.ts'
 import { body, CreateResourceType, ForceQuery, iso, json, MAX_RESOURCE_TYPES, ResourceType, security, TypeName, UpdateResourceType } from './schemas.ts'
 
 type C = PermissionContext
@@ -175,9 +176,33 @@ export function resourceTypeRoutes() {
       // The guard is repeated in the delete itself: a role written meanwhile keeps the type alive.
       const guard = force ? sql`` : sql`and cardinality(${used.roles}) = 0 and cardinality(${used.policies}) = 0 and ${used.bindings} = 0`
       const t = tenantTables(tenant.schemaName)
+      const actor = changeActor(c)
       const statements = [
         ...(force
           ? [
+              // What the cascade takes away is announced like the same change made by hand, in the same batch, read
+              // before the rows change (model writes of a tenant are serialised by the version bump).
+              rowEventStatement(db, tenant, {
+                type: 'role.updated', actor,
+                from: sql`${s}.roles r`,
+                where: sql`exists (select 1 from unnest(r.permissions) p where split_part(p, ':', 1) = ${name})`,
+                payload: { role: sql`r.name`, description: sql`r.description`, permissions: sql`to_jsonb(array(select p from unnest(r.permissions) p where split_part(p, ':', 1) <> ${name}))` },
+              }),
+              rowEventStatement(db, tenant, {
+                type: 'policy.deleted', actor,
+                from: sql`${s}.policies p`,
+                where: sql`split_part(p.permission, ':', 1) = ${name}`,
+                payload: { policy_id: sql`p.id`, name: sql`p.name` },
+              }),
+              rowEventStatement(db, tenant, {
+                type: 'role.unassigned', actor,
+                from: sql`${s}.role_bindings b join ${s}.roles r on r.id = b.role_id`,
+                where: sql`b.resource_type = ${name}`,
+                payload: {
+                  binding_id: sql`b.id`, role: sql`r.name`, subject: sql`jsonb_build_object('type', b.subject_type, 'id', b.subject_id)`,
+                  resource_type: sql`b.resource_type`, resource_id: sql`b.resource_id`,
+                },
+              }),
               db.execute(sql`update ${s}.roles set permissions = array(select p from unnest(permissions) p where split_part(p, ':', 1) <> ${name}), updated_at = now()
                 where exists (select 1 from unnest(permissions) p where split_part(p, ':', 1) = ${name})`),
               db.execute(sql`delete from ${s}.policies where split_part(permission, ':', 1) = ${name}`),

@@ -8,7 +8,8 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { commitModelChange, textArray } from './changes.ts'
+import { rowEventStatement } from '../../webhooks/outbox.ts'
+import { changeActor, commitModelChange, textArray } from './changes.ts'
 import { body, CreateRole, ForceQuery, iso, json, MAX_ROLES, Role, RoleName, security, UpdateRole } from './schemas.ts'
 
 type C = PermissionContext
@@ -193,7 +194,18 @@ export function roleRoutes() {
       const results = await commitModelChange(c, {
         statements: [
           ...(force ? [db.execute(sql`update ${k} set roles = array_remove(roles, ${row.name}) where ${row.name} = any(roles)`)] : []),
-          // Its bindings go with it (on delete cascade).
+          // Its bindings go with it (on delete cascade), each announced as if taken away by hand. Without force there are none.
+          ...(force
+            ? [rowEventStatement(db, c.var.tenant!, {
+                type: 'role.unassigned', actor: changeActor(c),
+                from: sql`${b} b`,
+                where: sql`b.role_id = ${row.id}`,
+                payload: {
+                  binding_id: sql`b.id`, role: sql`${row.name}::text`, subject: sql`jsonb_build_object('type', b.subject_type, 'id', b.subject_id)`,
+                  resource_type: sql`b.resource_type`, resource_id: sql`b.resource_id`,
+                },
+              })]
+            : []),
           db.execute(sql`delete from ${r} where ${r.id} = ${row.id} ${guard} returning ${r.id}`),
         ],
         audit: { action: 'role.deleted', targetType: 'role', targetId: row.id, details: { name: row.name, force } },

@@ -6,12 +6,13 @@ const Message = z.object({ to: z.string(), subject: z.string(), text: z.string()
 
 /**
  * GET /dev/outbox?to=<email>: mail kept by the outbox transport, newest first.
- * Registered only outside production with MAIL_TRANSPORT=outbox: in production the route does not exist.
+ * It answers only outside production with MAIL_TRANSPORT=outbox (elsewhere the same 404 as an unknown path), so it is
+ * left out of /openapi.json (`hide`), the contract of production; docs/api/email-flows.md documents it.
  */
 export function registerDevRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
-      method: 'get', path: '/dev/outbox', tags: ['Development'], summary: 'Messages in the development outbox (not in production)',
+      method: 'get', path: '/dev/outbox', hide: true, tags: ['Development'], summary: 'Messages in the development outbox (not in production)',
       request: { query: z.object({ to: z.email() }) },
       responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ messages: z.array(Message) }) } } } },
     }),
