@@ -21,6 +21,7 @@ import { registerCurrentTenantRoutes } from './sections/tenant/routes.ts'
 import { registerSignInOptionsRoute } from './sections/tenant/sign-in-options.ts'
 import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
+import { registerWorkspaceRoutes } from './sections/workspaces/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
 import { isSessionRevoked } from './identity/sessions.ts'
@@ -92,6 +93,7 @@ export function createApp() {
   registerSignInOptionsRoute(app)
   registerTenantRoutes(app)
   registerAuthRoutes(app)
+  registerWorkspaceRoutes(app)
   registerBrowserSessionRoutes(app)
   registerHandoffRoutes(app)
   registerMeRoutes(app)

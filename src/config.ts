@@ -60,6 +60,22 @@ const EnvSchema = z.object({
   MAGIC_LINK_TTL_SECONDS: positiveInt.max(3600).default(15 * 60),
   /** `test` makes new password hashes cheap for the test suite (identity/passwords.ts); refused in production. */
   PASSWORD_HASH_PROFILE: z.enum(['production', 'test']).default('production'),
+  /**
+   * Where emailed links point (src/tenancy/app-links.ts): a URL pattern with `{slug}` and/or `{host}`
+   * (the tenant's host, port included), e.g. `https://{slug}.app.example.com`. Unset: the tenant's own origin.
+   */
+  APP_URL: z
+    .string()
+    .refine((p) => p.includes('{slug}') || p.includes('{host}'), 'must contain {slug} or {host}: links are redeemed on a tenant')
+    .refine((p) => {
+      try {
+        const url = new URL(p.replaceAll('{slug}', 'acme').replaceAll('{host}', 'acme.example.com'))
+        return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password
+      } catch {
+        return false
+      }
+    }, 'must be an http(s) URL without query, fragment or credentials once {slug}/{host} are filled in')
+    .optional(),
   /** Platform-wide OAuth apps for social login, used by tenants that have not set their own (sections/oauth). */
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),

@@ -100,10 +100,10 @@ describe('login, refresh and sessions', () => {
     expect(notMember.body).toEqual(unknown.body)
   })
 
-  it('is only served on tenant hosts', async () => {
+  it('answers an unknown email on the platform host as on a tenant host (the workspace picker is test/workspaces.test.ts)', async () => {
     const res = await call(`${PLATFORM}/v1/auth/login`, { body: { email: email(), password: PASSWORD } })
-    expect(res.status).toBe(404)
-    expect(res.body.error.code).toBe('tenant_required')
+    expect(res.status).toBe(401)
+    expect(res.body.error.code).toBe('invalid_credentials')
   })
 
   it('rotates refresh tokens, and a reused one ends the whole session', async () => {

@@ -23,7 +23,7 @@ describe('POST /v1/invitations', () => {
     expect(days).toBeGreaterThan(6.99)
     expect(days).toBeLessThanOrEqual(7)
     const mail = await mailedToken(email)
-    expect(mail.link.startsWith(`${owner.host}/invitations/accept?token=`)).toBe(true)
+    expect(mail.link.startsWith(`${owner.host}/accept-invitation#token=`)).toBe(true)
     expect(JSON.stringify(res.body)).not.toContain(mail.token)
     // Stored as its SHA-256 only.
     const t = tablesOf(owner.tenant.id)

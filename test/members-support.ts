@@ -35,9 +35,9 @@ export async function mailedToken(email: string): Promise<{ token: string; link:
   const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(email)}`)
   const message = res.body.messages[0]
   expect(message, `no mail to ${email}`).toBeDefined()
-  const link = message.text.match(/https?:\/\/\S+\/invitations\/accept\?token=[A-Za-z0-9_-]+/)?.[0]
+  const link = message.text.match(/https?:\/\/\S+\/accept-invitation#token=[A-Za-z0-9_-]+/)?.[0]
   expect(link).toBeDefined()
-  return { token: new URL(link).searchParams.get('token')!, link, subject: message.subject }
+  return { token: new URLSearchParams(new URL(link).hash.slice(1)).get('token')!, link, subject: message.subject }
 }
 
 export async function invite(host: string, token: string, email: string, role = 'member') {

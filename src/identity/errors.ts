@@ -7,6 +7,8 @@ export const IdentityErrors = {
   signup_closed: [403, 'This organization does not accept sign-ups.'],
   signup_domain_refused: [403, 'This organization only accepts sign-ups from its own email domains.'],
   weak_password: [400, 'The password does not meet the password policy.'],
+  invalid_current_password: [400, 'The current password is not correct.'],
+  no_password: [409, 'This account has no password yet: set one through a password-reset link.'],
   invalid_grant: [401, 'The refresh token is invalid, expired or already used.'],
   not_a_member: [403, 'You are not a member of this organization.'],
   email_verification_required: [403, 'Confirm your email address to join this organization: follow the link we sent you.'],

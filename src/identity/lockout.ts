@@ -119,6 +119,13 @@ export async function recordSuccess(redis: Redis, tenantId: string, email: strin
   return levels > 0
 }
 
+/** Seconds left on a lock, or 0. Read-only: for a step that evaluates no credential (the workspace picker's exchange). */
+export async function lockedFor(redis: Redis, tenantId: string, email: string): Promise<number> {
+  const [, lock] = await keys(tenantId, email)
+  const ttl = await redis.ttl(lock!)
+  return ttl > 0 ? ttl : 0
+}
+
 /** Lift any lock and forget past failures (after a password reset proves the mailbox). */
 export async function clearLockout(redis: Redis, tenantId: string, email: string): Promise<void> {
   await redis.del(...(await keys(tenantId, email)))

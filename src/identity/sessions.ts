@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { sign } from 'hono/jwt'
 import { uuidv7 } from '../db/ids.ts'
+import { memberships, tenants } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
 import { fail } from '../errors.ts'
 import type { Database } from '../platform/database.ts'
@@ -186,6 +187,21 @@ export async function revokeAllSessions(deps: Pick<SessionDeps, 'db' | 'redis' |
   const ids = rows.map((r) => r.id)
   await markRevoked(deps, ids)
   return ids
+}
+
+/**
+ * End the user's sessions in every tenant they belong to (the password is global, so a password
+ * change or reset concerns them all), optionally sparing one session of `spare.tenantId`.
+ */
+export async function revokeSessionsEverywhere(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, userId: string, reason: string, spare?: { tenantId: string; sessionId: string }): Promise<string[]> {
+  const memberOf = await deps.db
+    .select({ id: tenants.id, schemaName: tenants.schemaName })
+    .from(memberships)
+    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(eq(memberships.userId, userId))
+  const revoked: string[] = []
+  for (const t of memberOf) revoked.push(...(await revokeAllSessions(deps, t as Tenant, userId, reason, spare?.tenantId === t.id ? spare.sessionId : undefined)))
+  return revoked
 }
 
 async function markRevoked(deps: Pick<SessionDeps, 'redis' | 'logger' | 'accessTtl'>, sessionIds: string[]) {

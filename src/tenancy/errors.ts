@@ -8,6 +8,7 @@ export const TenantErrors = {
   tenant_header_not_allowed: [400, 'The X-Tenant-ID header is not accepted by this deployment.'],
   slug_taken: [409, 'A tenant with this slug already exists.'],
   tenant_conflict: [409, 'The tenant changed meanwhile; read it again and retry.'],
+  tenant_not_active: [409, 'The tenant is not active: resume it first.'],
   invalid_transition: [409, 'The tenant cannot make this change from its current status.'],
   purge_requires_deleted: [409, 'Only a deleted tenant can be purged.'],
   tenant_creation_disabled: [403, 'Creating organizations is turned off on this deployment; ask the platform operator.'],

@@ -29,6 +29,7 @@ export interface WebhookEventPayloads {
   'policy.deleted': { policy_id: string; name: string }
   'user.login': { user_id: string; session_id: string; mfa: boolean }
   'user.locked': { user_id: string; email: string; lock_seconds: number }
+  'user.password_changed': { user_id: string; via: 'change' | 'password_reset'; other_sessions_ended: boolean }
   'api_key.created': { api_key_id: string; name: string; prefix: string; roles: string[]; expires_at: string | null; created_by: string | null }
   'api_key.revoked': { api_key_id: string; revoked_by: string | null }
   'webhook.test': { webhook_id: string; message: string }
@@ -52,6 +53,7 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   'policy.deleted',
   'user.login',
   'user.locked',
+  'user.password_changed',
   'api_key.created',
   'api_key.revoked',
 ] as const satisfies readonly Exclude<WebhookEventType, 'webhook.test'>[]

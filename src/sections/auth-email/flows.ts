@@ -5,7 +5,7 @@ import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
-import { sessionDeps, tenantUrl } from '../../identity/context.ts'
+import { sessionDeps } from '../../identity/context.ts'
 import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
 import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
@@ -13,11 +13,13 @@ import { hashPassword } from '../../identity/passwords.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
 import { mailSender } from '../../platform/mail/index.ts'
-import type { Database } from '../../platform/database.ts'
+import { appLink } from '../../tenancy/app-links.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
+import type { Database } from '../../platform/database.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
 import { completeLogin } from '../auth/login.ts'
 import { checkPasswordPolicy } from '../auth/register.ts'
 import { EmailFlowErrors } from './errors.ts'
@@ -26,13 +28,6 @@ import { linkMail } from './templates.ts'
 import { dependencyFailure } from '../../platform/dependency-errors.ts'
 
 type C = Context<AppEnv>
-
-/** Where each link points on the tenant's host (the page there posts the token back to the API). */
-const LINK_PATHS: Record<LinkPurpose, string> = {
-  verify_email: '/verify-email',
-  password_reset: '/reset-password',
-  magic_link: '/magic-link',
-}
 
 /** Without Redis there are no links: refuse plainly rather than answer "invalid link". */
 async function redisCall<T>(c: C, what: string, run: () => Promise<T>): Promise<T> {
@@ -62,7 +57,7 @@ async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User, 
   if (purpose === 'password_reset') grant.passwordChangedAt = user.passwordChangedAt
   if (options.claim) grant.claim = true
   const token = await redisCall(c, 'write', () => issueLinkToken(redis, grant, ttlSeconds))
-  const link = `${tenantUrl(c, tenant)}${LINK_PATHS[purpose]}?token=${token}`
+  const link = appLink(c, tenant, purpose, token)
   try {
     await mailSender(config, redis).send(linkMail(purpose, { to: user.email, organization: tenant.name, link, ttlSeconds }))
   } catch (err) {
@@ -205,8 +200,10 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
     userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
     // A claim link may reach someone who is no member here: this tenant's log is for its members.
     ...(isMember ? [auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id, details: claimed ? { account_claimed: true } : {} })] : []),
+    ...(isMember ? eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }) : []),
     ...takeOver,
   ] as unknown as Parameters<Database['batch']>[0])
+  deliverAfterResponse(c, tenant, results)
   // The password is global, so every session of the account ends, in every tenant it belongs to.
   let revoked: number
   if (claimed) {

@@ -71,7 +71,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/password/reset', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
-      summary: 'Set a new password with the token of a reset link; ends every session of the user in this organization',
+      summary: 'Set a new password with the token of a reset link; ends every session of the account, in every organization',
       request: body(ResetBody),
       responses: { 200: json(PasswordChanged, 'Password changed; sign in again'), ...errorResponses(400, 429, 503) },
     }),

@@ -21,5 +21,5 @@ export const EmailVerified = z
   })
   .openapi('EmailVerified')
 export const PasswordChanged = z
-  .object({ password_changed: z.literal(true), sessions_revoked: z.number().int().openapi({ description: 'Sessions of the user in this tenant that were ended' }) })
+  .object({ password_changed: z.literal(true), sessions_revoked: z.number().int().openapi({ description: 'Sessions of the account that were ended, in every tenant it belongs to' }) })
   .openapi('PasswordChanged')

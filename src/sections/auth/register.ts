@@ -36,7 +36,7 @@ export function checkPasswordPolicy(password: string, minLength: number) {
 }
 
 /** A slug for a personal tenant: the email's local part, cleaned, plus a random suffix. */
-function personalSlug(email: string): string {
+export function personalSlug(email: string): string {
   const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'
   const slug = `${base.length < 3 ? `${base}-ws` : base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).slice(0, 5)}`
   return slugProblem(slug) ? `ws-${crypto.randomUUID().slice(0, 8)}` : slug

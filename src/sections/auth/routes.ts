@@ -7,6 +7,8 @@ import { rateLimit } from '../../middleware/rate-limit/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { passwordLogin } from './login.ts'
+import { platformPasswordLogin } from '../workspaces/platform-login.ts'
+import { PlatformSignIn } from '../workspaces/schemas.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
 import { switchTenant } from './switch.ts'
 import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
@@ -49,14 +51,15 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/login', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
-      summary: 'Sign in with email and password (tenant host). Answers tokens, or an MFA challenge.',
+      method: 'post', path: '/login', tags, middleware: [credentialThrottle] as const,
+      summary: 'Sign in with email and password. Tenant host: tokens, or an MFA challenge. Platform host: the user’s organizations and a selection credential (POST /v1/auth/select on the chosen one).',
       request: body(LoginBody),
-      responses: { 200: json(z.union([TokenResponse, MfaRequired]), 'Tokens, or mfa_required with an mfa_token'), ...errorResponses(400, 401, 429) },
+      responses: { 200: json(z.union([TokenResponse, MfaRequired, PlatformSignIn]), 'Tokens, mfa_required with an mfa_token, or (platform host) workspaces with a selection_token'), ...errorResponses(400, 401, 429) },
     }),
     async (c) => {
       const { email, password } = c.req.valid('json')
-      return c.json(await passwordLogin(c, c.var.tenant!, email, password), 200)
+      const tenant = c.var.tenant
+      return c.json(tenant ? await passwordLogin(c, tenant, email, password) : await platformPasswordLogin(c, email, password), 200)
     },
   )
 

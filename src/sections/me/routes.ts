@@ -11,7 +11,12 @@ import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { UserSchema } from '../auth/schemas.ts'
+import { credentialThrottle } from '../auth/routes.ts'
+import { Password, UserSchema } from '../auth/schemas.ts'
+import { PasswordChanged } from '../auth-email/schemas.ts'
+import { changePassword } from './password.ts'
+import { createOwnTenant } from '../workspaces/create.ts'
+import { CreatedWorkspace, CreateOwnTenantBody } from '../workspaces/schemas.ts'
 
 const tags = ['Me']
 const security = [{ bearer: [] }]
@@ -25,6 +30,14 @@ const Session = z
 const UserEvent = z
   .object({ id: z.uuid(), action: z.string(), ip: z.string().nullable(), user_agent: z.string().nullable(), details: z.record(z.string(), z.unknown()), created_at: z.string() })
   .openapi('UserEvent')
+
+const ChangePasswordBody = z
+  .strictObject({
+    current_password: Password,
+    new_password: Password.openapi({ description: 'Must meet this tenant’s password_policy.min_length (default 10)' }),
+    end_other_sessions: z.boolean().default(true).openapi({ description: 'End every other session of the account, in every tenant (default true); the calling session stays' }),
+  })
+  .openapi('ChangePassword')
 
 /** The signed-in user's own account, tenants and sessions: /v1/me*. */
 export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -57,6 +70,19 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
   )
 
   router.openapi(
+    createRoute({
+      method: 'post', path: '/password', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Change the password (the current one required). By default every other session of the account ends, in every tenant; this one stays.',
+      request: { body: { required: true, content: { 'application/json': { schema: ChangePasswordBody } } } },
+      responses: { 200: json(PasswordChanged, 'Password changed'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const auth = c.var.auth!
+      return c.json(await changePassword(c, c.var.tenant!, auth.sub, auth.sid, c.req.valid('json')), 200)
+    },
+  )
+
+  router.openapi(
     createRoute({ method: 'get', path: '/tenants', tags, security, summary: 'Every tenant the user belongs to, with the role (for an org switcher)', responses: { 200: json(z.object({ data: z.array(MeTenant) }), 'Memberships'), ...errorResponses(401, 403) } }),
     async (c) => {
       const rows = await c.var.db
@@ -66,6 +92,20 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
         .where(and(eq(memberships.userId, c.var.auth!.sub), eq(tenants.status, 'active')))
         .orderBy(asc(tenants.slug))
       return c.json({ data: rows.map((r) => ({ ...r, url: tenantUrl(c, r), current: r.id === c.var.tenant!.id })) }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/tenants', tags, security, middleware: [credentialThrottle] as const,
+      summary: 'Create another organization: the user owns it and is signed in there (tokens, or an MFA challenge, for the new tenant)',
+      request: { body: { required: true, content: { 'application/json': { schema: CreateOwnTenantBody } } } },
+      responses: { 201: json(CreatedWorkspace, 'The new organization, with tokens or an MFA challenge for it'), ...errorResponses(400, 401, 403, 409, 429) },
+    }),
+    async (c) => {
+      const user = await findUserById(c.var.db, c.var.auth!.sub)
+      if (!user) throw fail(IdentityErrors, 'not_a_member')
+      return c.json(await createOwnTenant(c, user, c.req.valid('json')), 201)
     },
   )
 

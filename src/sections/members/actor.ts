@@ -29,9 +29,26 @@ export function memberActor(c: Context<any>): MemberActor {
   return { subject, role: p.var.member?.role ?? null, grants: p.var.authz.tenantWideGrants(subject) }
 }
 
-/** Audit entries and webhook events name the actor as what it is: a user or an API key. */
-export const auditActor = (actor: MemberActor) => ({ actorType: actor.subject.type, actorId: actor.subject.id })
-export const eventActor = (actor: MemberActor) => ({ type: actor.subject.type, id: actor.subject.id })
+/** The platform admin acting on a tenant through the platform API (POST /v1/tenants[/:id/invitations]): above the tenant's rules. */
+export const PLATFORM_ADMIN = Object.freeze({ platformAdmin: true as const })
+export type PlatformAdminActor = typeof PLATFORM_ADMIN
+
+/** Who invites: a member or API key of the tenant (behind requirePermission), or the platform admin. */
+export type Inviter = MemberActor | PlatformAdminActor
+
+export const isPlatformAdmin = (actor: Inviter): actor is PlatformAdminActor => 'platformAdmin' in actor
+
+/** Audit entries and webhook events name the actor as what it is: a user, an API key or the platform admin. */
+export function auditActor(actor: MemberActor): { actorType: MemberActor['subject']['type']; actorId: string }
+export function auditActor(actor: Inviter): { actorType: MemberActor['subject']['type'] | 'platform_admin'; actorId: string | null }
+export function auditActor(actor: Inviter) {
+  return isPlatformAdmin(actor) ? { actorType: 'platform_admin' as const, actorId: null } : { actorType: actor.subject.type, actorId: actor.subject.id }
+}
+export function eventActor(actor: MemberActor): { type: MemberActor['subject']['type']; id: string }
+export function eventActor(actor: Inviter): { type: MemberActor['subject']['type'] | 'platform_admin'; id: string | null }
+export function eventActor(actor: Inviter) {
+  return isPlatformAdmin(actor) ? { type: 'platform_admin' as const, id: null } : { type: actor.subject.type, id: actor.subject.id }
+}
 
 /** Owner stays with people: only a member holding the owner role grants it, takes it away, or removes an owner. */
 export const isOwner = (actor: MemberActor) => actor.subject.type === 'user' && actor.role === 'owner'

@@ -5,16 +5,16 @@ import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables, type TenantTables } from '../../db/tenant-schema.ts'
 import { AppError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
-import { tenantUrl } from '../../identity/context.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { findUserByEmail } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import type { BuiltInRole } from '../../middleware/membership/index.ts'
 import { mailSender } from '../../platform/mail/index.ts'
+import { appLink } from '../../tenancy/app-links.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { assertOwner, assertWithinOwn, auditActor, eventActor, type MemberActor } from './actor.ts'
+import { assertOwner, assertWithinOwn, auditActor, eventActor, isPlatformAdmin, type Inviter, type MemberActor } from './actor.ts'
 import { auditFrom } from './audit-from.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { MemberErrors } from './errors.ts'
@@ -25,9 +25,6 @@ type C = Context<AppEnv>
 export type InvitationRow = TenantTables['invitations']['$inferSelect']
 
 export const INVITATION_TTL_DAYS = 7
-
-/** Where the accept link points: the tenant's own host, whose page posts the token to POST /v1/invitations/accept. */
-export const ACCEPT_PATH = '/invitations/accept'
 
 /** Pending = neither accepted nor revoked, and not expired. */
 export function pendingInvitation(t: TenantTables) {
@@ -56,15 +53,18 @@ export function presentInvitation(row: InvitationRow) {
 }
 
 /**
- * POST /v1/invitations. The mail goes out before anything is written: when the mail service
- * refuses, the caller gets 503 and no invitation exists; the token travels only in the mail
- * (stored as SHA-256), so not even the inviting admin can use it. The invitation, its audit
- * entry and the member.invited event are one batch. `invited_by` is the inviting user, or the
- * API key that invited (the event's `actor.type` says which).
+ * POST /v1/invitations (and the platform's POST /v1/tenants/:id/invitations). The mail goes out
+ * before anything is written: when the mail service refuses, the caller gets 503 and no
+ * invitation exists; the token travels only in the mail (stored as SHA-256), so not even the
+ * inviting admin can use it. The invitation, its audit entry and the member.invited event are one
+ * batch. `invited_by` is the inviting user, the API key that invited (the event's `actor.type` says
+ * which), or null for the platform admin, who is held to none of the tenant's rules.
  */
-export async function createInvitation(c: C, tenant: Tenant, actor: MemberActor, input: { email: string; role: BuiltInRole }) {
-  if (input.role === 'owner') assertOwner(actor)
-  await assertWithinOwn(c, tenant, actor, input.role)
+export async function createInvitation(c: C, tenant: Tenant, inviter: Inviter, input: { email: string; role: BuiltInRole }) {
+  if (!isPlatformAdmin(inviter)) {
+    if (input.role === 'owner') assertOwner(inviter)
+    await assertWithinOwn(c, tenant, inviter, input.role)
+  }
   const db = c.var.db
   const t = tenantTables(tenant.schemaName)
   const account = await findUserByEmail(db, input.email)
@@ -72,24 +72,40 @@ export async function createInvitation(c: C, tenant: Tenant, actor: MemberActor,
   const [pending] = await db.select({ id: t.invitations.id }).from(t.invitations).where(and(eq(t.invitations.email, input.email), pendingInvitation(t))).limit(1)
   if (pending) throw fail(MemberErrors, 'invitation_pending', undefined, { invitation_id: pending.id })
 
+  const { id, statements } = await mailInvitation(c, tenant, inviter, input)
+  const results = await db.batch([
+    ...statements,
+    // An Idempotency-Key's mark commits with the invitation (src/middleware/idempotency).
+    ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : []),
+  ] as unknown as Parameters<Database['batch']>[0])
+  deliverAfterResponse(c, tenant, results)
+  return (results[0] as InvitationRow[])[0]!
+}
+
+/**
+ * Mail an invitation and answer the statements that record it (the invitation row, returned
+ * first, its audit entry, its event), for the caller's batch: createInvitation's own, or the
+ * batch that provisions a new tenant together with its owner's invitation.
+ */
+export async function mailInvitation(c: C, tenant: Pick<Tenant, 'slug' | 'name' | 'schemaName'>, inviter: Inviter, input: { email: string; role: BuiltInRole }) {
+  const db = c.var.db
+  const t = tenantTables(tenant.schemaName)
   const token = randomToken()
   const id = uuidv7()
   const expiresAt = new Date(Date.now() + INVITATION_TTL_DAYS * 24 * 3600 * 1000).toISOString()
-  const link = `${tenantUrl(c, tenant)}${ACCEPT_PATH}?token=${token}`
+  const link = appLink(c, tenant, 'invitation', token)
   try {
     await mailSender(c.var.config, c.var.redis).send(invitationMail({ to: input.email, organization: tenant.name, role: input.role, link, expiresInDays: INVITATION_TTL_DAYS }))
   } catch (err) {
     throw new AppError(MemberErrors.mail_unavailable[0], 'mail_unavailable', MemberErrors.mail_unavailable[1], undefined, { cause: err })
   }
-  const invitedBy = actor.subject.id
-  const results = await db.batch([
+  const invitedBy = isPlatformAdmin(inviter) ? null : inviter.subject.id
+  const statements = [
     db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy, expiresAt }).returning(),
-    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
-    ...eventStatements(db, tenant, { type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(actor) }),
-    ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : []),
-  ] as unknown as Parameters<Database['batch']>[0])
-  deliverAfterResponse(c, tenant, results)
-  return (results[0] as InvitationRow[])[0]!
+    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', ...auditActor(inviter), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
+    ...eventStatements(db, tenant, { type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(inviter) }),
+  ]
+  return { id, expiresAt, statements }
 }
 
 /** GET /v1/invitations: pending invitations, newest first (keyset on the time-ordered id). */

@@ -5,7 +5,8 @@ import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../identity/context.ts'
 import { encryptSecret } from '../../identity/secrets.ts'
 import { callerSubject } from '../../middleware/permission/index.ts'
-import { findTenantById, updateTenant, type Tenant } from '../../tenancy/registry.ts'
+import { changeTenant } from '../../tenancy/change-tenant.ts'
+import { findTenantById, type Tenant } from '../../tenancy/registry.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { OAuthErrors } from './errors.ts'
 import { ownSettings, ownSettingsValue, platformCredentials, secretContext } from './providers.ts'
@@ -48,8 +49,7 @@ async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provide
   const meta = requestMeta(c)
   // Behind requirePermission: a signed-in user or an API key.
   const actor = callerSubject(c)!
-  const updated = await updateTenant(c.var.db, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
-  await c.var.tenants.invalidate(updated)
+  const updated = await changeTenant(c.var, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
   await auditInsert(c.var.db, updated.schemaName, meta, { action, actorType: actor.type, actorId: actor.id, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
   return updated
 }

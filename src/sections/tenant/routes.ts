@@ -1,26 +1,61 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { TENANT_STATUSES } from '../../db/public-schema.ts'
+import { createRoute } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
+import { requestMeta } from '../../identity/audit.ts'
+import { callerCheck, callerSubject, requestAuthz, requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, type sectionRouter } from '../../openapi.ts'
-import type { Tenant } from '../../tenancy/registry.ts'
+import { changeTenant } from '../../tenancy/change-tenant.ts'
+import { CurrentTenant, ownSettingsView, presentCurrentTenant, UpdateOwnTenantBody } from './schemas.ts'
 
-const CurrentTenant = z
-  .object({ id: z.uuid(), slug: z.string(), name: z.string(), status: z.enum(TENANT_STATUSES), plan: z.string(), created_at: z.string() })
-  .openapi('CurrentTenant')
+const tags = ['Tenant']
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
-/** What any client of a tenant host may know about it: no settings (they may hold credentials), no internals. */
-function presentCurrentTenant(t: Tenant): z.infer<typeof CurrentTenant> {
-  return { id: t.id, slug: t.slug, name: t.name, status: t.status, plan: t.plan, created_at: new Date(t.createdAt).toISOString() }
+/**
+ * What the signed-in caller (user or API key) is here: its built-in role and which of Atrium's own
+ * permissions it holds tenant-wide, decided by the same engine as requirePermission (policies
+ * included). The model is already in the isolate or one Redis read away; the decisions are in-process.
+ */
+async function callerView(c: Context<AppEnv>) {
+  const subject = callerSubject(c)
+  if (!subject) return {}
+  const engine = await requestAuthz(c)
+  if (!engine.isSubject(subject)) return { role: null, permissions: [] as string[] }
+  const permissions = Object.entries(ATRIUM_RESOURCE_TYPES).flatMap(([type, { actions }]) =>
+    actions.filter((action) => engine.decide(callerCheck(c, subject, type, action)).allowed).map((action) => `${type}:${action}`),
+  )
+  return { role: subject.type === 'user' ? (engine.memberRole(subject.id) ?? null) : null, permissions }
 }
 
-/** GET /v1/tenant on a tenant host: the tenant the host names. */
+/** GET and PATCH /v1/tenant on a tenant host: the tenant the host names. */
 export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/tenant', tags: ['Tenant'], summary: 'The tenant this host belongs to',
+      method: 'get', path: '/v1/tenant', tags, summary: 'The tenant this host belongs to; signed in, also the caller’s role and permissions here',
       middleware: [tenantHostOnly()] as const,
-      responses: { 200: { description: 'The tenant', content: { 'application/json': { schema: CurrentTenant } } }, ...errorResponses(403, 404, 429) },
+      responses: { 200: json(CurrentTenant, 'The tenant'), ...errorResponses(401, 403, 404, 429) },
     }),
-    (c) => c.json(presentCurrentTenant(c.var.tenant!), 200),
+    async (c) => {
+      const tenant = c.var.tenant!
+      const caller = await callerView(c)
+      const settings = caller.permissions?.includes('tenant:update') ? { settings: ownSettingsView(tenant) } : {}
+      return c.json({ ...presentCurrentTenant(tenant), ...caller, ...settings }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'patch', path: '/v1/tenant', tags, security: [{ bearer: [] }],
+      summary: 'Change the tenant’s own name and settings (tenant:update; settings merge per RFC 7396, validated as on the platform API)',
+      middleware: [requirePermission('tenant:update')] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: UpdateOwnTenantBody } } } },
+      responses: { 200: json(CurrentTenant, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
+    }),
+    async (c) => {
+      const subject = c.var.subject
+      const updated = await changeTenant(c.var, c.var.tenant!.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c as unknown as Context<AppEnv>) })
+      return c.json({ ...presentCurrentTenant(updated), settings: ownSettingsView(updated) }, 200)
+    },
   )
 }

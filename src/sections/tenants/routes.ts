@@ -4,21 +4,23 @@ import type { AppEnv } from '../../app-env.ts'
 import { platformHostOnly } from '../../middleware/tenant/index.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
-import { tenantMigrations } from '../../../migrations/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import {
   findTenantById,
   listTenants,
-  provisionTenant,
   purgeTenant,
   transitionTenant,
-  updateTenant,
   type AuditContext,
   type Tenant,
 } from '../../tenancy/registry.ts'
 import { fail } from '../../errors.ts'
+import { changeTenant } from '../../tenancy/change-tenant.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import { CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
+import { CreateInvitationBody, InvitationSchema } from '../members/schemas.ts'
+import { PLATFORM_ADMIN } from '../members/actor.ts'
+import { createInvitation, presentInvitation } from '../members/invite.ts'
+import { createTenant } from './create.ts'
+import { CreatedTenant, CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
 
 const security = [{ platformAdmin: [] }]
 const tags = ['Platform: tenants']
@@ -40,17 +42,31 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/', tags, security, middleware: [idempotent()] as const,
-      summary: 'Create a tenant (its registry row, schema and tables in one transaction); accepts Idempotency-Key',
+      summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email); accepts Idempotency-Key',
       request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
-      responses: { 201: json(TenantSchema, 'The new tenant'), ...errorResponses(400, 401, 403, 409, 415, 422) },
+      responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 422, 503) },
     }),
     async (c) => {
-      const body = c.req.valid('json')
-      const tenant = await provisionTenant(c.var.db, body, auditContext(c), { dataKey: c.var.config.DATA_ENCRYPTION_KEY }, tenantMigrations, (id) =>
-        c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${id}`)] : [])
+      const { tenant, owner } = await createTenant(c, c.req.valid('json'), auditContext(c))
       await afterChange(c, tenant)
       c.header('Location', `/v1/tenants/${tenant.id}`)
-      return c.json(presentTenant(tenant), 201)
+      return c.json({ ...presentTenant(tenant), ...(owner ? { owner } : {}) }, 201)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/{id}/invitations', tags, security,
+      summary: 'Invite someone into a tenant, with any role (owner included): the same invitation as POST /v1/invitations, by the platform admin',
+      request: { params: TenantIdParam, body: { required: true, content: { 'application/json': { schema: CreateInvitationBody } } } },
+      responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 415, 503) },
+    }),
+    async (c) => {
+      const tenant = await findTenantById(c.var.db, c.req.valid('param').id)
+      if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
+      if (tenant.status !== 'active') throw fail(TenantErrors, 'tenant_not_active', undefined, { status: tenant.status })
+      const row = await createInvitation(c, tenant, PLATFORM_ADMIN, c.req.valid('json'))
+      return c.json(presentInvitation(row), 201)
     },
   )
 
@@ -89,8 +105,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
-      const tenant = await updateTenant(c.var.db, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
-      await afterChange(c, tenant)
+      const tenant = await changeTenant(c.var, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
       return c.json(presentTenant(tenant), 200)
     },
   )

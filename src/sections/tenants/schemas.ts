@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi'
 import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import { SLUG_MESSAGES, slugProblem } from '../../tenancy/slug.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
-import { KnownSettings } from '../../tenancy/settings.ts'
+import { Settings, TenantName } from '../../tenancy/settings-schema.ts'
+import { Email } from '../auth/schemas.ts'
 
 export const Slug = z
   .string()
@@ -12,17 +13,19 @@ export const Slug = z
   })
   .openapi({ example: 'acme', description: 'DNS label, 3–63 characters; becomes <slug>.<base domain>' })
 
-const Name = z.string().trim().min(1).max(200)
+const Name = TenantName
 const Plan = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a plan is a short lowercase identifier').openapi({ example: 'pro' })
 
-/** Known settings are validated (src/tenancy/settings.ts); unknown keys are kept as given (for the tenant's own use). */
-export const Settings = z
-  // Every known key also takes null, which removes it in a PATCH.
-  .looseObject(Object.fromEntries(Object.entries(KnownSettings.shape).map(([k, v]) => [k, v.nullable()])) as { [K in keyof typeof KnownSettings.shape]: z.ZodNullable<(typeof KnownSettings.shape)[K]> })
-  .refine((s) => JSON.stringify(s).length <= 16_384, 'settings may be at most 16 KiB of JSON')
-  .openapi({ description: 'Tenant settings (JSON object). PATCH merges them (RFC 7396: null removes a key).' })
 
-export const CreateTenantBody = z.strictObject({ slug: Slug, name: Name, plan: Plan.optional(), settings: Settings.optional() }).openapi('CreateTenant')
+export const CreateTenantBody = z
+  .strictObject({
+    slug: Slug,
+    name: Name,
+    plan: Plan.optional(),
+    settings: Settings.optional(),
+    owner_email: Email.optional().openapi({ description: 'The owner: an account with this verified address becomes owner at once; otherwise an owner invitation is mailed' }),
+  })
+  .openapi('CreateTenant')
 
 export const UpdateTenantBody = z
   .strictObject({ name: Name.optional(), plan: Plan.optional(), settings: Settings.optional() })
@@ -52,6 +55,15 @@ export const TenantSchema = z
     deleted_at: z.string().nullable(),
   })
   .openapi('Tenant')
+
+export const TenantOwner = z
+  .discriminatedUnion('status', [
+    z.object({ status: z.literal('added'), user_id: z.uuid(), email: z.string() }),
+    z.object({ status: z.literal('invited'), email: z.string(), invitation_id: z.uuid(), expires_at: z.string() }),
+  ])
+  .openapi('TenantOwner')
+
+export const CreatedTenant = TenantSchema.extend({ owner: TenantOwner.optional() }).openapi('CreatedTenant')
 
 export const TenantPage = z.object({ data: z.array(TenantSchema), next_cursor: z.string().nullable() }).openapi('TenantPage')
 

@@ -1,0 +1,102 @@
+import { eq, sql } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { users } from '../../db/public-schema.ts'
+import { isPgError } from '../../db/pg-errors.ts'
+import { commonError, fail } from '../../errors.ts'
+import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { recordFailure, reserveAttempt } from '../../identity/lockout.ts'
+import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
+import { revokeSessionsEverywhere } from '../../identity/sessions.ts'
+import { findUserById } from '../../identity/users.ts'
+import type { Database } from '../../platform/database.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { effectiveSettings } from '../../tenancy/settings.ts'
+import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { eventStatements } from '../../webhooks/outbox.ts'
+import { lockStatements } from '../auth/login.ts'
+import { checkPasswordPolicy } from '../auth/register.ts'
+
+const DIVISION_BY_ZERO = '22012'
+
+export interface PasswordChange {
+  current_password: string
+  new_password: string
+  end_other_sessions: boolean
+}
+
+/** Lockout lives in Redis; trouble there must not open or close the door by itself: "not locked", logged. */
+async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    c.var.logger.warn('lockout unavailable', { err })
+    return fallback
+  }
+}
+
+/**
+ * POST /v1/me/password. A stolen access token must not be enough to take the account over, so the
+ * current password is required, and wrong guesses count towards the account's lockout in this
+ * tenant exactly as wrong sign-in passwords do (and are throttled per IP like them).
+ *
+ * One batch: a guard that aborts it if the password changed since it was read (a concurrent change
+ * or reset wins, this one answers 409), the new hash with `password_changed_at` (which voids
+ * every reset link sent before), the user's event, the tenant's audit entry and the
+ * `user.password_changed` webhook event. Then, by default, every other session of the account
+ * ends, in every tenant: the password is global.
+ */
+export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId: string, sessionId: string | undefined, input: PasswordChange) {
+  const { db, redis } = c.var
+  const meta = requestMeta(c)
+  const user = await findUserById(db, userId)
+  if (!user) throw fail(IdentityErrors, 'not_a_member')
+  if (!user.passwordHash) throw fail(IdentityErrors, 'no_password')
+
+  const settings = effectiveSettings(tenant.settings)
+  // The attempt is reserved in the lockout budget before the hash is computed (src/identity/lockout.ts).
+  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, settings.lockout), null)
+  if (budget && !budget.ok) {
+    c.header('Retry-After', String(budget.retryAfter))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
+  }
+  if (!(await verifyPassword(input.current_password, user.passwordHash))) {
+    const reservation = budget?.reservation
+    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
+    const failed = auditInsert(db, tenant.schemaName, meta, { action: 'user.password_change', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { reason: 'invalid_current_password' } })
+    const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
+    deliverAfterResponse(c, tenant, results)
+    if (lockSeconds > 0) {
+      c.header('Retry-After', String(lockSeconds))
+      throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
+    }
+    throw fail(IdentityErrors, 'invalid_current_password', undefined, { field: 'current_password' })
+  }
+  checkPasswordPolicy(input.new_password, settings.passwordMinLength)
+
+  const passwordHash = await hashPassword(input.new_password, c.var.config.PASSWORD_HASH_PROFILE)
+  const statements = [
+    db.execute(sql`select 1 / (select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} = ${user.passwordHash})::int`),
+    db.update(users)
+      .set({ passwordHash, passwordChangedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+      .where(eq(users.id, userId)),
+    userEventInsert(db, userId, meta, 'password.changed', { via: 'change', tenant: tenant.id, other_sessions_ended: input.end_other_sessions }),
+    auditInsert(db, tenant.schemaName, meta, { action: 'user.password_changed', actorId: userId, targetType: 'user', targetId: userId, details: { other_sessions_ended: input.end_other_sessions } }),
+    ...eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: userId, via: 'change', other_sessions_ended: input.end_other_sessions }, actor: { type: 'user', id: userId } }),
+  ]
+  let results: readonly unknown[]
+  try {
+    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+  } catch (err) {
+    if (isPgError(err, DIVISION_BY_ZERO)) throw commonError('conflict', 'The password was changed meanwhile: sign in again with the new one.')
+    throw err
+  }
+  deliverAfterResponse(c, tenant, results)
+
+  const revoked = input.end_other_sessions
+    ? await revokeSessionsEverywhere(await sessionDeps(c, tenant), userId, 'password_changed', sessionId ? { tenantId: tenant.id, sessionId } : undefined)
+    : []
+  return { password_changed: true as const, sessions_revoked: revoked.length }
+}

@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi'
+import { Slug } from '../tenants/schemas.ts'
+import { TenantName } from '../../tenancy/settings-schema.ts'
+import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+
+export const SelectionToken = z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, 'not a selection token').openapi({ description: 'The selection_token of a platform sign-in' })
+
+export const Workspace = z
+  .object({ id: z.uuid(), slug: z.string(), name: z.string(), role: z.string(), url: z.string().openapi({ description: 'The tenant host, where POST /v1/auth/select is called' }) })
+  .openapi('Workspace')
+
+export const PlatformSignIn = z
+  .object({
+    workspaces: z.array(Workspace),
+    selection_token: z.string().openapi({ description: 'Single use, valid expires_in seconds: POST /v1/auth/select on the chosen tenant’s host, or POST /v1/auth/workspaces to create one' }),
+    expires_in: z.number().int(),
+  })
+  .openapi('PlatformSignIn')
+
+export const SelectBody = z.strictObject({ selection_token: SelectionToken }).openapi('SelectWorkspace')
+
+export const NewOrganization = z.strictObject({
+  name: TenantName,
+  slug: Slug.optional().openapi({ description: 'Optional: a generated one otherwise' }),
+})
+
+export const CreateWithSelectionBody = NewOrganization.extend({ selection_token: SelectionToken }).openapi('CreateWorkspace')
+export const CreateOwnTenantBody = NewOrganization.openapi('CreateOwnTenant')
+
+const NewTenantRef = z.object({ id: z.uuid(), slug: z.string(), name: z.string(), url: z.string() })
+export const CreatedWorkspace = z
+  .union([TokenResponse.extend({ tenant: NewTenantRef }), MfaRequired.extend({ tenant: NewTenantRef })])
+  .openapi('CreatedWorkspace')

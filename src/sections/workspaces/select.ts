@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
+import { tenantTables } from '../../db/tenant-schema.ts'
+import { commonError, fail } from '../../errors.ts'
+import { IdentityErrors } from '../../identity/errors.ts'
+import { lockedFor } from '../../identity/lockout.ts'
+import { findUserById, type User } from '../../identity/users.ts'
+import { dependencyFailure } from '../../platform/dependency-errors.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import { completeLogin } from '../auth/login.ts'
+import { createOwnTenant, type NewOwnTenant } from './create.ts'
+import { WorkspaceErrors } from './errors.ts'
+import { peekSelection, takeSelection, type SelectionGrant } from './selection.ts'
+
+type C = Context<AppEnv>
+
+/** Without Redis there is no selection credential: refuse plainly rather than answer "invalid". */
+async function redisCall<T>(c: C, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    c.var.logger.error('workspace selection unavailable', { err })
+    throw dependencyFailure(err) ?? commonError('service_unavailable')
+  }
+}
+
+/** The account a grant was issued to, if the grant still describes it (same password as at sign-in). */
+async function accountOf(c: C, grant: SelectionGrant | null): Promise<User> {
+  const user = grant ? await findUserById(c.var.db, grant.userId) : undefined
+  if (!user || (user.passwordChangedAt ?? null) !== grant!.passwordChangedAt) throw fail(WorkspaceErrors, 'invalid_selection')
+  return user
+}
+
+/**
+ * POST /v1/auth/select on the chosen tenant's host: the selection credential from a platform
+ * sign-in becomes a sign-in here. Checked before the credential is used up — still valid, the
+ * user still an active member, the account not locked in this tenant — so a refused choice
+ * leaves it usable for another one; then GETDEL makes it single-use, and the sign-in completes
+ * as any sign-in on this host does (`completeLogin`: tokens, or the MFA challenge).
+ */
+export async function exchangeSelection(c: C, tenant: Tenant, token: string) {
+  const user = await accountOf(c, await redisCall(c, () => peekSelection(c.var.redis, token)))
+  const t = tenantTables(tenant.schemaName)
+  const [member] = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, user.id)).limit(1)
+  if (member?.status !== 'active') throw fail(IdentityErrors, 'not_a_member')
+  let locked = 0
+  try {
+    locked = await lockedFor(c.var.redis, tenant.id, user.email)
+  } catch (err) {
+    c.var.logger.warn('lockout unavailable', { err })
+  }
+  if (locked > 0) {
+    c.header('Retry-After', String(locked))
+    throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
+  }
+  if (!(await redisCall(c, () => takeSelection(c.var.redis, token)))) throw fail(WorkspaceErrors, 'invalid_selection')
+  return completeLogin(c, tenant, user, { action: 'user.login_platform' })
+}
+
+/** POST /v1/auth/workspaces on the platform host: the credential is used up to create a new organization, and signs in there. */
+export async function createWithSelection(c: C, token: string, input: NewOwnTenant) {
+  const user = await accountOf(c, await redisCall(c, () => takeSelection(c.var.redis, token)))
+  return createOwnTenant(c, user, input)
+}

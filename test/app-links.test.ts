@@ -1,0 +1,95 @@
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { createApp } from '../src/app.ts'
+import { parseConfig } from '../src/config.ts'
+import { call, createTenant, PLATFORM, randomClientIp, tenantOrigin } from './support.ts'
+
+const PASSWORD = 'correct horse battery'
+const address = () => `${crypto.randomUUID()}@example.com`
+
+/** One request through a Worker built with extra env (APP_URL), waiting for its after-response work (the mail). */
+async function withEnv(overrides: Record<string, string>, url: string, init: { body?: unknown; token?: string } = {}) {
+  const pending: Promise<unknown>[] = []
+  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cf-connecting-ip': randomClientIp() }
+  if (init.token) headers.authorization = `Bearer ${init.token}`
+  const req = new Request(url, { method: 'POST', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
+  const res = await createApp().fetch(req, { ...env, ...overrides }, ctx)
+  await Promise.all(pending)
+  return { status: res.status, body: (await res.json()) as any }
+}
+
+async function lastLink(to: string): Promise<URL> {
+  for (let i = 0; i < 50; i++) {
+    const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
+    const text: string | undefined = res.body.messages[0]?.text
+    const href = text?.match(/https?:\/\/\S+/)?.[0]
+    if (href) return new URL(href)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`no mail to ${to}`)
+}
+
+async function member(slug: string) {
+  const email = address()
+  const res = await call(`${tenantOrigin(slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
+  expect(res.status).toBe(201)
+  return { email, ...res.body }
+}
+
+describe('links in mail (APP_URL)', () => {
+  it('points every link at the web app’s page on the tenant’s own origin by default, with the token in the fragment', async () => {
+    const t = await createTenant({ settings: { signup_policy: 'open' } })
+    const host = tenantOrigin(t.slug)
+    const u = await member(t.slug)
+    const pages: [string, () => Promise<unknown>][] = [
+      ['/verify-email', () => call(`${host}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })],
+      ['/reset-password', () => withEnv({}, `${host}/v1/auth/password/forgot`, { body: { email: u.email } })],
+      ['/magic-link', () => withEnv({}, `${host}/v1/auth/magic-link`, { body: { email: u.email } })],
+    ]
+    for (const [page, send] of pages) {
+      await send()
+      const url = await lastLink(u.email)
+      expect(url.origin).toBe(host)
+      expect(url.pathname).toBe(page)
+      expect(url.search).toBe('')
+      expect(url.hash).toMatch(/^#token=[A-Za-z0-9_-]{43}$/)
+    }
+    const invitee = address()
+    const owner = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address(), password: PASSWORD } })
+    const invited = await call(`${tenantOrigin(owner.body.tenant.slug)}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.body.access_token })
+    expect(invited.status).toBe(201)
+    const link = await lastLink(invitee)
+    expect(`${link.origin}${link.pathname}`).toBe(`${tenantOrigin(owner.body.tenant.slug)}/accept-invitation`)
+    expect(link.hash).toMatch(/^#token=[A-Za-z0-9_-]{43}$/)
+  })
+
+  it('fills {slug} and {host} of an APP_URL pattern, and the page’s token still redeems on the tenant’s API', async () => {
+    const t = await createTenant({ settings: { signup_policy: 'open' } })
+    const host = tenantOrigin(t.slug)
+    const u = await member(t.slug)
+    await withEnv({ APP_URL: 'https://{slug}.app.example.com/' }, `${host}/v1/auth/magic-link`, { body: { email: u.email } })
+    const bySlug = await lastLink(u.email)
+    expect(`${bySlug.origin}${bySlug.pathname}`).toBe(`https://${t.slug}.app.example.com/magic-link`)
+    const token = new URLSearchParams(bySlug.hash.slice(1)).get('token')!
+    const signedIn = await call(`${host}/v1/auth/magic-link/verify`, { body: { token } })
+    expect(signedIn.status).toBe(200)
+    expect(signedIn.body.access_token).toBeTypeOf('string')
+
+    const invitee = address()
+    const owner = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address(), password: PASSWORD } })
+    const ownerHost = tenantOrigin(owner.body.tenant.slug)
+    const res = await withEnv({ APP_URL: 'https://web.example.com/{host}' }, `${ownerHost}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.body.access_token })
+    expect(res.status).toBe(201)
+    const byHost = await lastLink(invitee)
+    expect(`${byHost.origin}${byHost.pathname}`).toBe(`https://web.example.com/${new URL(ownerHost).host}/accept-invitation`)
+  })
+
+  it('refuses an APP_URL that names no tenant, or is not an http(s) URL without query and fragment', () => {
+    const base = env as unknown as Record<string, unknown>
+    expect(parseConfig({ ...base, APP_URL: 'https://{slug}.app.example.com' }).APP_URL).toBe('https://{slug}.app.example.com')
+    for (const bad of ['https://app.example.com', 'ftp://{slug}.example.com', 'https://{slug}.example.com/?x=1', 'https://{slug}.example.com/#a', 'not a url {slug}']) {
+      expect(() => parseConfig({ ...base, APP_URL: bad }), bad).toThrow(/APP_URL/)
+    }
+  })
+})
