@@ -1,6 +1,6 @@
 /**
  * The API description without a server, and the web app's types generated from it.
- *   node scripts/openapi.ts            writes web/src/api/schema.d.ts
+ *   npm run api:types                  writes web/src/api/schema.d.ts (through Vitest: the app imports .wasm)
  *   node scripts/openapi.ts --check    fails when the checked-in file differs from a fresh generation
  *   node scripts/openapi.ts --json     prints /openapi.json
  * The document is built by the same app the Worker runs (createApp), so it is exactly what

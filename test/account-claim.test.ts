@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { database, invite, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+import { call, createTenant, mailedLink, PLATFORM, tenantOrigin } from './support.ts'
 import { eq } from 'drizzle-orm'
 import { userIdentities, users } from '../src/db/public-schema.ts'
 
@@ -22,13 +22,8 @@ async function squat(address: string) {
 
 /** The newest password-reset (claim) link mailed to `to`: its tenant host and token. */
 async function resetLink(to: string) {
-  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
-  const mail = res.body.messages[0]
-  expect(mail, `no mail to ${to}`).toBeDefined()
-  const href = mail.text.match(/https?:\/\/\S+\/reset-password\?token=[A-Za-z0-9_-]+/)?.[0]
-  expect(href, mail.text).toBeDefined()
-  const url = new URL(href)
-  return { origin: tenantOrigin(url.hostname.split('.')[0]!), token: url.searchParams.get('token')! }
+  const { url, token } = await mailedLink(to, '/reset-password')
+  return { origin: tenantOrigin(url.hostname.split('.')[0]!), token }
 }
 
 /** Everything the squatter set up no longer works. */
@@ -117,8 +112,7 @@ describe('an unverified account does not block the address’s owner', () => {
     const address = newEmail()
     const account = await signUp(address)
     expect((await call(`${account.host}/v1/auth/verify-email/request`, { method: 'POST', token: account.access_token })).status).toBe(202)
-    const mail = (await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(address)}`)).body.messages[0]
-    const token = new URL(mail.text.match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/)![0]).searchParams.get('token')
+    const { token } = await mailedLink(address, '/verify-email')
     expect((await call(`${account.host}/v1/auth/verify-email/confirm`, { body: { token } })).status).toBe(200)
     const again = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: OWNER_PASSWORD } })
     expect(again.status).toBe(409)

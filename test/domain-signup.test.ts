@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { numericId, patchTenantSettings, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
 import { auditActions, database, invite, PASSWORD, publicRole, signUp, tablesOf, type Owner } from './members-support.ts'
-import { call, PLATFORM } from './support.ts'
+import { call, mailedLink, PLATFORM } from './support.ts'
 
 /**
  * signup_policy "domain": typing an address of the domain proves nothing, so the membership is
@@ -26,12 +26,7 @@ async function domainTenant(): Promise<Owner> {
 
 /** The token of the newest verification link mailed to `to`. */
 async function verificationToken(to: string): Promise<string> {
-  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
-  const mail = res.body.messages[0]
-  expect(mail, `no mail to ${to}`).toBeDefined()
-  const href = mail.text.match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/)?.[0]
-  expect(href, mail.text).toBeDefined()
-  return new URL(href).searchParams.get('token')!
+  return (await mailedLink(to, '/verify-email')).token
 }
 
 async function memberEmails(o: Owner): Promise<string[]> {

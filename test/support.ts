@@ -101,3 +101,14 @@ export async function endpointRequests(which: Endpoint): Promise<number> {
 export async function resetEndpointStats(which: Endpoint) {
   await fetch(`${controlBase(which)}/__atrium/stats/reset`, { method: 'POST' })
 }
+
+/** The newest link to `path` (e.g. `/reset-password`) mailed to `to`, and the token in its fragment. */
+export async function mailedLink(to: string, path: string): Promise<{ url: URL; token: string }> {
+  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
+  const mail = res.body.messages?.[0]
+  if (!mail) throw new Error(`no mail to ${to}`)
+  const href = mail.text.match(new RegExp(`https?://\\S+${path}#token=[A-Za-z0-9_-]+`))?.[0]
+  if (!href) throw new Error(`no ${path} link in the mail to ${to}: ${mail.text}`)
+  const url = new URL(href)
+  return { url, token: new URLSearchParams(url.hash.slice(1)).get('token')! }
+}

@@ -46,52 +46,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/dev/outbox": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Messages in the development outbox (not in production) */
-        get: {
-            parameters: {
-                query: {
-                    to: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Newest first */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            messages: {
-                                to: string;
-                                subject: string;
-                                text: string;
-                                html: string;
-                                created_at: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -135,7 +89,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant this host belongs to */
+        /** The tenant this host belongs to; signed in, also the caller’s role and permissions here */
         get: {
             parameters: {
                 query?: never;
@@ -152,6 +106,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CurrentTenant"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Not allowed */
@@ -188,7 +151,85 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change the tenant’s own name and settings (tenant:update; settings merge per RFC 7396, validated as on the platform API) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateOwnTenant"];
+                };
+            };
+            responses: {
+                /** @description The updated tenant */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CurrentTenant"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/tenant/sign-in-options": {
@@ -315,7 +356,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a tenant (its registry row, schema and tables in one transaction); accepts Idempotency-Key */
+        /** Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email); accepts Idempotency-Key */
         post: {
             parameters: {
                 query?: never;
@@ -332,13 +373,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The new tenant */
+                /** @description The new tenant (with `owner` when owner_email was given) */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Tenant"];
+                        "application/json": components["schemas"]["CreatedTenant"];
                     };
                 };
                 /** @description Invalid input */
@@ -388,6 +429,120 @@ export interface paths {
                 };
                 /** @description Idempotency-Key reused with another request (idempotency_key_reused) */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invite someone into a tenant, with any role (owner included): the same invitation as POST /v1/invitations, by the platform admin */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateInvitation"];
+                };
+            };
+            responses: {
+                /** @description The invitation (the token is only in the email) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Invitation"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -903,6 +1058,15 @@ export interface paths {
                         "application/json": components["schemas"]["Registered"];
                     };
                 };
+                /** @description Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RegistrationPending"] | components["schemas"]["AddressClaim"];
+                    };
+                };
                 /** @description Invalid input */
                 400: {
                     headers: {
@@ -965,7 +1129,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with email and password (tenant host). Answers tokens, or an MFA challenge. */
+        /** Sign in with email and password. Tenant host: tokens, or an MFA challenge. Platform host: the user’s organizations and a selection credential (POST /v1/auth/select on the chosen one). */
         post: {
             parameters: {
                 query?: never;
@@ -979,13 +1143,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Tokens, or mfa_required with an mfa_token */
+                /** @description Tokens, mfa_required with an mfa_token, or (platform host) workspaces with a selection_token */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["MfaRequired"];
+                        "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["MfaRequired"] | components["schemas"]["PlatformSignIn"];
                     };
                 };
                 /** @description Invalid input */
@@ -1253,6 +1417,203 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/select": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange the selection credential of a platform sign-in for a sign-in on this tenant (tokens, or an MFA challenge) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SelectWorkspace"];
+                };
+            };
+            responses: {
+                /** @description Tokens, or mfa_required with an mfa_token */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["MfaRequired"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/workspaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a new organization with the selection credential of a platform sign-in; the user owns it and is signed in there */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWorkspace"];
+                };
+            };
+            responses: {
+                /** @description The new organization, with tokens or an MFA challenge for it */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWorkspace"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1649,6 +2010,91 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password (the current one required). By default every other session of the account ends, in every tenant; this one stays. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChangePassword"];
+                };
+            };
+            responses: {
+                /** @description Password changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasswordChanged"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/tenants": {
         parameters: {
             query?: never;
@@ -1698,7 +2144,76 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Create another organization: the user owns it and is signed in there (tokens, or an MFA challenge, for the new tenant) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateOwnTenant"];
+                };
+            };
+            responses: {
+                /** @description The new organization, with tokens or an MFA challenge for it */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWorkspace"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3527,7 +4042,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password with the token of a reset link; ends every session of the user in this organization */
+        /** Set a new password with the token of a reset link; ends every session of the account, in every organization */
         post: {
             parameters: {
                 query?: never;
@@ -6659,6 +7174,14 @@ export interface components {
             status: "active" | "suspended" | "deleted";
             plan: string;
             created_at: string;
+            /** @description Signed-in callers only: the caller’s built-in role here (null for an API key or a non-member) */
+            role?: string | null;
+            /** @description Signed-in callers only: Atrium’s own permissions the caller holds tenant-wide (e.g. members:invite) */
+            permissions?: string[];
+            /** @description Only for callers holding tenant:update: the settings they may change (without oauth) */
+            settings?: {
+                [key: string]: unknown;
+            };
         };
         Error: {
             error: {
@@ -6666,6 +7189,37 @@ export interface components {
                 code: string;
                 message: string;
                 details?: unknown;
+            };
+        };
+        UpdateOwnTenant: {
+            name?: string;
+            /** @description Tenant settings (JSON object). PATCH merges them (RFC 7396: null removes a key). */
+            settings?: {
+                rate_limit?: {
+                    max: number;
+                    window_seconds: number;
+                } | null;
+                /** @enum {string|null} */
+                signup_policy?: "open" | "invite_only" | "domain" | null;
+                signup_domains?: string[] | null;
+                password_policy?: {
+                    min_length?: number;
+                } | null;
+                lockout?: {
+                    max_attempts?: number;
+                    base_seconds?: number;
+                    max_seconds?: number;
+                } | null;
+                require_mfa?: boolean | null;
+                cors?: {
+                    allowed_origins: string[];
+                } | null;
+                branding?: {
+                    /** Format: uri */
+                    logo_url?: string | null;
+                } | null;
+            } & {
+                [key: string]: unknown;
             };
         };
         SignInOptions: {
@@ -6678,6 +7232,23 @@ export interface components {
             require_mfa: boolean;
             /** @description Social sign-in providers configured and enabled for this tenant */
             social_providers: ("google" | "github" | "facebook" | "tiktok")[];
+        };
+        CreatedTenant: components["schemas"]["Tenant"] & {
+            owner?: components["schemas"]["TenantOwner"];
+        };
+        TenantOwner: {
+            /** @enum {string} */
+            status: "added";
+            /** Format: uuid */
+            user_id: string;
+            email: string;
+        } | {
+            /** @enum {string} */
+            status: "invited";
+            email: string;
+            /** Format: uuid */
+            invitation_id: string;
+            expires_at: string;
         };
         Tenant: {
             /** Format: uuid */
@@ -6723,6 +7294,9 @@ export interface components {
                     max_seconds?: number;
                 } | null;
                 require_mfa?: boolean | null;
+                cors?: {
+                    allowed_origins: string[];
+                } | null;
                 branding?: {
                     /** Format: uri */
                     logo_url?: string | null;
@@ -6730,6 +7304,39 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            /**
+             * Format: email
+             * @description The owner: an account with this verified address becomes owner at once; otherwise an owner invitation is mailed
+             * @example ada@example.com
+             */
+            owner_email?: string;
+        };
+        Invitation: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            role: string;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "revoked" | "expired";
+            /** Format: uuid */
+            invited_by: string | null;
+            created_at: string;
+            expires_at: string;
+            accepted_at: string | null;
+            revoked_at: string | null;
+        };
+        CreateInvitation: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description Built-in role (owner, admin or member); further permissions come from role bindings
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
         };
         TenantPage: {
             data: components["schemas"]["Tenant"][];
@@ -6757,6 +7364,9 @@ export interface components {
                     max_seconds?: number;
                 } | null;
                 require_mfa?: boolean | null;
+                cors?: {
+                    allowed_origins: string[];
+                } | null;
                 branding?: {
                     /** Format: uri */
                     logo_url?: string | null;
@@ -6789,6 +7399,25 @@ export interface components {
             /** @enum {string} */
             token_type: "Bearer";
         };
+        RegistrationPending: {
+            user: components["schemas"]["User"];
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+            };
+            /** @enum {boolean} */
+            verification_required: true;
+            /** @description Whether a verification link was mailed now (false: the hourly mail limit, or mail trouble; signing in sends another) */
+            verification_sent: boolean;
+        };
+        AddressClaim: {
+            /** @enum {boolean} */
+            address_claim: true;
+            /** @description Whether the link was mailed now (false: the hourly mail limit, or mail trouble) */
+            claim_sent: boolean;
+            message: string;
+        };
         Register: {
             /**
              * Format: email
@@ -6803,6 +7432,21 @@ export interface components {
             /** @enum {boolean} */
             mfa_required: true;
             mfa_token: string;
+        };
+        PlatformSignIn: {
+            workspaces: components["schemas"]["Workspace"][];
+            /** @description Single use, valid expires_in seconds: POST /v1/auth/select on the chosen tenant’s host, or POST /v1/auth/workspaces to create one */
+            selection_token: string;
+            expires_in: number;
+        };
+        Workspace: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            role: string;
+            /** @description The tenant host, where POST /v1/auth/select is called */
+            url: string;
         };
         Login: {
             /**
@@ -6819,6 +7463,37 @@ export interface components {
         SwitchTenant: {
             /** @description Slug or id of the tenant */
             tenant: string;
+        };
+        SelectWorkspace: {
+            /** @description The selection_token of a platform sign-in */
+            selection_token: string;
+        };
+        CreatedWorkspace: (components["schemas"]["TokenResponse"] & {
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+                url: string;
+            };
+        }) | (components["schemas"]["MfaRequired"] & {
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+                url: string;
+            };
+        });
+        CreateWorkspace: {
+            name: string;
+            /**
+             * @description Optional: a generated one otherwise
+             * @example acme
+             */
+            slug?: string;
+            /** @description The selection_token of a platform sign-in */
+            selection_token: string;
         };
         BrowserAccessToken: {
             access_token: string;
@@ -6847,6 +7522,26 @@ export interface components {
         UpdateMe: {
             name: string | null;
         };
+        PasswordChanged: {
+            /** @enum {boolean} */
+            password_changed: true;
+            /** @description Sessions of the account that were ended, in every tenant it belongs to */
+            sessions_revoked: number;
+        };
+        ChangePassword: {
+            /** Format: password */
+            current_password: string;
+            /**
+             * Format: password
+             * @description Must meet this tenant’s password_policy.min_length (default 10)
+             */
+            new_password: string;
+            /**
+             * @description End every other session of the account, in every tenant (default true); the calling session stays
+             * @default true
+             */
+            end_other_sessions: boolean;
+        };
         MyTenant: {
             /** Format: uuid */
             id: string;
@@ -6855,6 +7550,14 @@ export interface components {
             role: string;
             url: string;
             current: boolean;
+        };
+        CreateOwnTenant: {
+            name: string;
+            /**
+             * @description Optional: a generated one otherwise
+             * @example acme
+             */
+            slug?: string;
         };
         Session: {
             /** Format: uuid */
@@ -7018,6 +7721,8 @@ export interface components {
         EmailVerified: {
             /** @enum {boolean} */
             email_verified: true;
+            /** @description Whether this made a pending (domain sign-up) membership of this tenant active */
+            membership_activated: boolean;
         };
         LinkToken: {
             /**
@@ -7035,12 +7740,6 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
-        };
-        PasswordChanged: {
-            /** @enum {boolean} */
-            password_changed: true;
-            /** @description Sessions of the user in this tenant that were ended */
-            sessions_revoked: number;
         };
         PasswordReset: {
             /**
@@ -7154,33 +7853,6 @@ export interface components {
             joined_at: string;
         };
         UpdateMember: {
-            /**
-             * @description Built-in role (owner, admin or member); further permissions come from role bindings
-             * @example member
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member";
-        };
-        Invitation: {
-            /** Format: uuid */
-            id: string;
-            email: string;
-            role: string;
-            /** @enum {string} */
-            status: "pending" | "accepted" | "revoked" | "expired";
-            /** Format: uuid */
-            invited_by: string | null;
-            created_at: string;
-            expires_at: string;
-            accepted_at: string | null;
-            revoked_at: string | null;
-        };
-        CreateInvitation: {
-            /**
-             * Format: email
-             * @example ada@example.com
-             */
-            email: string;
             /**
              * @description Built-in role (owner, admin or member); further permissions come from role bindings
              * @example member

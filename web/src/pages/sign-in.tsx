@@ -17,6 +17,8 @@ export function SignInPage() {
   const form = useForm(async ({ email, password }) => {
     const { data, error } = await api.POST('/v1/auth/login', { body: { email: email!, password: password! } })
     if (error) return formErrors(apiError(error), { invalid_credentials: 'password', account_locked: 'password' })
+    // The workspace picker is the platform host's answer; a tenant host answers tokens or an MFA step.
+    if ('selection_token' in data) return navigate('/')
     await finish(data)
   })
   if (mfaToken) return <MfaStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />

@@ -1,3 +1,4 @@
+import { useState } from 'react'
 import { api, apiError } from '../api/client.ts'
 import { Link, navigate } from '../router.tsx'
 import { useSession } from '../session.tsx'
@@ -6,12 +7,25 @@ import { Field, FormError, formErrors, Submit, useForm } from '../ui.tsx'
 /** Sign-up on a tenant host, as its sign-up policy allows (open, invite-only, or some email domains). */
 export function SignUpPage() {
   const { tenant, options, signedIn } = useSession()
+  const [verifyFirst, setVerifyFirst] = useState<string | null>(null)
   const form = useForm(async ({ name, email, password }) => {
     const { data, error } = await api.POST('/v1/auth/register', { body: { email: email!, password: password!, ...(name ? { name } : {}) } })
     if (error) return formErrors(apiError(error), { weak_password: 'password', email_taken: 'email', signup_domain_refused: 'email', invalid_credentials: 'password' })
+    // A domain-gated membership waits for the address to be verified: no session until then.
+    // An address held by an unverified account gets a takeover link instead: the same next step.
+    if ('verification_required' in data || 'address_claim' in data) return setVerifyFirst(email!)
     await signedIn(data.access_token, data.expires_in)
     navigate('/account')
   })
+  if (verifyFirst) {
+    return (
+      <section aria-labelledby="sign-up-title">
+        <h1 id="sign-up-title">Check your email</h1>
+        <p>We sent a verification link to {verifyFirst}. Your {tenant?.name} membership starts once you follow it.</p>
+        <p><Link href="/sign-in">Back to sign in</Link></p>
+      </section>
+    )
+  }
   if (options?.signup_policy === 'invite_only') {
     return (
       <section aria-labelledby="sign-up-title">
