@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { freshDatabase } from '../local/scratch.ts'
+import { freshDatabase, freshRedisDatabase } from '../local/scratch.ts'
 
 /**
  * Starts the local Neon and Upstash endpoints for the Worker tests (local/test-stack.ts, in a
  * child Node process) and migrates the database. Embedded PGlite and the embedded Redis store
  * by default; the real servers when ATRIUM_LOCAL_POSTGRES_URL / ATRIUM_LOCAL_REDIS_URL are set
- * (then a fresh database is created for this run and dropped afterwards).
+ * (then a fresh database is created for this run and dropped afterwards, and the run has a Redis
+ * logical database of its own, emptied before and after).
  */
 export default async function setup() {
   // Both worker projects (vitest.config.ts) list this setup; they share one stack in this process.
@@ -33,9 +34,19 @@ async function startStack(): Promise<() => Promise<void>> {
     databaseUrl = fresh.url
     dropDatabase = fresh.drop
   }
+  let redisUrl = process.env.ATRIUM_LOCAL_REDIS_URL || undefined
+  if (redisUrl) {
+    const fresh = await freshRedisDatabase(redisUrl)
+    redisUrl = fresh.url
+    const dropPostgres = dropDatabase
+    dropDatabase = async () => {
+      await fresh.release()
+      await dropPostgres()
+    }
+  }
 
   const child = spawn(process.execPath, [fileURLToPath(new URL('../local/test-stack.ts', import.meta.url))], {
-    env: { ...process.env, ATRIUM_TEST_DATABASE_URL: databaseUrl ?? '' },
+    env: { ...process.env, ATRIUM_TEST_DATABASE_URL: databaseUrl ?? '', ...(redisUrl ? { ATRIUM_LOCAL_REDIS_URL: redisUrl } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
