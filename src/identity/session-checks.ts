@@ -19,9 +19,9 @@ import { isSessionRevoked, revokedKey } from './sessions.ts'
  *   (src/authz/cache.ts), so a warm request reads no SQL for them.
  */
 export function queueSessionChecks(c: Context<AppEnv>, claims: AccessClaims): void {
-  const tenant = c.var.tenant
+  const tenant = c.get('tenant')
   if (!tenant) return
-  const round = c.var.round
+  const round = c.get('round')
   round.prefetch(authzVersionKey(tenant.id))
   const sessionId = claims.sid
   if (!sessionId) return
