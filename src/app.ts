@@ -81,7 +81,7 @@ export function createApp() {
   // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
   app.use('*', browserSignIn())
   app.use('*', authenticate({
-    keyFor: (c, kid) => accessTokenKey(c as C, kid),
+    keyFor: (c, kid) => accessTokenKey(c as C, (c as C).var.tenant, kid),
     // A revoked session's access tokens stop working at once, not at expiry.
     isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
   }))

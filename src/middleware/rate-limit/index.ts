@@ -1,55 +1,13 @@
-import { Ratelimit } from '@upstash/ratelimit'
+import type { Ratelimit } from '@upstash/ratelimit'
 import type { MiddlewareHandler } from 'hono'
 import { commonError } from '../../errors.ts'
+import { limiterFor, type RateLimit } from '../../platform/rate-limiter.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { Redis } from '../../platform/redis.ts'
 import type { ApiKeyVariables } from '../api-key/index.ts'
 import type { AuthVariables } from '../auth/index.ts'
 import type { TenantVariables } from '../tenant/index.ts'
 
-export interface RateLimit {
-  max: number
-  windowSeconds: number
-}
-
-const limiters = new Map<string, Ratelimit>()
-
-function limiterFor(redis: Redis, limit: RateLimit, prefix: string): Ratelimit {
-  const key = `${prefix}:${limit.max}/${limit.windowSeconds}`
-  let limiter = limiters.get(key)
-  if (!limiter) {
-    limiter = new Ratelimit({
-      redis,
-      limiter: Ratelimit.slidingWindow(limit.max, `${limit.windowSeconds} s`),
-      prefix: key,
-      // A slow Redis must not hold requests up: past this the request is let through.
-      timeout: 1000,
-      analytics: false,
-    })
-    limiters.set(key, limiter)
-  }
-  return limiter
-}
-
-/**
- * One hit on a sliding-window limit outside the middleware (e.g. tenant creation): the limiter's
- * answer, or null when Redis is unreachable (logged; the caller lets the request through, as the
- * middleware does).
- */
-export async function consumeRateLimit(
-  deps: { redis: Redis; logger: Logger },
-  limit: RateLimit,
-  prefix: string,
-  identifier: string,
-): Promise<{ success: boolean; limit: number; remaining: number; reset: number } | null> {
-  try {
-    const result = await limiterFor(deps.redis, limit, prefix).limit(identifier)
-    return { success: result.success, limit: result.limit, remaining: result.remaining, reset: result.reset }
-  } catch (err) {
-    deps.logger.warn('rate limiter unavailable; request let through', { err, prefix })
-    return null
-  }
-}
 
 /** The caller: the user when a token was verified, the API key when one was, otherwise the client IP. */
 export function callerOf(c: { var: AuthVariables & Partial<ApiKeyVariables>; req: { header(name: string): string | undefined } }): string {
@@ -101,3 +59,9 @@ export function rateLimit(options: {
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
   }
 }
+
+/**
+ * Per-IP throttle on every credential endpoint (on top of the general rate limit), so one
+ * address cannot try passwords against many accounts. 20 attempts a minute per tenant.
+ */
+export const credentialThrottle = rateLimit({ limitFor: () => ({ max: 20, windowSeconds: 60 }), prefix: 'cred', byIp: true })

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { platformHostOnly, tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { credentialThrottle } from '../auth/routes.ts'
-import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
+import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { createWithSelection, exchangeSelection } from './select.ts'
 import { CreatedWorkspace, CreateWithSelectionBody, SelectBody } from './schemas.ts'
 

@@ -1,45 +1,33 @@
 import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
-import { users } from '../../db/public-schema.ts'
-import { tenantTables } from '../../db/tenant-schema.ts'
-import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta } from '../../identity/audit.ts'
-import { sessionDeps } from '../../identity/context.ts'
-import { IdentityErrors } from '../../identity/errors.ts'
-import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
-import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
-import { startSession } from '../../identity/sessions.ts'
-import { findUserByEmail, type User } from '../../identity/users.ts'
-import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
-import type { Database } from '../../platform/database.ts'
-import { mailVerificationLink } from '../auth-email/flows.ts'
-import type { Tenant } from '../../tenancy/registry.ts'
-import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
+import { publishDatabaseVersion } from '../authz/cache.ts'
+import { users } from '../db/public-schema.ts'
+import { tenantTables } from '../db/tenant-schema.ts'
+import { fail } from '../errors.ts'
+import type { Database } from '../platform/database.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
+import type { Tenant } from '../tenancy/registry.ts'
+import { effectiveSettings } from '../tenancy/settings.ts'
+import { deliverAfterResponse } from '../webhooks/deliver.ts'
+import { eventStatements } from '../webhooks/outbox.ts'
+import { auditInsert, requestMeta } from './audit.ts'
+import { sessionDeps } from './context.ts'
+import { IdentityErrors } from './errors.ts'
+import { mailVerificationLink } from './link-mail.ts'
+import { lockoutSafely, recordFailure, recordSuccess, reserveAttempt } from './lockout.ts'
+import { activatedIn, activationStatements, findMember, signupAdmits } from './memberships.ts'
+import { createMfaChallenge } from './mfa/challenge.ts'
+import { hasTotpEnabled } from './mfa/status.ts'
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts'
+import { startSession } from './sessions.ts'
+import { findUserByEmail, type User } from './users.ts'
 
 /**
- * Redis trouble must not open or close the door by itself: without Redis there is no attempt
- * budget (every attempt is evaluated, behind the password hash's cost), logged as a warning.
+ * Signing in to a tenant, whatever the first factor (password, social provider, magic link,
+ * workspace picker): what follows a proven first factor (`completeLogin`), a pending
+ * membership (`signInWhilePending`), the password sign-in itself, and the lockout's audit
+ * entries and events. The second factor is in ./mfa/sign-in.ts.
  */
-async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.warn(`lockout ${what} unavailable`, { err })
-    return fallback
-  }
-}
-
-async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) {
-  const t = tenantTables(tenant.schemaName)
-  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status
-}
 
 /**
  * The first factor of an account whose membership here is pending (a domain sign-up, address not
@@ -48,7 +36,7 @@ async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) 
  * member.joined, and the sign-in goes on; otherwise nothing but the proof can follow: a fresh
  * verification link goes out and the answer is 403 email_verification_required.
  */
-export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, user: User, options: { action?: string } = {}) {
+export async function signInWhilePending(c: RequestScope, tenant: Tenant, user: User, options: { action?: string } = {}) {
   if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
     const results = await c.var.db.batch(activationStatements(c.var.db, tenant, user, requestMeta(c), 'verified_address') as unknown as Parameters<Database['batch']>[0])
     if (activatedIn(results, 0)) {
@@ -69,12 +57,12 @@ export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, use
  * The attempt is reserved in the lockout budget before the hash is computed, so concurrent
  * guesses cannot get more passwords evaluated than the budget allows (src/identity/lockout.ts).
  */
-export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: string, password: string) {
+export async function passwordLogin(c: RequestScope, tenant: Tenant, email: string, password: string) {
   const meta = requestMeta(c)
   const policy = effectiveSettings(tenant.settings).lockout
   const redis = c.var.redis
 
-  const budget = await safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null)
+  const budget = await lockoutSafely(c.var.logger, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null)
   if (budget && !budget.ok) {
     c.header('Retry-After', String(budget.retryAfter))
     throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
@@ -82,16 +70,16 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
 
   const user: User | undefined = await findUserByEmail(c.var.db, email)
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(c.var.config.PASSWORD_HASH_PROFILE)))
-  const status = user?.passwordHash && passwordOk ? await memberStatus(c, tenant, user.id) : undefined
+  const status = user?.passwordHash && passwordOk ? (await findMember(c.var.db, tenant, user.id))?.status : undefined
   const ok = status === 'active'
 
   if (status === 'pending') {
-    await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+    await lockoutSafely(c.var.logger, 'reset', () => recordSuccess(redis, tenant.id, email), false)
     return signInWhilePending(c, tenant, user!)
   }
   if (!ok) {
     const reservation = budget?.reservation
-    const lockSeconds = reservation ? await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
+    const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
     const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
     const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
     const results = await c.var.db.batch([failed, ...lock])
@@ -103,7 +91,7 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
     throw fail(IdentityErrors, 'invalid_credentials')
   }
 
-  const wasLocked = await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+  const wasLocked = await lockoutSafely(c.var.logger, 'reset', () => recordSuccess(redis, tenant.id, email), false)
   if (wasLocked) await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.unlocked', actorType: 'system', targetType: 'user', targetId: user!.id })
   // Upgrade a hash made with older parameters now that we know the password.
   if (needsRehash(user!.passwordHash!, c.var.config.PASSWORD_HASH_PROFILE)) {
@@ -118,7 +106,7 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
  * member's lock is the tenant's business: checked inside the batch, so the answer takes the
  * same time either way.
  */
-export function lockStatements(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id' | 'email'> | null, lockSeconds: number): BatchItem<'pg'>[] {
+export function lockStatements(c: RequestScope, tenant: Tenant, user: Pick<User, 'id' | 'email'> | null, lockSeconds: number): BatchItem<'pg'>[] {
   const audit = auditInsert(c.var.db, tenant.schemaName, requestMeta(c), { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } })
   if (!user) return [audit]
   return [
@@ -133,12 +121,12 @@ export function lockStatements(c: Context<AppEnv>, tenant: Tenant, user: Pick<Us
 }
 
 /** The `user.login` event of a new session, for `startSession`'s `extra` (same batch as the session). */
-export function loginEvent(c: Context<AppEnv>, tenant: Tenant, userId: string, mfa: boolean) {
+export function loginEvent(c: RequestScope, tenant: Tenant, userId: string, mfa: boolean) {
   return (sessionId: string) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } })
 }
 
 /** After the first factor (password or social sign-in): a second-factor challenge when MFA is on, else a new session. */
-export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string } = {}) {
+export async function completeLogin(c: RequestScope, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string } = {}) {
   if (await hasTotpEnabled(c.var.db, user.id)) {
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
   }
