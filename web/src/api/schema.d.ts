@@ -1049,13 +1049,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Account created and signed in */
+                /** @description Account created (or joined) and signed in; an existing account with TOTP on gets mfa_required instead of tokens */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Registered"];
+                        "application/json": components["schemas"]["Registered"] | components["schemas"]["RegisteredMfaRequired"];
                     };
                 };
                 /** @description Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it */
@@ -7399,6 +7399,19 @@ export interface components {
             /** @enum {string} */
             token_type: "Bearer";
         };
+        RegisteredMfaRequired: components["schemas"]["MfaRequired"] & {
+            user: components["schemas"]["User"];
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+            };
+        };
+        MfaRequired: {
+            /** @enum {boolean} */
+            mfa_required: true;
+            mfa_token: string;
+        };
         RegistrationPending: {
             user: components["schemas"]["User"];
             tenant: {
@@ -7427,11 +7440,6 @@ export interface components {
             /** Format: password */
             password: string;
             name?: string;
-        };
-        MfaRequired: {
-            /** @enum {boolean} */
-            mfa_required: true;
-            mfa_token: string;
         };
         PlatformSignIn: {
             workspaces: components["schemas"]["Workspace"][];
