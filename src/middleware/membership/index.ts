@@ -2,8 +2,9 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { findMember, type Member } from '../../identity/memberships.ts'
+import type { Member } from '../../identity/memberships.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
+import { confirmedAuthz } from '../permission/index.ts'
 
 export interface MembershipVariables {
   member: Member
@@ -11,9 +12,16 @@ export interface MembershipVariables {
 
 /**
  * Requires the caller to be an active member of the host's tenant, and sets `member`. For
- * self-service endpoints (/v1/me, MFA, linked identities), where the caller acts on their own
- * account: endpoints that act on the tenant are gated by `requirePermission`
+ * self-service sections (/v1/me, MFA, linked identities), where the caller acts
+ * on their own account: endpoints that act on the tenant are gated by `requirePermission`
  * (src/middleware/permission) instead.
+ *
+ * Answered from the tenant's authorization model (src/authz/cache.ts), which holds every active
+ * member's role and is used only at the tenant's current version: every change to a membership
+ * (role, status, removal) bumps that version in its own transaction and publishes it before
+ * answering, so the request after it sees the change, with no SQL on a warm request. A caller
+ * missing from the cached model is looked up once more at the database's version before being
+ * refused (a publish lost while Redis was down).
  */
 export function requireMember(): MiddlewareHandler<AppEnv & { Variables: MembershipVariables }> {
   return async function requireMemberMiddleware(c, next) {
@@ -21,9 +29,11 @@ export function requireMember(): MiddlewareHandler<AppEnv & { Variables: Members
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
     const auth = c.var.auth
     if (!auth) throw commonError('unauthenticated')
-    const member = await findMember(c.var.db, tenant, auth.sub)
-    if (!member || member.status !== 'active') throw fail(IdentityErrors, 'not_a_member')
-    c.set('member', { userId: member.userId, role: member.role, status: member.status })
+    const ctx = c as unknown as Parameters<typeof confirmedAuthz>[0]
+    // A caller missing from the cached model is looked up once more at the database's version.
+    const role = (await confirmedAuthz(ctx, tenant, (e) => e.memberRole(auth.sub) !== undefined)).memberRole(auth.sub)
+    if (role === undefined) throw fail(IdentityErrors, 'not_a_member')
+    c.set('member', { userId: auth.sub, role, status: 'active' })
     await next()
   }
 }
