@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addMember, signUp } from './members-support.ts'
-import { call, endpointRequests, resetEndpointStats } from './support.ts'
+import { call, endpointRequests, randomClientIp, resetEndpointStats } from './support.ts'
 
 /**
  * Backend requests per request, counted by the local SQL and Redis endpoints (counts, not
@@ -39,6 +39,17 @@ describe('backend round trips of warm requests', () => {
     const list = () => call(`${owner.host}/v1/members`, { token: owner.access_token })
     await list()
     expect(await counted(list, 200)).toEqual({ sql: 1, redis: 1 })
+  })
+
+  it('POST /v1/auth/login: two SQL requests (the account with its membership and TOTP; the session) and three Redis requests (the limits; the attempt; its reset)', async () => {
+    const owner = await signUp()
+    const member = await addMember(owner)
+    const login = () => call(`${owner.host}/v1/auth/login`, { body: { email: member.email, password: 'correct horse battery' }, headers: { 'cf-connecting-ip': randomClientIp() } })
+    await login()
+    expect(await counted(login, 200)).toEqual({ sql: 2, redis: 3 })
+    const wrong = () => call(`${owner.host}/v1/auth/login`, { body: { email: member.email, password: 'not the password' }, headers: { 'cf-connecting-ip': randomClientIp() } })
+    // A failure: the same reads, then its audit entry.
+    expect(await counted(wrong, 401)).toEqual({ sql: 2, redis: 2 })
   })
 
   it('a revoked session is refused within that same one Redis request, without SQL', async () => {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { RequestScope } from '../platform/request-scope.ts'
 import { commonError, fail } from '../errors.ts'
-import { consumeRateLimit } from '../platform/rate-limiter.ts'
+import { consumeRateLimit } from '../middleware/rate-limit/index.ts'
 import type { Database } from '../platform/database.ts'
 import { TenantErrors } from './errors.ts'
 
