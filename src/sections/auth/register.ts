@@ -12,6 +12,7 @@ import { sessionDeps } from '../../identity/context.ts'
 import { membershipStatements, needsAddressProof, pendingMembershipStatements, signupAdmits } from '../../identity/memberships.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
+import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
 import { admitTenantCreation } from '../../tenancy/creation-limits.ts'
@@ -103,6 +104,7 @@ export function assertSignupAllowed(tenant: Tenant, email: string) {
  * after proving its password. Refused unless the tenant's sign-up policy allows the email.
  * Under `signup_policy: "domain"` an address not yet verified only gets a pending membership
  * and a verification link (202, no session): typing an address of the domain proves nothing.
+ * An existing account with TOTP on gets the MFA challenge instead of tokens (mfa_required).
  */
 export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input: { email: string; password: string; name?: string }) {
   assertSignupAllowed(tenant, input.email)
@@ -150,13 +152,16 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     return pendingAnswer(fresh, tenant, await mailVerificationLink(c, tenant, fresh))
   }
 
+  // An existing account with TOTP on proved only its password: it joins, but the session waits
+  // for the second factor, exactly as a sign-in here would (no way around MFA through sign-up).
+  const secondFactor = existing ? await hasTotpEnabled(db, user.id) : false
   const deps = await sessionDeps(c, tenant)
   const session = await sessionStatements(deps, tenant, user.id, meta)
   try {
     const results = await db.batch([
       ...statements,
       ...membershipStatements(db, tenant, user.id, 'member'),
-      ...session.statements,
+      ...(secondFactor ? [] : session.statements),
       auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } }),
       ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }),
     ] as unknown as Parameters<Database['batch']>[0])
@@ -168,6 +173,10 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   // The members insert bumped the authorization version (0006 trigger): publish it before answering.
   await publishDatabaseVersion(c.var, tenant)
   const fresh = (await findUserByEmail(db, input.email))!
+  if (secondFactor) {
+    const mfaToken = await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id })
+    return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, mfa_required: true as const, mfa_token: mfaToken }
+  }
   return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
 }
 
