@@ -339,7 +339,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('asks for the second factor when an account with TOTP on signs up on another tenant with its password', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const other = await createTenant({ settings: { signup_policy: 'open' } })
     const host = tenantOrigin(other.slug)
@@ -349,7 +349,7 @@ describe('sign-in with MFA', () => {
     expect(res.body).toMatchObject({ mfa_required: true, mfa_token: expect.stringMatching(/^[\w-]{43}$/), tenant: { id: other.id, slug: other.slug } })
     expect(res.body.access_token).toBeUndefined()
     expect(res.body.refresh_token).toBeUndefined()
-    const sessions = await db().execute<{ n: number }>(`select count(*)::int as n from tenant_${other.id.replace(/-/g, '')}.sessions where user_id = '${a.userId}'`)
+    const sessions = await database().execute<{ n: number }>(`select count(*)::int as n from tenant_${other.id.replace(/-/g, '')}.sessions where user_id = '${a.user.id}'`)
     expect(sessions.rows[0]!.n).toBe(0)
     // The same as a sign-in there now answers.
     const again = await call(`${host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
@@ -359,7 +359,7 @@ describe('sign-in with MFA', () => {
     const done = await verify(host, res.body.mfa_token, codeAt(secret, step()))
     expect(done.status).toBe(200)
     const me = await call(`${host}/v1/me`, { token: done.body.access_token })
-    expect(me.body.id).toBe(a.userId)
+    expect(me.body.id).toBe(a.user.id)
   })
 })
 
