@@ -53,7 +53,7 @@ describe('account lockout under concurrency', () => {
     expect(evaluated.length).toBeGreaterThanOrEqual(1)
     expect(evaluated.length).toBeLessThanOrEqual(3)
     expect(evaluated.every((row) => row.outcome === 'failure')).toBe(true)
-    // One lock: one user.locked audit entry (its webhook event is written in the same batch, src/sections/auth/login.ts).
+    // One lock: one user.locked audit entry (its webhook event is written in the same batch, src/identity/sign-in.ts).
     expect(await auditRows(tenant.id, 'user.locked')).toHaveLength(1)
     // One length: the first lock of the day (base_seconds), level 1, every key with a TTL.
     const k = await lockoutKeys(tenant.id, address)
