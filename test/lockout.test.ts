@@ -3,8 +3,7 @@ import { env } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
-import { database, tablesOf } from './members-support.ts'
-import { call, createTenant, faults, tenantOrigin } from './support.ts'
+import { call, createTenant, database, faults, tablesOf, tenantOrigin } from './support.ts'
 
 /**
  * The account lockout under concurrency and Redis faults: the attempt budget is taken before a
