@@ -4,6 +4,7 @@ import { decode, decodeHeader } from 'hono/utils/jwt/jwt'
 import type { JWTPayload } from 'hono/utils/jwt/types'
 import { commonError } from '../../errors.ts'
 import type { TenantVariables } from '../tenant/index.ts'
+import type { VerificationKey } from '../../platform/signing-keys.ts'
 
 /** The claims of an Atrium access token (issued by the identity section). */
 export interface AccessClaims extends JWTPayload {
@@ -44,18 +45,6 @@ function remember(digest: string, entry: { claims: AccessClaims; key: CryptoKey 
   verified.set(digest, entry)
 }
 
-export type RevocationCheck = (claims: AccessClaims) => Promise<boolean>
-
-/** A key that may verify a token, and what a token under it must also carry. */
-export interface VerificationKey {
-  key: CryptoKey
-  /** Required `aud` (a string equal to it, or an array holding it). */
-  audience?: string
-  /** Required `iss`: this predicate must accept it. */
-  issuer?: (iss: unknown) => boolean
-  /** Tokens under this key count only if issued (`iat`, seconds) before this. */
-  issuedBefore?: number
-}
 
 class WrongTenant extends Error {}
 
@@ -92,7 +81,7 @@ export function authenticate(options: {
       c.set('auth', null)
       return next()
     }
-    const tenant = c.var.tenant
+    const tenant = c.get('tenant')
     let claims: AccessClaims
     try {
       // Only for the answer (the token is refused either way): another tenant's token names a
@@ -135,7 +124,7 @@ export function authenticate(options: {
 /** Declares a route protected: 401 unless a valid access token was presented. */
 export function requireAuth(): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function requireAuthMiddleware(c, next) {
-    if (!c.var.auth) throw commonError('unauthenticated')
+    if (!c.get('auth')) throw commonError('unauthenticated')
     await next()
   }
 }

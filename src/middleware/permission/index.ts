@@ -9,7 +9,8 @@ import { parsePermission } from '../../authz/permissions.ts'
 import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import type { Member } from '../membership/index.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import type { Member } from '../../identity/memberships.ts'
 
 export interface PermissionVariables {
   /** Who is asking: the signed-in user, or the API key. */
@@ -27,21 +28,35 @@ export type PermissionContext = Context<AppEnv & { Variables: PermissionVariable
 
 /** The caller: `c.var.subject` when an earlier middleware set one, else the API key, else the JWT's user. */
 export function callerSubject(c: { var: Pick<AppEnv['Variables'], 'apiKey' | 'auth'> & { subject?: Subject | null } }): Subject | null {
-  const given = c.var.subject
+  const { subject: given, apiKey, auth } = c.var
   if (given) return given
-  if (c.var.apiKey) return { type: 'api_key', id: c.var.apiKey.id }
-  if (c.var.auth) return { type: 'user', id: c.var.auth.sub }
+  if (apiKey) return { type: 'api_key', id: apiKey.id }
+  if (auth) return { type: 'user', id: auth.sub }
   return null
 }
 
 /** The request's model: loaded once (one Redis GET when warm), then shared by every check of the request. */
 export async function requestAuthz(c: C): Promise<AuthzEngine> {
-  let engine = c.var.authz
+  let engine = c.get('authz')
   if (!engine) {
-    engine = await authzEngine(c.var, c.var.tenant!)
+    const v = c.var
+    engine = await authzEngine(v, v.tenant!)
     c.set('authz', engine)
   }
   return engine
+}
+
+/**
+ * The request's model, made sure against the database when the cached one does not know the
+ * caller (`known` fails): a member who joined a moment ago, should a publish have been lost.
+ * Costs one query, for strangers only.
+ */
+export async function confirmedAuthz(c: C, tenant: Tenant, known: (engine: AuthzEngine) => boolean): Promise<AuthzEngine> {
+  const engine = await requestAuthz(c)
+  if (known(engine)) return engine
+  const fresh = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
+  c.set('authz', fresh)
+  return fresh
 }
 
 /** The check the caller's own request amounts to (no subject attributes; the request's address and time). */
@@ -71,13 +86,7 @@ export function requirePermission(
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
     const subject = callerSubject(ctx)
     if (!subject) throw commonError('unauthenticated')
-    let engine = await requestAuthz(ctx)
-    if (!engine.isSubject(subject)) {
-      // Not in the cached model: make sure against the database before refusing (a member who
-      // joined a moment ago, should a publish have been lost). Costs one query, for strangers only.
-      engine = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
-      ctx.set('authz', engine)
-    }
+    const engine = await confirmedAuthz(ctx, tenant, (e) => e.isSubject(subject))
     if (!engine.isSubject(subject)) {
       if (subject.type === 'user') throw fail(IdentityErrors, 'not_a_member')
       throw fail(AuthzErrors, 'permission_denied', 'This API key is no longer active.')
