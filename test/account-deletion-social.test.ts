@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { database } from './members-support.ts'
-import { numericId, openTenant, signIn, email as socialEmail } from './oauth-flow.ts'
+import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { call, tenantOrigin } from './support.ts'
+import { call, database, newEmail as socialEmail, openTenant, tenantOrigin } from './support.ts'
 
 const CONFIRM = 'delete my account'
 const fake = new FakeProviders()

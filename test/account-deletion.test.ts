@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addMember, auditActions, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { call, PLATFORM, tenantOrigin } from './support.ts'
+import { addMember, auditActions, call, PASSWORD, PLATFORM, signUp, tenantOrigin, type Owner } from './support.ts'
 import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
 
 const CONFIRM = 'delete my account'

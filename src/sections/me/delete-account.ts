@@ -9,7 +9,7 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { recordFailure, reserveAttempt } from '../../identity/lockout.ts'
+import { lockoutSafely, recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { verifyPassword } from '../../identity/passwords.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserById, type User } from '../../identity/users.ts'
@@ -18,7 +18,7 @@ import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
-import { lockStatements } from '../auth/login.ts'
+import { lockStatements } from '../../identity/sign-in.ts'
 import { AccountErrors } from './errors.ts'
 
 type C = Context<AppEnv>
@@ -77,16 +77,6 @@ export async function deletionPlan(db: Database, userId: string): Promise<Planne
 export const presentPlan = (plan: PlannedTenant[]) =>
   plan.map((p) => ({ id: p.tenant.id, slug: p.tenant.slug, name: p.tenant.name, role: p.role, other_members: p.otherMembers, outcome: p.outcome }))
 
-/** Lockout lives in Redis; trouble there must not open or close the door by itself: "not locked", logged. */
-async function safely<T>(c: C, run: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.warn('lockout unavailable', { err })
-    return fallback
-  }
-}
-
 /**
  * The owner's proof: the password (wrong guesses count towards the account's lockout in this
  * tenant, as at sign-in), or — for an account without one — a sign-in of the current session
@@ -105,14 +95,14 @@ async function confirmOwner(c: C, tenant: Tenant, user: User, sessionId: string 
   }
   if (password === undefined) throw fail(AccountErrors, 'password_required')
   const policy = effectiveSettings(tenant.settings).lockout
-  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, policy), null)
+  const budget = await lockoutSafely(c.var.logger, 'reserve', () => reserveAttempt(redis, tenant.id, user.email, policy), null)
   if (budget && !budget.ok) {
     c.header('Retry-After', String(budget.retryAfter))
     throw fail(AccountErrors, 'incorrect_password', 'Too many failed attempts; try again later.', { retry_after: budget.retryAfter })
   }
   if (await verifyPassword(password, user.passwordHash)) return
   const reservation = budget?.reservation
-  const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
+  const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
   const failed = auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'user.delete', actorId: user.id, targetType: 'user', targetId: user.id, outcome: 'failure', details: { reason: 'incorrect_password' } })
   const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
   deliverAfterResponse(c, tenant, results)
