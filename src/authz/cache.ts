@@ -78,6 +78,15 @@ export function bumpedVersion(result: unknown): number {
   return version
 }
 
+/**
+ * Queue the publication of `version` on a pipeline (the `authz_version` effect of a committed
+ * change, src/changes/effects.ts): the same monotonic write as `publishVersion`, failing loudly.
+ */
+export function queuePublish(pipe: ReturnType<Redis['pipeline']>, tenantId: string, version: number): void {
+  written.set(tenantId, Math.max(written.get(tenantId) ?? 0, version))
+  pipe.eval(PUBLISH_MAX, [authzVersionKey(tenantId)], [String(version), String(VERSION_TTL_SECONDS)])
+}
+
 /** Make `version` the current one for every isolate (after the batch that bumped it committed). */
 export async function publishVersion(deps: AuthzDeps, tenant: TenantRef, version: number): Promise<void> {
   written.set(tenant.id, Math.max(written.get(tenant.id) ?? 0, version))

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
+import { changeDeps } from '../changes/commit.ts'
 import type { VerificationKey } from '../middleware/auth/index.ts'
 import { classifyHost } from '../middleware/tenant/index.ts'
 import { signingKeys } from '../platform/signing-keys.ts'
@@ -34,6 +35,7 @@ export async function sessionDeps(c: Context<AppEnv>, tenant: Pick<Tenant, 'id' 
     refreshGrace: config.REFRESH_GRACE_SECONDS,
     dataKey: config.DATA_ENCRYPTION_KEY,
     issuer: tenantUrl(c, tenant),
+    defer: changeDeps(c).defer,
   }
 }
 

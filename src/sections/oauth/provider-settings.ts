@@ -1,3 +1,4 @@
+import { changeDeps } from '../../changes/commit.ts'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { fail } from '../../errors.ts'
@@ -49,7 +50,7 @@ async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provide
   const meta = requestMeta(c)
   // Behind requirePermission: a signed-in user or an API key.
   const actor = callerSubject(c)!
-  const updated = await changeTenant(c.var, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
+  const updated = await changeTenant(changeDeps(c), tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
   await auditInsert(c.var.db, updated.schemaName, meta, { action, actorType: actor.type, actorId: actor.id, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
   return updated
 }
