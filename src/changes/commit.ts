@@ -69,12 +69,12 @@ export interface Change {
   /** The tenant whose audit log and outbox the change writes to; null for a change of `public` only. */
   tenant: Pick<Tenant, 'id' | 'schemaName'> | null
   meta?: RequestMeta
-  guards?: BatchItem<'pg'>[]
-  statements: BatchItem<'pg'>[]
+  guards?: readonly BatchItem<'pg'>[]
+  statements: readonly BatchItem<'pg'>[]
   audit?: ChangeAudit
   events?: WebhookEvent<WebhookEventType>[]
   effects?: Effect[]
-  marks?: BatchItem<'pg'>[]
+  marks?: readonly BatchItem<'pg'>[]
 }
 
 export interface Committed {

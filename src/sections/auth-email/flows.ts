@@ -8,7 +8,8 @@ import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.
 import { sessionDeps } from '../../identity/context.ts'
 import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
-import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
+import { activatedIn, activationChange, signupAdmits } from '../../identity/memberships.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { hashPassword } from '../../identity/passwords.ts'
 import { revokeAllSessions } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
@@ -156,16 +157,11 @@ function verifiedStatements(c: C, tenant: Tenant, user: User, via: string) {
  */
 export async function confirmEmailVerification(c: C, tenant: Tenant, token: string) {
   const user = await redeem(c, tenant, 'verify_email', token, { member: false })
-  const activation = signupAdmits(tenant, user.email) ? activationStatements(c.var.db, tenant, user, requestMeta(c), 'verification_link') : []
+  const activation = signupAdmits(tenant, user.email) ? activationChange(c.var.db, tenant, user, requestMeta(c), 'verification_link') : undefined
   const verified = user.emailVerifiedAt ? [] : verifiedStatements(c, tenant, user, 'verification_link')
-  if (verified.length + activation.length === 0) return { email_verified: true as const, membership_activated: false }
-  const results = await c.var.db.batch([...verified, ...activation] as unknown as Parameters<Database['batch']>[0])
-  const activated = activation.length > 0 && activatedIn(results, verified.length)
-  if (activated) {
-    // The status change bumped the authorization version (0006 trigger): publish it before answering.
-    await publishDatabaseVersion(c.var, tenant)
-    deliverAfterResponse(c, tenant, results)
-  }
+  if (verified.length === 0 && !activation) return { email_verified: true as const, membership_activated: false }
+  const { results } = await commitChange(changeDeps(c), activation ? { ...activation, statements: [...verified, ...activation.statements] } : { tenant, statements: verified })
+  const activated = activation !== undefined && activatedIn(results, verified.length)
   return { email_verified: true as const, membership_activated: activated }
 }
 

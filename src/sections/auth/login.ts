@@ -13,7 +13,8 @@ import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { startSession } from '../../identity/sessions.ts'
 import { findUserByEmail, type User } from '../../identity/users.ts'
-import { activatedIn, activationStatements, signupAdmits } from '../../identity/memberships.ts'
+import { activatedIn, activationChange, signupAdmits } from '../../identity/memberships.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
 import type { Database } from '../../platform/database.ts'
 import { mailVerificationLink } from '../auth-email/flows.ts'
@@ -50,12 +51,8 @@ async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) 
  */
 export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, user: User, options: { action?: string } = {}) {
   if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
-    const results = await c.var.db.batch(activationStatements(c.var.db, tenant, user, requestMeta(c), 'verified_address') as unknown as Parameters<Database['batch']>[0])
-    if (activatedIn(results, 0)) {
-      await publishDatabaseVersion(c.var, tenant)
-      deliverAfterResponse(c, tenant, results)
-      return completeLogin(c, tenant, user, options)
-    }
+    const { results } = await commitChange(changeDeps(c), activationChange(c.var.db, tenant, user, requestMeta(c), 'verified_address'))
+    if (activatedIn(results, 0)) return completeLogin(c, tenant, user, options)
     throw fail(IdentityErrors, 'not_a_member')
   }
   const sent = await mailVerificationLink(c, tenant, user)

@@ -1,6 +1,6 @@
-import { changeDeps } from '../../changes/commit.ts'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../identity/context.ts'

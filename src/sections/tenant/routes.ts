@@ -1,7 +1,7 @@
-import { changeDeps } from '../../changes/commit.ts'
 import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { callerCheck, callerSubject, requestAuthz, requirePermission } from '../../middleware/permission/index.ts'
