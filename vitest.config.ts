@@ -76,6 +76,15 @@ export default defineConfig({
     projects: [
       {
         test: {
+          // Pure unit tests, beside their modules in src/: plain Node, no workerd, no endpoints, no global setup.
+          // A test that needs the Worker runtime or its bindings lives in test/ (project worker).
+          name: 'unit',
+          environment: 'node',
+          include: ['src/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'local-endpoints',
           environment: 'node',
           include: ['test/local/**/*.test.ts'],
@@ -108,7 +117,7 @@ export default defineConfig({
       },
       // Files that share the endpoints peacefully run in parallel; those that inject faults into them
       // or count their requests (test/serial-files.ts) run one at a time, after the others.
-      workerProject('worker', { include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['test/local/**', 'test/browser/**', ...SERIAL_WORKER_FILES], fileParallelism: true, groupOrder: 0 }),
+      workerProject('worker', { include: ['test/**/*.test.ts'], exclude: ['test/local/**', 'test/browser/**', ...SERIAL_WORKER_FILES], fileParallelism: true, groupOrder: 0 }),
       workerProject('worker-serial', { include: SERIAL_WORKER_FILES, exclude: [], fileParallelism: false, groupOrder: 1 }),
     ],
   },

@@ -25,7 +25,7 @@ import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerWorkspaceRoutes } from './sections/workspaces/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
-import { isSessionRevoked } from './identity/sessions.ts'
+import { queueSessionChecks } from './identity/session-checks.ts'
 import { registerDevRoutes } from './sections/dev/routes.ts'
 import { registerAuditRoutes } from './sections/audit/routes.ts'
 import { registerApiKeyRoutes } from './sections/api-keys/routes.ts'
@@ -48,8 +48,8 @@ export const OPENAPI_DOCUMENT = {
 /**
  * The whole request path, top to bottom:
  *   request id + logs + errors → security headers → JSON body rules → text rules → cache trust (pending effects)
- *   → tenant from subdomain → CORS
- *   → cookie sign-in → JWT → API key → rate limit → sections.
+ *   → tenant from subdomain → CORS → cookie sign-in → JWT → API key → rate limit (with the session's checks,
+ *   one Redis round trip) → sections.
  * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
  * right after it (each host publishes its own keys).
  */
@@ -86,11 +86,18 @@ export function createApp() {
   app.use('*', browserSignIn())
   app.use('*', authenticate({
     keyFor: (c, kid) => accessTokenKey(c as C, kid),
-    // A revoked session's access tokens stop working at once, not at expiry.
-    isRevoked: async (c, claims) => Boolean(claims.sid) && isSessionRevoked((c as C).var, (c as C).var.tenant!, claims.sid!),
+    // A revoked session's access tokens stop working at once, not at expiry: checked in the rate
+    // limiter's Redis round trip, with the tenant's authorization version.
+    queueChecks: (c, claims) => queueSessionChecks(c as C, claims),
   }))
   app.use('*', authenticateApiKey())
+  // One Redis request: the limit's hit, the session's revocation, the tenant's authorization version.
   app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
+  // Whatever the limiter did not send (Redis down): the queued checks still answer before any route.
+  app.use('*', async (c, next) => {
+    await (c as C).var.round.settle()
+    await next()
+  })
   app.use('*', requireMfaEnrolment())
 
   registerCurrentTenantRoutes(app)

@@ -35,10 +35,14 @@ const INVOICE = {
 }
 const ownInvoices = { eq: [{ ref: 'resource.attributes.owner' }, { ref: 'subject.id' }] }
 
+/**
+ * One case per operator family (comparison, membership, network, combinators, the subject's roles) through the
+ * API: the whole operator matrix is evaluated in src/authz/conditions.test.ts.
+ */
 describe('condition operators, through allow policies granting a plain member what the member role does not', () => {
   let o: Owner
   let member: Account
-  const OPERATORS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'contains', 'ip_in_cidr', 'ip_single', 'all', 'any', 'not', 'roles']
+  const OPERATORS = ['eq', 'in', 'not_in', 'ip_in_cidr', 'ip_single', 'all', 'roles']
 
   beforeAll(async () => {
     o = await signUp()
@@ -63,29 +67,10 @@ describe('condition operators, through allow policies granting a plain member wh
     expect(await decisions('eq', { eq: [{ ref: 'resource.attributes.status' }, 'open'] }, [attrs({ status: 'open' }), attrs({ status: 'closed' }), attrs({ status: ['open'] }), attrs({})])).toEqual([true, false, false, false])
   })
 
-  it('ne allows on a different value only, not on a missing one', async () => {
-    expect(await decisions('ne', { ne: [{ ref: 'resource.attributes.status' }, 'archived'] }, [attrs({ status: 'open' }), attrs({ status: 'archived' }), attrs({})])).toEqual([true, false, false])
-  })
-
   it('in and not_in test membership of a list', async () => {
     const dept = (department?: string) => ({ resource: { type: 'probe' }, subject: department === undefined ? {} : { department } })
     expect(await decisions('in', { in: [{ ref: 'subject.attributes.department' }, ['finance', 'legal']] }, [dept('finance'), dept('sales'), dept()])).toEqual([true, false, false])
     expect(await decisions('not_in', { not_in: [{ ref: 'subject.attributes.department' }, ['sales']] }, [dept('finance'), dept('sales'), dept()])).toEqual([true, false, false])
-  })
-
-  it('gt and gte order numbers, and a number given as text is not comparable', async () => {
-    expect(await decisions('gt', { gt: [{ ref: 'resource.attributes.amount' }, 100] }, [attrs({ amount: 101 }), attrs({ amount: 100 }), attrs({ amount: '101' })])).toEqual([true, false, false])
-    expect(await decisions('gte', { gte: [{ ref: 'resource.attributes.amount' }, 100] }, [attrs({ amount: 100 }), attrs({ amount: 99.5 })])).toEqual([true, false])
-  })
-
-  it('lt and lte order ISO times, with offsets, against context.time', async () => {
-    const at = (time: string, issued?: string) => ({ resource: { type: 'probe', attributes: issued ? { issued } : {} }, context: { time } })
-    expect(await decisions('lt', { lt: [{ ref: 'context.time' }, '2030-01-01T00:00:00Z'] }, [at('2029-12-31T23:59:59Z'), at('2030-01-01T00:00:00Z'), at('2030-01-01T00:30:00+01:00')])).toEqual([true, false, true])
-    expect(await decisions('lte', { lte: [{ ref: 'resource.attributes.issued' }, { ref: 'context.time' }] }, [at('2026-05-01T12:00:00Z', '2026-05-01T12:00:00Z'), at('2026-05-01T12:00:00Z', '2026-05-01T12:00:01Z'), at('2026-05-01T12:00:00Z')])).toEqual([true, false, false])
-  })
-
-  it('contains finds an element of a list or a substring of a text', async () => {
-    expect(await decisions('contains', { contains: [{ ref: 'resource.attributes.tags' }, 'draft'] }, [attrs({ tags: ['q3', 'draft'] }), attrs({ tags: 'Q3 draft' }), attrs({ tags: ['drafts'] }), attrs({ tags: 'final' }), attrs({ tags: 7 })])).toEqual([true, true, false, false, false])
   })
 
   it('ip_in_cidr matches IPv4 and IPv6 addresses against a list of ranges, or one range (an IPv4-mapped IPv6 address counts as IPv4)', async () => {
@@ -98,16 +83,6 @@ describe('condition operators, through allow policies granting a plain member wh
     const cond = { all: [{ eq: [{ ref: 'subject.attributes.department' }, 'finance'] }, { gte: [{ ref: 'context.hour' }, 9] }, { lt: [{ ref: 'context.hour' }, 17] }] }
     const who = (department: string | undefined, time: string) => ({ resource: { type: 'probe' }, subject: department ? { department } : {}, context: { time } })
     expect(await decisions('all', cond, [who('finance', '2026-03-02T10:00:00Z'), who('finance', '2026-03-02T08:59:59Z'), who('sales', '2026-03-02T10:00:00Z'), who(undefined, '2026-03-02T10:00:00Z')])).toEqual([true, false, false, false])
-  })
-
-  it('any needs one part true, even when another cannot be decided', async () => {
-    const cond = { any: [{ eq: [{ ref: 'subject.attributes.department' }, 'finance'] }, { eq: [{ ref: 'resource.attributes.visibility' }, 'public'] }] }
-    const who = (subject: Record<string, unknown>, attributes: Record<string, unknown>) => ({ resource: { type: 'probe', attributes }, subject })
-    expect(await decisions('any', cond, [who({ department: 'finance' }, {}), who({}, { visibility: 'public' }), who({ department: 'sales' }, { visibility: 'private' }), who({}, { visibility: 'private' })])).toEqual([true, true, false, false])
-  })
-
-  it('not negates, and keeps an undecidable part undecided (no allow)', async () => {
-    expect(await decisions('not', { not: { eq: [{ ref: 'resource.attributes.status' }, 'locked'] } }, [attrs({ status: 'open' }), attrs({ status: 'locked' }), attrs({})])).toEqual([true, false, false])
   })
 
   it('subject.roles lists the roles the subject holds', async () => {

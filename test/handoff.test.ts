@@ -163,3 +163,99 @@ describe('platform sign-up in the browser', () => {
     expect(res.status).toBe(403)
   })
 })
+
+const platformLogin = (email: string) => call(`${PLATFORM}/v1/auth/login`, { body: { email, password: PASSWORD } })
+const pick = (selection_token: string, tenant: string, host = PLATFORM) => call(`${host}/v1/auth/select/handoff`, { body: { selection_token, tenant } })
+
+describe('the workspace picker of the platform page (POST /v1/auth/select/handoff)', () => {
+  it('answers a handoff to the chosen organization’s host, redeemed there for its own session; the credential works once', async () => {
+    const u = await memberOfTwo()
+    const { selection_token } = (await platformLogin(u.email)).body
+    const res = await pick(selection_token, u.other.slug)
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    expect(res.body.tenant).toMatchObject({ id: u.other.id, slug: u.other.slug })
+    expect(res.body.access_token).toBeUndefined()
+    const url = new URL(res.body.url)
+    expect(`${url.hostname}${url.pathname}`).toBe(`${u.other.slug}.localhost/handoff`)
+    const signedIn = await redeem(u.other.origin, codeOf(res.body.url))
+    expect(signedIn.status).toBe(200)
+    expect((await call(`${u.other.origin}/v1/me`, { token: signedIn.body.access_token })).body.email).toBe(u.email)
+
+    const again = await pick(selection_token, u.home.slug)
+    expect(again.status).toBe(401)
+    expect(again.body.error.code).toBe('invalid_selection')
+  })
+
+  it('refuses an organization the user is not in (the credential stays usable), another tenant’s host for the code, bad input and tenant hosts', async () => {
+    const u = await memberOfTwo()
+    const stranger = await createTenant({ settings: { signup_policy: 'open' } })
+    const { selection_token } = (await platformLogin(u.email)).body
+    const refused = await pick(selection_token, stranger.slug)
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.code).toBe('not_a_member')
+    expect((await pick(selection_token, 'no-such-tenant-here')).status).toBe(404)
+    for (const body of [{}, { selection_token }, { selection_token: 'short', tenant: u.home.slug }, { selection_token, tenant: u.home.slug, extra: 1 }]) {
+      const bad = await call(`${PLATFORM}/v1/auth/select/handoff`, { body })
+      expect(bad.status, JSON.stringify(body)).toBe(400)
+      expect(bad.body.error.code).toBe('validation_failed')
+    }
+    expect((await pick(selection_token, u.home.slug, u.home.origin)).body.error.code).toBe('platform_host_required')
+    expect((await pick('A'.repeat(43), u.home.slug)).body.error.code).toBe('invalid_selection')
+
+    const res = await pick(selection_token, u.home.slug)
+    expect(res.status).toBe(201)
+    // The code is the chosen tenant's: another host refuses it without using it up.
+    expect((await redeem(u.other.origin, codeOf(res.body.url))).body.error.code).toBe('invalid_handoff')
+    expect((await redeem(u.home.origin, codeOf(res.body.url))).status).toBe(200)
+  })
+
+  it('leaves the second factor to the chosen host when the account has MFA on', async () => {
+    const u = await memberOfTwo()
+    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
+    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
+    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    const { selection_token } = (await platformLogin(u.email)).body
+    const res = await pick(selection_token, u.other.slug)
+    expect(res.status).toBe(201)
+    const redeemed = await redeem(u.other.origin, codeOf(res.body.url))
+    expect(redeemed.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
+  })
+})
+
+describe('a new organization from the web app (cookie mode)', () => {
+  it('from the org switcher (POST /v1/me/tenants): a handoff to the new host instead of its tokens', async () => {
+    const u = await memberOfTwo()
+    const res = await call(`${u.home.origin}/v1/me/tenants`, { body: { name: 'Side Project' }, token: u.token, headers: fromPage(u.home.origin) })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body.access_token).toBeUndefined()
+    expect(res.body.refresh_token).toBeUndefined()
+    expect(res.headers.getSetCookie().some((line) => line.startsWith('atrium_session='))).toBe(false)
+    const origin = tenantOrigin(res.body.tenant.slug)
+    expect(res.body.handoff.url.startsWith(`${origin}/handoff#code=`)).toBe(true)
+    const signedIn = await redeem(origin, codeOf(res.body.handoff.url))
+    expect(signedIn.status).toBe(200)
+    expect((await call(`${origin}/v1/tenant`, { token: signedIn.body.access_token })).body).toMatchObject({ id: res.body.tenant.id, role: 'owner' })
+    // The creation's own session was closed: only the handed-over one is live.
+    expect((await call(`${origin}/v1/me/sessions`, { token: signedIn.body.access_token })).body.data).toHaveLength(1)
+
+    const cross = await call(`${u.home.origin}/v1/me/tenants`, { body: { name: 'Evil Co' }, token: u.token, headers: fromPage(u.other.origin) })
+    expect(cross.status).toBe(403)
+    expect(cross.body.error.code).toBe('cross_site_request')
+  })
+
+  it('from the workspace picker (POST /v1/auth/workspaces) with MFA on: a handoff, the code asked on the new host', async () => {
+    const u = await memberOfTwo()
+    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
+    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
+    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    const { selection_token } = (await platformLogin(u.email)).body
+    const res = await call(`${PLATFORM}/v1/auth/workspaces`, { body: { selection_token, name: 'Picker Co' }, headers: fromPage(PLATFORM) })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body.mfa_token).toBeUndefined()
+    expect(res.body.mfa_required).toBeUndefined()
+    const origin = `http://${res.body.tenant.slug}.localhost`
+    const redeemed = await redeem(origin, codeOf(res.body.handoff.url))
+    expect(redeemed.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
+  })
+})

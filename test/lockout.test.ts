@@ -84,6 +84,21 @@ describe('account lockout under concurrency', () => {
     expect(await auditRows(tenant.id, 'user.locked')).toHaveLength(0)
   })
 
+  it('records user.unlocked with the first sign-in after a lock, once, in the session’s batch', async () => {
+    const tenant = await openTenant({ max_attempts: 1, base_seconds: 30, max_seconds: 600 })
+    const host = tenantOrigin(tenant.slug)
+    const address = email()
+    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(429)
+    // The cool-down over (its key expired), the lock history stays for a day.
+    await redis.del((await lockoutKeys(tenant.id, address)).lock)
+    expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: PASSWORD } })).status).toBe(200)
+    expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: PASSWORD } })).status).toBe(200)
+    const unlocked = await auditRows(tenant.id, 'user.unlocked')
+    expect(unlocked).toHaveLength(1)
+    expect(await auditRows(tenant.id, 'user.login')).toHaveLength(3)
+  })
+
   it('locks a burst on an unknown email exactly like one on a known email', async () => {
     const tenant = await openTenant({ max_attempts: 2, base_seconds: 30, max_seconds: 600 })
     const host = tenantOrigin(tenant.slug)

@@ -17,6 +17,7 @@ export const SERIAL_WORKER_FILES = [
   'test/migrations.test.ts',
   'test/outages.test.ts',
   'test/rate-limit.test.ts',
+  'test/round-trips.test.ts',
   'test/signing-keys.test.ts',
   'test/tenant-resolution.test.ts',
 ]

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Database } from '../platform/database.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
+import type { RedisRound } from '../platform/redis-round.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { compileAuthz, type AuthzEngine } from './engine.ts'
 import { databaseVersion, loadSnapshot, type AuthzSnapshot } from './snapshot.ts'
@@ -40,6 +41,8 @@ export interface AuthzDeps {
   db: Database
   redis: Redis
   logger: Logger
+  /** The request's Redis round: the version is read there when it was queued (src/identity/session-checks.ts). */
+  round?: RedisRound
 }
 
 type TenantRef = Pick<Tenant, 'id' | 'schemaName'>
@@ -119,7 +122,8 @@ export async function publishDatabaseVersion(deps: AuthzDeps, tenant: TenantRef)
 export async function currentVersion(deps: AuthzDeps, tenant: TenantRef): Promise<number> {
   let version: number | null = null
   try {
-    const value = await deps.redis.get<number | string>(authzVersionKey(tenant.id))
+    const key = authzVersionKey(tenant.id)
+    const value = deps.round ? await deps.round.get<number | string>(key) : await deps.redis.get<number | string>(key)
     version = value === null ? null : Number(value)
   } catch (err) {
     deps.logger.warn('authorization version unavailable in Redis; reading the database', { err, tenant: tenant.id })

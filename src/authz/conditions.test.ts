@@ -148,3 +148,79 @@ describe('condition validation', () => {
     expect(conditionSizeProblem({ eq: [1, 1] })).toBeNull()
   })
 })
+
+/**
+ * The operator matrix as an allow policy sees it: a check is allowed only when its condition is
+ * true (never when it is unknown). test/authz-check.test.ts keeps one case per operator family
+ * through POST /v1/authz/check-batch; every case lives here.
+ */
+describe('condition operators, as allow-policy decisions for a plain member', () => {
+  type Case = { subject?: Record<string, unknown>; resource?: Record<string, unknown>; context?: { ip?: string; time?: string } }
+  const NOW = '2026-03-02T12:00:00Z'
+  const decisions = (condition: unknown, cases: Case[]) =>
+    cases.map((c) =>
+      evaluateCondition(ConditionSchema.parse(condition), {
+        subject: { type: 'user', id: 'member-1', attributes: c.subject ?? {}, roles: () => ['member'] },
+        resource: { type: 'probe', id: undefined, attributes: c.resource ?? {} },
+        action: 'probe',
+        context: { ip: c.context?.ip, time: c.context?.time ?? NOW, attributes: {} },
+      }) === true,
+    )
+  const attrs = (resource: Record<string, unknown>): Case => ({ resource })
+
+  it('eq compares without coercion; a missing attribute never allows', () => {
+    expect(decisions({ eq: [ref('resource.attributes.status'), 'open'] }, [attrs({ status: 'open' }), attrs({ status: 'closed' }), attrs({ status: ['open'] }), attrs({})])).toEqual([true, false, false, false])
+  })
+
+  it('ne allows on a different value only, not on a missing one', () => {
+    expect(decisions({ ne: [ref('resource.attributes.status'), 'archived'] }, [attrs({ status: 'open' }), attrs({ status: 'archived' }), attrs({})])).toEqual([true, false, false])
+  })
+
+  it('in and not_in test membership of a list', () => {
+    const dept = (department?: string): Case => ({ subject: department === undefined ? {} : { department } })
+    expect(decisions({ in: [ref('subject.attributes.department'), ['finance', 'legal']] }, [dept('finance'), dept('sales'), dept()])).toEqual([true, false, false])
+    expect(decisions({ not_in: [ref('subject.attributes.department'), ['sales']] }, [dept('finance'), dept('sales'), dept()])).toEqual([true, false, false])
+  })
+
+  it('gt and gte order numbers, and a number given as text is not comparable', () => {
+    expect(decisions({ gt: [ref('resource.attributes.amount'), 100] }, [attrs({ amount: 101 }), attrs({ amount: 100 }), attrs({ amount: '101' })])).toEqual([true, false, false])
+    expect(decisions({ gte: [ref('resource.attributes.amount'), 100] }, [attrs({ amount: 100 }), attrs({ amount: 99.5 })])).toEqual([true, false])
+  })
+
+  it('lt and lte order ISO times, with offsets, against context.time', () => {
+    const at = (time: string, issued?: string): Case => ({ resource: issued ? { issued } : {}, context: { time } })
+    expect(decisions({ lt: [ref('context.time'), '2030-01-01T00:00:00Z'] }, [at('2029-12-31T23:59:59Z'), at('2030-01-01T00:00:00Z'), at('2030-01-01T00:30:00+01:00')])).toEqual([true, false, true])
+    expect(decisions({ lte: [ref('resource.attributes.issued'), ref('context.time')] }, [at('2026-05-01T12:00:00Z', '2026-05-01T12:00:00Z'), at('2026-05-01T12:00:00Z', '2026-05-01T12:00:01Z'), at('2026-05-01T12:00:00Z')])).toEqual([true, false, false])
+  })
+
+  it('contains finds an element of a list or a substring of a text', () => {
+    expect(decisions({ contains: [ref('resource.attributes.tags'), 'draft'] }, [attrs({ tags: ['q3', 'draft'] }), attrs({ tags: 'Q3 draft' }), attrs({ tags: ['drafts'] }), attrs({ tags: 'final' }), attrs({ tags: 7 })])).toEqual([true, true, false, false, false])
+  })
+
+  it('ip_in_cidr matches IPv4 and IPv6 addresses against a list of ranges, or one range (an IPv4-mapped IPv6 address counts as IPv4)', () => {
+    const from = (ip?: string): Case => ({ context: ip ? { ip } : {} })
+    expect(decisions({ ip_in_cidr: [ref('context.ip'), ['10.0.0.0/8', '2001:db8::/32']] }, [from('10.200.3.4'), from('11.0.0.1'), from('2001:db8:1::7'), from('2001:db9::1'), from()])).toEqual([true, false, true, false, false])
+    expect(decisions({ ip_in_cidr: [ref('context.ip'), '192.168.1.0/24'] }, [from('192.168.1.77'), from('192.168.2.1'), from('::ffff:c0a8:0101'), from('2001:db8::c0a8:101')])).toEqual([true, false, true, false])
+  })
+
+  it('all needs every part true: department and office hours (context.hour, UTC)', () => {
+    const cond = { all: [{ eq: [ref('subject.attributes.department'), 'finance'] }, { gte: [ref('context.hour'), 9] }, { lt: [ref('context.hour'), 17] }] }
+    const who = (department: string | undefined, time: string): Case => ({ subject: department ? { department } : {}, context: { time } })
+    expect(decisions(cond, [who('finance', '2026-03-02T10:00:00Z'), who('finance', '2026-03-02T08:59:59Z'), who('sales', '2026-03-02T10:00:00Z'), who(undefined, '2026-03-02T10:00:00Z')])).toEqual([true, false, false, false])
+  })
+
+  it('any needs one part true, even when another cannot be decided', () => {
+    const cond = { any: [{ eq: [ref('subject.attributes.department'), 'finance'] }, { eq: [ref('resource.attributes.visibility'), 'public'] }] }
+    const who = (subject: Record<string, unknown>, resource: Record<string, unknown>): Case => ({ subject, resource })
+    expect(decisions(cond, [who({ department: 'finance' }, {}), who({}, { visibility: 'public' }), who({ department: 'sales' }, { visibility: 'private' }), who({}, { visibility: 'private' })])).toEqual([true, true, false, false])
+  })
+
+  it('not negates, and keeps an undecidable part undecided (no allow)', () => {
+    expect(decisions({ not: { eq: [ref('resource.attributes.status'), 'locked'] } }, [attrs({ status: 'open' }), attrs({ status: 'locked' }), attrs({})])).toEqual([true, false, false])
+  })
+
+  it('subject.roles lists the roles the subject holds', () => {
+    expect(decisions({ contains: [ref('subject.roles'), 'member'] }, [{}])).toEqual([true])
+    expect(decisions({ contains: [ref('subject.roles'), 'admin'] }, [{}])).toEqual([false])
+  })
+})

@@ -35,7 +35,7 @@ async function keys(tenantId: string, email: string) {
 
 /**
  * KEYS attempts, lock, level; ARGV max_attempts, window_seconds, new window id, base_seconds,
- * max_seconds. Answers {slot, 0, window} or {0, retry_after, ''} when refused.
+ * max_seconds. Answers {slot, 0, window, locked in the last day (0/1)} or {0, retry_after, ''} when refused.
  * (Integer arithmetic through math.floor: SET/EXPIRE refuse "60.0" under Lua 5.3 engines.)
  */
 const RESERVE = `
@@ -63,7 +63,7 @@ if n == max then
   local level = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
   redis.call('EXPIRE', KEYS[1], math.floor(math.min(tonumber(ARGV[4]) * 2 ^ level, tonumber(ARGV[5]))))
 end
-return {n, 0, redis.call('HGET', KEYS[1], 'w')}
+return {n, 0, redis.call('HGET', KEYS[1], 'w'), redis.call('EXISTS', KEYS[3])}
 `
 
 /**
@@ -84,6 +84,8 @@ return seconds
 export interface Reservation {
   slot: number
   window: string
+  /** Whether the account was locked in the last day (what `recordSuccess` answers), known before the credential is evaluated. */
+  lockedRecently: boolean
 }
 
 /** Either a slot to evaluate one credential in, or a refusal with the seconds to wait. */
@@ -93,8 +95,8 @@ export type AttemptBudget = { ok: true; reservation: Reservation } | { ok: false
 export async function reserveAttempt(redis: Redis, tenantId: string, email: string, policy: Policy): Promise<AttemptBudget> {
   const k = await keys(tenantId, email)
   const args = [policy.maxAttempts, policy.maxSeconds, `w${randomToken().slice(0, 16)}`, policy.baseSeconds, policy.maxSeconds].map(String)
-  const [slot, retryAfter, window] = await redis.createScript<[number, number, string]>(RESERVE).exec(k, args)
-  if (slot > 0) return { ok: true, reservation: { slot, window: String(window) } }
+  const [slot, retryAfter, window, level] = await redis.createScript<[number, number, string, number?]>(RESERVE).exec(k, args)
+  if (slot > 0) return { ok: true, reservation: { slot, window: String(window), lockedRecently: Number(level ?? 0) > 0 } }
   return { ok: false, retryAfter: Math.max(1, retryAfter) }
 }
 

@@ -22,7 +22,7 @@ import blake2bWASM from 'argon2-wasm-edge/wasm/blake2b.wasm'
  * dependencies and no install scripts. It is maintained by one person and changes rarely, so the
  * version is pinned in the lock file and its output is checked against the Argon2 reference
  * implementation's test vectors and an independent implementation (@noble/hashes) in
- * passwords.test.ts: an upgrade that changed a single bit fails the suite. We compare the derived
+ * test/passwords.test.ts: an upgrade that changed a single bit fails the suite. We compare the derived
  * key ourselves in constant time (its own `argon2Verify` compares strings).
  *
  * Production: wrangler bundles the two imported `.wasm` files as WebAssembly modules of the Worker
@@ -41,7 +41,7 @@ setWASMModules({ argon2WASM, blake2bWASM })
 /**
  * `production` is the only profile a deployment may use (config refuses `test` when ENVIRONMENT
  * is production). `test` keeps the same algorithm and code path at a fraction of the cost, so the
- * test suite's hundreds of sign-ups do not each pay a production hash; passwords.test.ts pins and
+ * test suite's hundreds of sign-ups do not each pay a production hash; test/passwords.test.ts pins and
  * checks the production parameters.
  */
 export const PROFILES = {

@@ -10,6 +10,7 @@ import { fail } from '../errors.ts'
 import type { Database } from '../platform/database.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
+import type { RedisRound } from '../platform/redis-round.ts'
 import type { SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { auditInsert, type RequestMeta } from './audit.ts'
@@ -239,11 +240,14 @@ function rowsOf<T extends Record<string, unknown>>(result: unknown): T[] {
 }
 
 /**
- * Whether an access token's session has ended: Redis first (the hot path, one command);
+ * Whether an access token's session has ended: Redis first (the hot path, one command, or a read
+ * in the request's round);
  * if Redis is unreachable, the session row decides.
  */
-export async function isSessionRevoked(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger'>, tenant: Tenant, sessionId: string): Promise<boolean> {
+export async function isSessionRevoked(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger'> & { round?: RedisRound }, tenant: Tenant, sessionId: string): Promise<boolean> {
   try {
+    // In the request's Redis round when it carries the marker (src/identity/session-checks.ts).
+    if (deps.round) return (await deps.round.get(revokedKey(sessionId))) !== null
     return (await deps.redis.exists(revokedKey(sessionId))) === 1
   } catch (err) {
     deps.logger.warn('revocation check fell back to the database', { err })

@@ -3,6 +3,7 @@ import { api } from './api/client.ts'
 import { Link, navigate, usePath } from './router.tsx'
 import { SessionProvider, useSession, type SignInOptions, type Tenant } from './session.tsx'
 import { AccountPage } from './pages/account.tsx'
+import { ChangePasswordPage } from './pages/change-password.tsx'
 import { AcceptInvitationPage } from './pages/accept-invitation.tsx'
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password.tsx'
 import { HandoffPage, MagicLinkPage, OAuthCompletePage, VerifyEmailPage } from './pages/landings.tsx'
@@ -46,6 +47,7 @@ const TITLES: Record<string, string> = {
   '/sign-in': 'Sign in', '/sign-up': 'Sign up', '/account': 'Your account', '/forgot-password': 'Forgot password',
   '/reset-password': 'Choose a new password', '/verify-email': 'Verify your email', '/magic-link': 'Signing in',
   '/accept-invitation': 'Accept invitation', '/oauth-complete': 'Signing in', '/handoff': 'Switching organization',
+  '/account/password': 'Change your password',
 }
 
 function Pages() {
@@ -71,6 +73,7 @@ function Pages() {
   else if (path === '/oauth-complete') page = <OAuthCompletePage />
   else if (path === '/handoff') page = <HandoffPage />
   else if (path === '/accept-invitation' || path === '/invitations/accept') page = <AcceptInvitationPage />
+  else if (path === '/account/password') page = user ? <ChangePasswordPage /> : null
   else if (isSignedInOnly(path)) page = user ? <AccountPage /> : null
   else page = <NotFound />
   return <Shell>{page}</Shell>

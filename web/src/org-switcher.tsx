@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react'
 import { api, apiError, type Schemas } from './api/client.ts'
+import { Field, FormError, formErrors, Submit, useForm } from './ui.tsx'
 
 /**
  * The organizations I belong to, with my role; choosing another one hands the session over to
@@ -47,7 +48,36 @@ export function OrgSwitcher() {
             </ul>
           )}
           {error && <p className="form-error" role="alert">{error}</p>}
+          <NewOrganization />
         </div>
+      )}
+    </div>
+  )
+}
+
+/**
+ * A new organization, owned by me. The API opens its session on the new organization's host —
+ * another origin — so the web app (cookie mode) gets a handoff to it, as for a switch.
+ */
+function NewOrganization() {
+  const [open, setOpen] = useState(false)
+  const formId = useId()
+  const form = useForm(async ({ name }) => {
+    const { data, error } = await api.POST('/v1/me/tenants', { body: { name: name! } })
+    if (error) return formErrors(apiError(error), { slug_taken: 'name', tenant_limit_reached: 'name' })
+    if ('handoff' in data) location.assign(data.handoff.url)
+  })
+  return (
+    <div className="switcher-new">
+      <button type="button" className="link-button" aria-expanded={open} aria-controls={formId} onClick={() => setOpen(!open)}>
+        Create a new organization
+      </button>
+      {open && (
+        <form id={formId} onSubmit={form.onSubmit} noValidate aria-label="New organization">
+          <Field label="Organization name" name="name" autoComplete="organization" required autoFocus error={form.errors.fields.name} />
+          <FormError error={form.errors.form} />
+          <Submit busy={form.busy}>Create and switch</Submit>
+        </form>
       )}
     </div>
   )

@@ -1,4 +1,3 @@
-import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { sign } from 'hono/jwt'
 import { describe, expect, it } from 'vitest'
@@ -10,11 +9,13 @@ import { authenticate, requireAuth, type AuthVariables, type VerificationKey } f
 const TENANT_A = { id: '018f0000-0000-7000-8000-00000000000a' } as Tenant
 const TENANT_B = { id: '018f0000-0000-7000-8000-00000000000b' } as Tenant
 const oldKey = await generatePrivateKeyPem()
+/** The deployment's key (the Worker's JWT_PRIVATE_KEY binding). */
+const deploymentKey = await generatePrivateKeyPem()
 
 /** Keys by kid, the way the app chooses them on a host that trusts the deployment key (and `previous`). */
 function platformKeys(previous?: string, extra: Omit<VerificationKey, 'key'> = {}) {
   return async (_c: unknown, kid: string | undefined): Promise<VerificationKey | undefined> => {
-    const keys = await signingKeys(env.JWT_PRIVATE_KEY as string, previous)
+    const keys = await signingKeys(deploymentKey, previous)
     const key = keys.verifyKeys.get(kid ?? keys.kid)
     return key && { key, ...extra }
   }
@@ -33,7 +34,7 @@ function appFor(tenant: Tenant | null, previous?: string, extra: Omit<Verificati
   return app
 }
 
-async function token(claims: Record<string, unknown>, key: string = env.JWT_PRIVATE_KEY as string) {
+async function token(claims: Record<string, unknown>, key: string = deploymentKey) {
   const keys = await signingKeys(key)
   const now = Math.floor(Date.now() / 1000)
   return sign({ sub: 'user-1', iat: now, exp: now + 60, ...claims }, keys.privateJwk, 'ES512')
@@ -53,7 +54,7 @@ describe('JWT middleware', () => {
   it('puts the kid of the signing key in the header', async () => {
     const t = await token({ tid: TENANT_A.id })
     const header = JSON.parse(atob(t.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/')))
-    expect(header).toMatchObject({ alg: 'ES512', kid: (await signingKeys(env.JWT_PRIVATE_KEY as string)).kid })
+    expect(header).toMatchObject({ alg: 'ES512', kid: (await signingKeys(deploymentKey)).kid })
   })
 
   it('refuses an expired token', async () => {
@@ -64,7 +65,7 @@ describe('JWT middleware', () => {
   })
 
   it('refuses a token signed with another algorithm (HS256 with the public key as secret, and ES256)', async () => {
-    const keys = await signingKeys(env.JWT_PRIVATE_KEY as string)
+    const keys = await signingKeys(deploymentKey)
     const hs = await sign({ sub: 'x', tid: TENANT_A.id, exp: Math.floor(Date.now() / 1000) + 60 }, JSON.stringify(keys.publicJwks[0]), 'HS256')
     expect((await get(appFor(TENANT_A), '/open', hs)).status).toBe(401)
     const es256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])) as CryptoKeyPair

@@ -78,6 +78,12 @@ function audienceMatches(aud: unknown, expected: string): boolean {
 export function authenticate(options: {
   keyFor: (c: Parameters<MiddlewareHandler>[0], kid: string | undefined) => Promise<VerificationKey | undefined>
   isRevoked?: (c: Parameters<MiddlewareHandler>[0], claims: AccessClaims) => Promise<boolean>
+  /**
+   * Called with the verified claims before the rest of the chain runs: queues what must still be
+   * checked (the app queues the session's revocation in the request's Redis round, answered by
+   * the rate limiter's round trip: src/identity/session-checks.ts).
+   */
+  queueChecks?: (c: Parameters<MiddlewareHandler>[0], claims: AccessClaims) => void
 }): MiddlewareHandler<{ Variables: AuthVariables & TenantVariables }> {
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header('authorization')
@@ -120,6 +126,7 @@ export function authenticate(options: {
     if (options.isRevoked && (await options.isRevoked(c, claims))) {
       throw commonError('invalid_token', 'The session of this access token has ended.')
     }
+    options.queueChecks?.(c, claims)
     c.set('auth', claims)
     await next()
   }

@@ -4,6 +4,7 @@ import { connectDatabase, type Database } from '../../platform/database.ts'
 import { createBudget, withBudget } from '../../platform/deadline.ts'
 import { createLogger, type Logger } from '../../platform/logger.ts'
 import { connectRedis, type Redis } from '../../platform/redis.ts'
+import { RedisRound } from '../../platform/redis-round.ts'
 import { tenantDirectory, type TenantDirectory } from '../../tenancy/directory.ts'
 
 export interface RequestContextVariables {
@@ -12,6 +13,8 @@ export interface RequestContextVariables {
   logger: Logger
   db: Database
   redis: Redis
+  /** The request's first Redis round trip, which the rate limiter sends with the reads queued before it. */
+  round: RedisRound
   tenants: TenantDirectory
 }
 
@@ -40,6 +43,7 @@ export function requestContext(): MiddlewareHandler<{ Variables: RequestContextV
     c.set('logger', logger)
     c.set('db', db)
     c.set('redis', redis)
+    c.set('round', new RedisRound(redis))
     c.set('tenants', tenantDirectory({
       db,
       redis,

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { users } from '../../db/public-schema.ts'
+import { userMfa, users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
@@ -12,7 +12,7 @@ import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/loc
 import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
 import { startSession } from '../../identity/sessions.ts'
-import { findUserByEmail, type User } from '../../identity/users.ts'
+import { normaliseEmail, type User } from '../../identity/users.ts'
 import { activatedIn, activationChange, signupAdmits } from '../../identity/memberships.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
@@ -36,10 +36,24 @@ async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>
   }
 }
 
-async function memberStatus(c: Context<AppEnv>, tenant: Tenant, userId: string) {
+/**
+ * The account of `email`, its membership status here and whether it has TOTP on: ONE SQL request
+ * (the sign-in reads them all whatever the outcome, so the work does not depend on the answer).
+ */
+async function signInCandidate(c: Context<AppEnv>, tenant: Tenant, email: string): Promise<{ user?: User; status?: string; totp: boolean }> {
   const t = tenantTables(tenant.schemaName)
-  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status
+  const rows = await c.var.db
+    .select({
+      user: users,
+      status: t.members.status,
+      totp: sql<boolean>`exists (select 1 from ${userMfa} where ${userMfa.userId} = ${users.id} and ${userMfa.enabledAt} is not null)`,
+    })
+    .from(users)
+    .leftJoin(t.members, eq(t.members.userId, users.id))
+    .where(eq(users.email, normaliseEmail(email)))
+    .limit(1)
+  const row = rows[0]
+  return row ? { user: row.user, status: row.status ?? undefined, totp: Boolean(row.totp) } : { totp: false }
 }
 
 /**
@@ -71,15 +85,19 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   const policy = effectiveSettings(tenant.settings).lockout
   const redis = c.var.redis
 
-  const budget = await safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null)
+  // Independent: the attempt's reservation (Redis) and the account's rows (SQL), at the same time.
+  const [budget, candidate] = await Promise.all([
+    safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null),
+    signInCandidate(c, tenant, email),
+  ])
   if (budget && !budget.ok) {
     c.header('Retry-After', String(budget.retryAfter))
     throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
 
-  const user: User | undefined = await findUserByEmail(c.var.db, email)
+  const user = candidate.user
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(c.var.config.PASSWORD_HASH_PROFILE)))
-  const status = user?.passwordHash && passwordOk ? await memberStatus(c, tenant, user.id) : undefined
+  const status = user?.passwordHash && passwordOk ? candidate.status : undefined
   const ok = status === 'active'
 
   if (status === 'pending') {
@@ -100,13 +118,18 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
     throw fail(IdentityErrors, 'invalid_credentials')
   }
 
-  const wasLocked = await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
-  if (wasLocked) await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.unlocked', actorType: 'system', targetType: 'user', targetId: user!.id })
-  // Upgrade a hash made with older parameters now that we know the password.
+  // After the hash, the window's reset (Redis) and the session's batch (SQL) at the same time; the
+  // unlock's audit entry and a hash upgrade (older parameters) join the session's batch.
+  const alsoInBatch: BatchItem<'pg'>[] = []
+  if (budget?.reservation.lockedRecently) alsoInBatch.push(auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.unlocked', actorType: 'system', targetType: 'user', targetId: user!.id }))
   if (needsRehash(user!.passwordHash!, c.var.config.PASSWORD_HASH_PROFILE)) {
-    await c.var.db.update(users).set({ passwordHash: await hashPassword(password, c.var.config.PASSWORD_HASH_PROFILE) }).where(eq(users.id, user!.id))
+    alsoInBatch.push(c.var.db.update(users).set({ passwordHash: await hashPassword(password, c.var.config.PASSWORD_HASH_PROFILE) }).where(eq(users.id, user!.id)))
   }
-  return completeLogin(c, tenant, user!)
+  const [, signedIn] = await Promise.all([
+    safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false),
+    completeLogin(c, tenant, user!, { totp: candidate.totp, alsoInBatch }),
+  ])
+  return signedIn
 }
 
 /**
@@ -134,14 +157,20 @@ export function loginEvent(c: Context<AppEnv>, tenant: Tenant, userId: string, m
   return (sessionId: string) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } })
 }
 
-/** After the first factor (password or social sign-in): a second-factor challenge when MFA is on, else a new session. */
-export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string } = {}) {
-  if (await hasTotpEnabled(c.var.db, user.id)) {
+/**
+ * After the first factor (password or social sign-in): a second-factor challenge when MFA is on,
+ * else a new session. `totp` when the caller already knows it (read with the account);
+ * `alsoInBatch`: statements for the session's batch (or a batch of their own before a challenge).
+ */
+export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string; totp?: boolean; alsoInBatch?: BatchItem<'pg'>[] } = {}) {
+  const also = options.alsoInBatch ?? []
+  if (options.totp ?? (await hasTotpEnabled(c.var.db, user.id))) {
+    if (also.length) await c.var.db.batch(also as unknown as Parameters<Database['batch']>[0])
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
   }
   const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), {
     action: options.action,
-    extra: loginEvent(c, tenant, user.id, false),
+    extra: (sessionId) => [...loginEvent(c, tenant, user.id, false)(sessionId), ...also],
   })
   deliverAfterResponse(c, tenant, results)
   return tokens

@@ -13,6 +13,7 @@ import { sessionDeps } from '../../identity/context.ts'
 import { membershipStatements, needsAddressProof, pendingMembershipStatements, signupAdmits } from '../../identity/memberships.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
+import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
 import { admitTenantCreation } from '../../tenancy/creation-limits.ts'
@@ -106,6 +107,7 @@ export function assertSignupAllowed(tenant: Tenant, email: string) {
  * after proving its password. Refused unless the tenant's sign-up policy allows the email.
  * Under `signup_policy: "domain"` an address not yet verified only gets a pending membership
  * and a verification link (202, no session): typing an address of the domain proves nothing.
+ * An existing account with TOTP on gets the MFA challenge instead of tokens (mfa_required).
  */
 export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input: { email: string; password: string; name?: string }) {
   assertSignupAllowed(tenant, input.email)
@@ -152,6 +154,9 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     return pendingAnswer(fresh, tenant, await mailVerificationLink(c, tenant, fresh))
   }
 
+  // An existing account with TOTP on proved only its password: it joins, but the session waits
+  // for the second factor, exactly as a sign-in here would (no way around MFA through sign-up).
+  const secondFactor = existing ? await hasTotpEnabled(db, user.id) : false
   const deps = await sessionDeps(c, tenant)
   const session = await sessionStatements(deps, tenant, user.id, meta)
   let created: User | undefined
@@ -160,7 +165,7 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     const { results } = await commitChange(changeDeps(c), {
       tenant,
       meta,
-      statements: [...statements, ...membershipStatements(db, tenant, user.id, 'member'), ...session.statements],
+      statements: [...statements, ...membershipStatements(db, tenant, user.id, 'member'), ...(secondFactor ? [] : session.statements)],
       audit: { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } },
       events: [{ type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }],
       effects: [authzVersionChanged(tenant)],
@@ -170,7 +175,12 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
     throw err
   }
-  return { user: presentUser(created ?? user), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
+  const fresh = created ?? user
+  if (secondFactor) {
+    const mfaToken = await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id })
+    return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, mfa_required: true as const, mfa_token: mfaToken }
+  }
+  return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, ...(await tokensFor(deps, tenant, user.id, session.sessionId, session.refreshToken)) }
 }
 
 /** The answer to a sign-up that found its address claimed by an unverified account. */

@@ -11,7 +11,7 @@ import { platformPasswordLogin } from '../workspaces/platform-login.ts'
 import { PlatformSignIn } from '../workspaces/schemas.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
 import { switchTenant } from './switch.ts'
-import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
+import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisteredMfaRequired, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
 
 const tags = ['Auth']
 const bearer = [{ bearer: [] }]
@@ -35,7 +35,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       summary: 'Create an account. On the platform host: with a personal tenant it owns. On a tenant host: joining that tenant, if its sign-up policy allows.',
       request: body(RegisterBody),
       responses: {
-        201: json(RegisterResponse, 'Account created and signed in'),
+        201: json(z.union([RegisterResponse, RegisteredMfaRequired]), 'Account created (or joined) and signed in; an existing account with TOTP on gets mfa_required instead of tokens'),
         202: json(z.union([RegistrationPending, AddressClaim]), 'Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it'),
         ...errorResponses(400, 401, 403, 409, 429),
       },

@@ -19,7 +19,10 @@ export const UserSchema = z
   .object({ id: z.uuid(), email: z.string(), name: z.string().nullable(), email_verified: z.boolean(), has_password: z.boolean(), created_at: z.string() })
   .openapi('User')
 
-export const RegisterResponse = TokenResponse.extend({ user: UserSchema, tenant: z.object({ id: z.uuid(), slug: z.string() }) }).openapi('Registered')
+const RegisteredTenant = z.object({ id: z.uuid(), slug: z.string() })
+export const RegisterResponse = TokenResponse.extend({ user: UserSchema, tenant: RegisteredTenant }).openapi('Registered')
+/** An existing account with TOTP on joined the tenant: its session waits for POST /v1/auth/mfa/verify, as a sign-in's does. */
+export const RegisteredMfaRequired = MfaRequired.extend({ user: UserSchema, tenant: RegisteredTenant }).openapi('RegisteredMfaRequired')
 
 /** A sign-up whose address is held by an account that was never verified: the owner gets a takeover link by mail. */
 export const AddressClaim = z

@@ -7,6 +7,7 @@ import { sessionDeps } from '../../identity/context.ts'
 import { revokeSession } from '../../identity/sessions.ts'
 import { findTenantById } from '../../tenancy/registry.ts'
 import { createHandoff } from '../handoff/handoff.ts'
+import { endChallenge, findChallenge } from '../mfa/challenge.ts'
 import { SESSION_HEADER, setSessionCookie } from './cookie.ts'
 import { BrowserSessionErrors } from './errors.ts'
 import { isSameOrigin } from './same-origin.ts'
@@ -25,8 +26,13 @@ export const BROWSER_SIGN_IN_PATHS = new Set([
   '/v1/auth/session/handoff',
 ])
 
-/** Platform-host endpoints that answer a session of another host (the new organization's): a handoff instead, in cookie mode. */
-export const PLATFORM_HANDOFF_PATHS = new Set(['/v1/auth/register'])
+/**
+ * Endpoints that may answer a session of another host — a new organization's: platform sign-up,
+ * a new organization from the workspace picker (platform host) or from the org switcher
+ * (POST /v1/me/tenants on a tenant host). In cookie mode that session is not handed to the
+ * page: a handoff to the organization's host instead.
+ */
+export const PLATFORM_HANDOFF_PATHS = new Set(['/v1/auth/register', '/v1/auth/workspaces', '/v1/me/tenants'])
 
 /**
  * Cookie sign-in for the web app, on top of the JSON sign-in endpoints (docs/browser-sessions.md).
@@ -38,20 +44,27 @@ export function browserSignIn(): MiddlewareHandler<AppEnv> {
   return async function browserSignInMiddleware(c, next) {
     if (c.req.method !== 'POST' || c.req.header(SESSION_HEADER) !== 'cookie') return next()
     const onTenantHost = BROWSER_SIGN_IN_PATHS.has(c.req.path)
-    const onPlatform = PLATFORM_HANDOFF_PATHS.has(c.req.path)
-    if (!onTenantHost && !onPlatform) return next()
+    const handsOver = PLATFORM_HANDOFF_PATHS.has(c.req.path)
+    if (!onTenantHost && !handsOver) return next()
     if (!isSameOrigin(c)) throw fail(BrowserSessionErrors, 'cross_site_request')
     await next()
     if (c.res.status < 200 || c.res.status >= 300) return
     if (!c.res.headers.get('content-type')?.includes('application/json')) return
     const body = (await c.res.clone().json()) as Record<string, unknown>
+    const answeredTenant = (body.tenant as { id?: unknown } | undefined)?.id
+    const otherHost = handsOver && typeof answeredTenant === 'string' && answeredTenant !== c.var.tenant?.id
+    if (otherHost && body.mfa_required === true) {
+      // The challenge belongs to the other host: its page asks for the code after the handoff instead.
+      const { mfa_required: _required, mfa_token: mfaToken, ...rest } = body
+      return replaceBody(c, { ...rest, ...(await handOverChallenge(c, answeredTenant, String(mfaToken))) })
+    }
     if (typeof body.refresh_token !== 'string') return
     const { refresh_token: refreshToken, access_token: accessToken, ...rest } = body
-    if (c.var.tenant && onTenantHost) {
+    if (otherHost) {
+      replaceBody(c, { ...rest, ...(await handOver(c, String(accessToken), rest)) })
+    } else if (c.var.tenant && onTenantHost) {
       replaceBody(c, { access_token: accessToken, ...rest })
       setSessionCookie(c, refreshToken)
-    } else if (!c.var.tenant && onPlatform) {
-      replaceBody(c, { ...rest, ...(await handOver(c, String(accessToken), rest)) })
     }
   }
 }
@@ -64,7 +77,19 @@ function replaceBody(c: Context<AppEnv>, body: Record<string, unknown>) {
 }
 
 /**
- * A platform sign-up opened a session of the new organization, whose host is another origin:
+ * An answer that asked for MFA on the new organization: the challenge is ended here (it was never
+ * shown), and the handoff carries no MFA, so the organization's host asks for the code itself.
+ */
+async function handOverChallenge(c: Context<AppEnv>, tenantId: string, mfaToken: string) {
+  const [tenant, challenge] = await Promise.all([findTenantById(c.var.db, tenantId), findChallenge(c.var.redis, mfaToken)])
+  if (!tenant || !challenge || challenge.tenantId !== tenant.id) throw new Error('handoff of an unknown tenant or challenge')
+  await endChallenge(c.var.redis, challenge)
+  const { url, expires_in: expiresIn } = await createHandoff(c, tenant, challenge.userId, false)
+  return { handoff: { url, expires_in: expiresIn } }
+}
+
+/**
+ * A sign-up, or a new organization, opened a session of the new organization, whose host is another origin:
  * that session is closed again, and the page gets a handoff code for the organization's host
  * instead (no token of it stays in the platform page).
  */

@@ -3,8 +3,9 @@ import { platformHostOnly, tenantHostOnly } from '../../middleware/tenant/index.
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../auth/routes.ts'
 import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
-import { createWithSelection, exchangeSelection } from './select.ts'
-import { CreatedWorkspace, CreateWithSelectionBody, SelectBody } from './schemas.ts'
+import { Handoff } from '../handoff/routes.ts'
+import { createWithSelection, exchangeSelection, handOffSelection } from './select.ts'
+import { CreatedWorkspace, CreateWithSelectionBody, SelectBody, SelectHandoffBody } from './schemas.ts'
 
 const tags = ['Auth: workspaces']
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -26,6 +27,20 @@ export function registerWorkspaceRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(z.union([TokenResponse, MfaRequired]), 'Tokens, or mfa_required with an mfa_token'), ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),
     async (c) => c.json(await exchangeSelection(c, c.var.tenant!, c.req.valid('json').selection_token), 200),
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/select/handoff', tags, middleware: [platformHostOnly(), credentialThrottle] as const,
+      summary: 'The web app’s workspace picker: the selection credential of a platform sign-in for a single-use, 60-second handoff code to the chosen tenant’s host',
+      request: body(SelectHandoffBody),
+      responses: { 201: json(Handoff, 'The code, in the URL of the tenant’s page that redeems it (MFA, if on, is asked there)'), ...errorResponses(400, 401, 403, 404, 429, 503) },
+    }),
+    async (c) => {
+      const { selection_token: token, tenant } = c.req.valid('json')
+      c.header('Cache-Control', 'no-store')
+      return c.json(await handOffSelection(c, token, tenant), 201)
+    },
   )
 
   router.openapi(

@@ -18,6 +18,9 @@ export const PlatformSignIn = z
   .openapi('PlatformSignIn')
 
 export const SelectBody = z.strictObject({ selection_token: SelectionToken }).openapi('SelectWorkspace')
+export const SelectHandoffBody = z
+  .strictObject({ selection_token: SelectionToken, tenant: z.string().min(1).max(63).openapi({ description: 'Slug or id of the chosen organization' }) })
+  .openapi('SelectWorkspaceHandoff')
 
 export const NewOrganization = z.strictObject({
   name: TenantName,
@@ -28,6 +31,11 @@ export const CreateWithSelectionBody = NewOrganization.extend({ selection_token:
 export const CreateOwnTenantBody = NewOrganization.openapi('CreateOwnTenant')
 
 const NewTenantRef = z.object({ id: z.uuid(), slug: z.string(), name: z.string(), url: z.string() })
+/** The web app's form (X-Atrium-Session: cookie): the new organization is another origin, so its page gets a handoff to it, never its tokens. */
+const HandedOver = z.object({
+  tenant: NewTenantRef,
+  handoff: z.object({ url: z.string().openapi({ description: 'The new organization’s page that redeems the single-use code (in the fragment)' }), expires_in: z.number() }),
+})
 export const CreatedWorkspace = z
-  .union([TokenResponse.extend({ tenant: NewTenantRef }), MfaRequired.extend({ tenant: NewTenantRef })])
+  .union([TokenResponse.extend({ tenant: NewTenantRef }), MfaRequired.extend({ tenant: NewTenantRef }), HandedOver])
   .openapi('CreatedWorkspace')

@@ -9,6 +9,7 @@ import { findUserById, type User } from '../../identity/users.ts'
 import { dependencyFailure } from '../../platform/dependency-errors.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { completeLogin } from '../auth/login.ts'
+import { createHandoff, handoffTarget } from '../handoff/handoff.ts'
 import { createOwnTenant, type NewOwnTenant } from './create.ts'
 import { WorkspaceErrors } from './errors.ts'
 import { peekSelection, takeSelection, type SelectionGrant } from './selection.ts'
@@ -33,14 +34,11 @@ async function accountOf(c: C, grant: SelectionGrant | null): Promise<User> {
 }
 
 /**
- * POST /v1/auth/select on the chosen tenant's host: the selection credential from a platform
- * sign-in becomes a sign-in here. Checked before the credential is used up — still valid, the
- * user still an active member, the account not locked in this tenant — so a refused choice
- * leaves it usable for another one; then GETDEL makes it single-use, and the sign-in completes
- * as any sign-in on this host does (`completeLogin`: tokens, or the MFA challenge).
+ * The checks of a choice, then the credential used up: still valid, the user still an active
+ * member, the account not locked in this tenant — checked before the credential is used up,
+ * so a refused choice leaves it usable for another one; then GETDEL makes it single-use.
  */
-export async function exchangeSelection(c: C, tenant: Tenant, token: string) {
-  const user = await accountOf(c, await redisCall(c, () => peekSelection(c.var.redis, token)))
+async function admitSelection(c: C, tenant: Tenant, user: User, token: string) {
   const t = tenantTables(tenant.schemaName)
   const [member] = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, user.id)).limit(1)
   if (member?.status !== 'active') throw fail(IdentityErrors, 'not_a_member')
@@ -55,7 +53,30 @@ export async function exchangeSelection(c: C, tenant: Tenant, token: string) {
     throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: locked })
   }
   if (!(await redisCall(c, () => takeSelection(c.var.redis, token)))) throw fail(WorkspaceErrors, 'invalid_selection')
+}
+
+/**
+ * POST /v1/auth/select on the chosen tenant's host: the selection credential from a platform
+ * sign-in becomes a sign-in here, as any sign-in on this host completes (`completeLogin`:
+ * tokens, or the MFA challenge).
+ */
+export async function exchangeSelection(c: C, tenant: Tenant, token: string) {
+  const user = await accountOf(c, await redisCall(c, () => peekSelection(c.var.redis, token)))
+  await admitSelection(c, tenant, user, token)
   return completeLogin(c, tenant, user, { action: 'user.login_platform' })
+}
+
+/**
+ * POST /v1/auth/select/handoff on the platform host (the web app's workspace picker): the same
+ * checks, but the answer is a handoff code for the chosen tenant's host — its page redeems it
+ * for that host's own cookie — so no token of the tenant is ever held by the platform page.
+ * The code carries no MFA: an account with TOTP on is asked for it there.
+ */
+export async function handOffSelection(c: C, token: string, tenantKey: string) {
+  const user = await accountOf(c, await redisCall(c, () => peekSelection(c.var.redis, token)))
+  const tenant = await handoffTarget(c, tenantKey, user.id)
+  await admitSelection(c, tenant, user, token)
+  return createHandoff(c, tenant, user.id, false)
 }
 
 /** POST /v1/auth/workspaces on the platform host: the credential is used up to create a new organization, and signs in there. */

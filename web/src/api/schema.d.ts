@@ -1049,13 +1049,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Account created and signed in */
+                /** @description Account created (or joined) and signed in; an existing account with TOTP on gets mfa_required instead of tokens */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Registered"];
+                        "application/json": components["schemas"]["Registered"] | components["schemas"]["RegisteredMfaRequired"];
                     };
                 };
                 /** @description Domain sign-up: the membership waits for the address to be verified (link mailed), no session; or the address is held by an unverified account: a takeover link went to it */
@@ -1462,6 +1462,100 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["MfaRequired"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/select/handoff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The web app’s workspace picker: the selection credential of a platform sign-in for a single-use, 60-second handoff code to the chosen tenant’s host */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SelectWorkspaceHandoff"];
+                };
+            };
+            responses: {
+                /** @description The code, in the URL of the tenant’s page that redeems it (MFA, if on, is asked there) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Handoff"];
                     };
                 };
                 /** @description Invalid input */
@@ -7399,6 +7493,19 @@ export interface components {
             /** @enum {string} */
             token_type: "Bearer";
         };
+        RegisteredMfaRequired: components["schemas"]["MfaRequired"] & {
+            user: components["schemas"]["User"];
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+            };
+        };
+        MfaRequired: {
+            /** @enum {boolean} */
+            mfa_required: true;
+            mfa_token: string;
+        };
         RegistrationPending: {
             user: components["schemas"]["User"];
             tenant: {
@@ -7427,11 +7534,6 @@ export interface components {
             /** Format: password */
             password: string;
             name?: string;
-        };
-        MfaRequired: {
-            /** @enum {boolean} */
-            mfa_required: true;
-            mfa_token: string;
         };
         PlatformSignIn: {
             workspaces: components["schemas"]["Workspace"][];
@@ -7468,6 +7570,23 @@ export interface components {
             /** @description The selection_token of a platform sign-in */
             selection_token: string;
         };
+        Handoff: {
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+            };
+            /** @description The page on the target host that redeems the code (the code is in the fragment) */
+            url: string;
+            expires_in: number;
+        };
+        SelectWorkspaceHandoff: {
+            /** @description The selection_token of a platform sign-in */
+            selection_token: string;
+            /** @description Slug or id of the chosen organization */
+            tenant: string;
+        };
         CreatedWorkspace: (components["schemas"]["TokenResponse"] & {
             tenant: {
                 /** Format: uuid */
@@ -7484,7 +7603,20 @@ export interface components {
                 name: string;
                 url: string;
             };
-        });
+        }) | {
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+                url: string;
+            };
+            handoff: {
+                /** @description The new organization’s page that redeems the single-use code (in the fragment) */
+                url: string;
+                expires_in: number;
+            };
+        };
         CreateWorkspace: {
             name: string;
             /**
@@ -7503,17 +7635,6 @@ export interface components {
         };
         RedeemHandoff: {
             code: string;
-        };
-        Handoff: {
-            tenant: {
-                /** Format: uuid */
-                id: string;
-                slug: string;
-                name: string;
-            };
-            /** @description The page on the target host that redeems the code (the code is in the fragment) */
-            url: string;
-            expires_in: number;
         };
         CreateHandoff: {
             /** @description Slug or id of the tenant to switch to */

@@ -1,4 +1,5 @@
 import { api, apiError } from '../api/client.ts'
+import { Link } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { Field, FormError, formErrors, Notice, Submit, useForm } from '../ui.tsx'
 import { useState } from 'react'
@@ -10,6 +11,7 @@ export function AccountPage() {
       <h1>Your account</h1>
       <ProfileSection />
       <EmailSection />
+      <PasswordSection />
       <MfaSection />
       <SessionsSection />
       <IdentitiesSection />
@@ -64,6 +66,17 @@ function EmailSection() {
           <FormError error={error} />
         </>
       )}
+    </section>
+  )
+}
+
+function PasswordSection() {
+  const { user } = useSession()
+  return (
+    <section aria-labelledby="password-section-title">
+      <h2 id="password-section-title">Password</h2>
+      <p>{user!.has_password ? 'You sign in with your email and a password.' : 'You sign in with a linked account; you have no password yet.'}</p>
+      <p><Link href="/account/password">{user!.has_password ? 'Change your password' : 'About setting a password'}</Link></p>
     </section>
   )
 }

@@ -3,20 +3,25 @@ import { api, apiError } from '../api/client.ts'
 import { Link, navigate } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { Field, FormError, formErrors, Submit, useForm } from '../ui.tsx'
+import { MfaStep } from './sign-in.tsx'
 
 /** Sign-up on a tenant host, as its sign-up policy allows (open, invite-only, or some email domains). */
 export function SignUpPage() {
   const { tenant, options, signedIn } = useSession()
   const [verifyFirst, setVerifyFirst] = useState<string | null>(null)
+  const [mfaToken, setMfaToken] = useState<string | null>(null)
   const form = useForm(async ({ name, email, password }) => {
     const { data, error } = await api.POST('/v1/auth/register', { body: { email: email!, password: password!, ...(name ? { name } : {}) } })
     if (error) return formErrors(apiError(error), { weak_password: 'password', email_taken: 'email', signup_domain_refused: 'email', invalid_credentials: 'password' })
     // A domain-gated membership waits for the address to be verified: no session until then.
     // An address held by an unverified account gets a takeover link instead: the same next step.
     if ('verification_required' in data || 'address_claim' in data) return setVerifyFirst(email!)
+    // An existing account with two-step verification on: the code first, as at sign-in.
+    if ('mfa_required' in data) return setMfaToken(data.mfa_token)
     await signedIn(data.access_token, data.expires_in)
     navigate('/account')
   })
+  if (mfaToken) return <MfaStep mfaToken={mfaToken} onRestart={() => navigate('/sign-in')} />
   if (verifyFirst) {
     return (
       <section aria-labelledby="sign-up-title">

@@ -2,13 +2,13 @@ import { env } from 'cloudflare:test'
 import { argon2id as nobleArgon2id } from '@noble/hashes/argon2.js'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../config.ts'
-import { users } from '../db/public-schema.ts'
-import { connectDatabase } from '../platform/database.ts'
-import { call, PLATFORM, tenantOrigin } from '../../test/support.ts'
+import { parseConfig } from '../src/config.ts'
+import { users } from '../src/db/public-schema.ts'
+import { connectDatabase } from '../src/platform/database.ts'
+import { call, PLATFORM, tenantOrigin } from './support.ts'
 import {
   CURRENT, hashPassword, hashPasswordPbkdf2, hashPasswordScrypt, needsRehash, OWASP_ARGON2ID_MINIMUM, PBKDF2_MAX_ITERATIONS, PROFILES, verifyPassword,
-} from './passwords.ts'
+} from '../src/identity/passwords.ts'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 const phcParts = (hash: string) => {

@@ -1,0 +1,77 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTenant, hasBrowser, launchBrowser, newPage, PASSWORD, registerMember, screenshot, tenantOrigin } from './support.ts'
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name }).waitFor()
+const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+
+async function signIn(page: Page, origin: string, email: string, password = PASSWORD) {
+  await page.goto(`${origin}/sign-in`)
+  await page.getByRole('heading', { name: /^Sign in to/ }).waitFor()
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+/** The error shown next to a field: its input is marked invalid and described by the message. */
+async function fieldError(page: Page, label: string): Promise<string> {
+  const input = page.getByLabel(label, { exact: true })
+  await page.waitForFunction((el) => el?.getAttribute('aria-invalid') === 'true', await input.elementHandle())
+  const ids = (await input.getAttribute('aria-describedby'))!.split(' ')
+  return (await page.locator(`[id="${ids.at(-1)}"]`).textContent())!
+}
+
+describe.skipIf(!hasBrowser)('account settings pages', () => {
+  let browser: Browser
+  beforeAll(async () => {
+    browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('changes the password (errors next to their fields, 360 px wide) and signs the other sessions out', async () => {
+    const tenant = await createTenant()
+    const origin = tenantOrigin(tenant.slug)
+    const { email } = await registerMember(tenant.slug)
+    const other = await newPage(browser)
+    await signIn(other.page, origin, email)
+    await heading(other.page, 'Your account')
+
+    const { page, context } = await newPage(browser, { width: 360 })
+    await signIn(page, origin, email)
+    await heading(page, 'Your account')
+    await page.getByRole('link', { name: 'Change your password' }).click()
+    await heading(page, 'Change your password')
+    expect(page.url()).toBe(`${origin}/account/password`)
+
+    const fill = async (current: string, next: string, again = next) => {
+      await page.getByLabel('Current password').fill(current)
+      await page.getByLabel('New password', { exact: true }).fill(next)
+      await page.getByLabel('Repeat the new password').fill(again)
+      await page.getByRole('button', { name: 'Change password' }).click()
+    }
+    await fill(PASSWORD, 'a new passphrase here', 'something else entirely')
+    expect(await fieldError(page, 'Repeat the new password')).toMatch(/not the same/)
+    await fill('not my password', 'a new passphrase here')
+    expect(await fieldError(page, 'Current password')).toMatch(/current password is not correct/)
+    await fill(PASSWORD, 'short')
+    expect(await fieldError(page, 'New password')).toMatch(/at least 10 characters/)
+    expect(await fitsWidth(page)).toBe(true)
+    await screenshot(page, 'change-password')
+
+    await fill(PASSWORD, 'a new passphrase here')
+    // The other browser's and the API sign-up's sessions.
+    await page.getByRole('status').filter({ hasText: 'Your password was changed. 2 other sessions were signed out.' }).waitFor()
+    // The other browser's session ended: its next request sends it back to sign-in.
+    await other.page.reload()
+    await other.page.getByRole('heading', { name: /^Sign in to/ }).waitFor()
+    await other.context.close()
+
+    const fresh = await newPage(browser)
+    await signIn(fresh.page, origin, email, 'a new passphrase here')
+    await heading(fresh.page, 'Your account')
+    await fresh.context.close()
+    await context.close()
+  })
+})
