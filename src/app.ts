@@ -85,10 +85,10 @@ export function createApp() {
   // The web app's sign-in: the refresh token goes into an HttpOnly cookie (docs/browser-sessions.md).
   app.use('*', browserSignIn())
   app.use('*', authenticate({
-    keyFor: (c, kid) => accessTokenKey(c as C, kid),
+    keyFor: (c, kid) => accessTokenKey(c as C, (c as C).var.tenant, kid),
     // A revoked session's access tokens stop working at once, not at expiry: checked in the rate
     // limiter's Redis round trip, with the tenant's authorization version.
-    queueChecks: (c, claims) => queueSessionChecks(c as C, claims),
+    queueChecks: (c, claims) => queueSessionChecks(c as C, (c as C).var.tenant, claims),
   }))
   app.use('*', authenticateApiKey())
   // One Redis request: the limit's hit, the session's revocation, the tenant's authorization version.

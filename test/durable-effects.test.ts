@@ -5,8 +5,7 @@ import worker from '../src/index.ts'
 import { EPOCH_KEY } from '../src/changes/drain.ts'
 import { revokedKey } from '../src/changes/effects.ts'
 import { connectRedis } from '../src/platform/redis.ts'
-import { addMember, database, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { adminToken, call, createTenant, faults, PLATFORM, tenantOrigin } from './support.ts'
+import { addMember, adminToken, call, createTenant, database, faults, PASSWORD, PLATFORM, signUp, tenantOrigin, type Owner } from './support.ts'
 
 /**
  * Redis is a cache: a change acknowledged while Redis is down (or failing just then) takes effect

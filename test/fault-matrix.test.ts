@@ -6,8 +6,7 @@ import { MATRIX_TIMEOUT_MS, sqlFaultMatrix } from './fault-matrix.ts'
 import { authzVersionKey } from '../src/authz/cache.ts'
 import { revokedKey } from '../src/changes/effects.ts'
 import { connectRedis } from '../src/platform/redis.ts'
-import { addMember, database, invite, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { adminToken, call, faults, PLATFORM, uniqueSlug } from './support.ts'
+import { addMember, adminToken, call, database, faults, invite, newEmail, type Owner, PASSWORD, PLATFORM, signUp, uniqueSlug } from './support.ts'
 
 afterEach(async () => {
   await faults('sql', { mode: 'off' })

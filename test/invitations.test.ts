@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { addMember, apiKey, auditActions, auditEntries, customRole, database, invite, mailedToken, newEmail, PASSWORD, publicRole, signUp, tablesOf } from './members-support.ts'
-import { call, createTenant, faults, PLATFORM, tenantOrigin } from './support.ts'
+import { addMember, apiKey, auditActions, auditEntries, call, createTenant, customRole, database, faults, invite, mailedLink, newEmail, PASSWORD, PLATFORM, publicRole, signUp, tablesOf, tenantOrigin, verifyEmail } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
 
@@ -22,8 +21,8 @@ describe('POST /v1/invitations', () => {
     const days = (new Date(res.body.expires_at).getTime() - Date.now()) / 86_400_000
     expect(days).toBeGreaterThan(6.99)
     expect(days).toBeLessThanOrEqual(7)
-    const mail = await mailedToken(email)
-    expect(mail.link.startsWith(`${owner.host}/accept-invitation#token=`)).toBe(true)
+    const mail = await mailedLink(email, '/accept-invitation')
+    expect(mail.url.href.startsWith(`${owner.host}/accept-invitation#token=`)).toBe(true)
     expect(JSON.stringify(res.body)).not.toContain(mail.token)
     // Stored as its SHA-256 only.
     const t = tablesOf(owner.tenant.id)
@@ -165,9 +164,7 @@ describe('POST /v1/invitations/accept', () => {
     const owner = await signUp()
     const existing = await signUp()
     // A verified address: an unverified account would be taken over by a different password (test/account-claim.test.ts).
-    expect((await call(`${existing.host}/v1/auth/verify-email/request`, { method: 'POST', token: existing.access_token })).status).toBe(202)
-    const verification = (await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(existing.email)}`)).body.messages[0].text.match(/token=([A-Za-z0-9_-]+)/)[1]
-    expect((await call(`${existing.host}/v1/auth/verify-email/confirm`, { body: { token: verification } })).status).toBe(200)
+    await verifyEmail(existing)
     const { token } = await invite(owner.host, owner.access_token, existing.email)
     const missing = await call(`${owner.host}/v1/invitations/accept`, { body: { token } })
     expect(missing.status).toBe(400)

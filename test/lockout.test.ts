@@ -3,8 +3,7 @@ import { env } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
-import { database, tablesOf } from './members-support.ts'
-import { call, createTenant, faults, tenantOrigin } from './support.ts'
+import { call, createTenant, database, faults, tablesOf, tenantOrigin } from './support.ts'
 
 /**
  * The account lockout under concurrency and Redis faults: the attempt budget is taken before a
@@ -54,7 +53,7 @@ describe('account lockout under concurrency', () => {
     expect(evaluated.length).toBeGreaterThanOrEqual(1)
     expect(evaluated.length).toBeLessThanOrEqual(3)
     expect(evaluated.every((row) => row.outcome === 'failure')).toBe(true)
-    // One lock: one user.locked audit entry (its webhook event is written in the same batch, src/sections/auth/login.ts).
+    // One lock: one user.locked audit entry (its webhook event is written in the same batch, src/identity/sign-in.ts).
     expect(await auditRows(tenant.id, 'user.locked')).toHaveLength(1)
     // One length: the first lock of the day (base_seconds), level 1, every key with a TTL.
     const k = await lockoutKeys(tenant.id, address)

@@ -1,7 +1,6 @@
 import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, PLATFORM, tenantOrigin, uniqueSlug } from './support.ts'
-import { auditEntries, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
+import { auditEntries, call, createTenant, join, newEmail, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
 
 const platformLogin = (email: string, password = PASSWORD) => call(`${PLATFORM}/v1/auth/login`, { body: { email, password } })
 const select = (host: string, selection_token: string) => call(`${host}/v1/auth/select`, { body: { selection_token } })
@@ -10,7 +9,7 @@ const select = (host: string, selection_token: string) => call(`${host}/v1/auth/
 async function memberOfTwo(): Promise<{ o: Owner; other: { id: string; slug: string } }> {
   const o = await signUp()
   const other = await createTenant({ name: 'Zeta Corp', settings: { signup_policy: 'open' } })
-  expect((await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: o.email, password: PASSWORD } })).status).toBe(201)
+  await join(other, o.email)
   return { o, other }
 }
 

@@ -1,5 +1,4 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
 import { uuidv7 } from '../db/ids.ts'
 import { userEvents } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
@@ -21,7 +20,7 @@ export interface RequestMeta {
 }
 
 /** The caller's IP and user agent, as Cloudflare passes them. */
-export function requestMeta(c: Context<AppEnv>): RequestMeta {
+export function requestMeta(c: RequestScope): RequestMeta {
   const ip = c.req.header('cf-connecting-ip') ?? null
   return { ip: ip && /^[0-9a-fA-F:.]{2,45}$/.test(ip) ? ip : null, userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null }
 }

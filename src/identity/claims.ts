@@ -1,12 +1,11 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
 import { publishDatabaseVersion } from '../authz/cache.ts'
 import { memberships, tenants, userBackupCodes, userIdentities, userMfa } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
-import { forgetApiKey } from '../middleware/api-key/index.ts'
-import { mfaEnabledKey } from '../middleware/require-mfa/index.ts'
+import { forgetApiKey } from './api-keys.ts'
+import { mfaEnabledKey } from './mfa/status.ts'
 import type { Database } from '../platform/database.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { userEventInsert, type RequestMeta } from './audit.ts'
@@ -59,13 +58,13 @@ export function takeOverStatements(db: Database, userId: string, inTenants: Tena
  * for the owner, if any), forget the revoked keys' cache entries, publish the authorization
  * versions the revocations bumped, and drop the cached "MFA on" flag. Answers the ended sessions.
  */
-export async function finishTakeOver(c: Context<AppEnv>, userId: string, inTenants: TenantRef[], keyResults: readonly unknown[], spare?: { tenantId: string; sessionId: string }): Promise<number> {
+export async function finishTakeOver(c: RequestScope, userId: string, inTenants: TenantRef[], keyResults: readonly unknown[], spare?: { tenantId: string; sessionId: string }): Promise<number> {
   let ended = 0
   for (const [i, t] of inTenants.entries()) {
     const deps = await sessionDeps(c, t)
     ended += (await revokeAllSessions(deps, t as Tenant, userId, 'account_claimed', spare?.tenantId === t.id ? spare.sessionId : undefined)).length
     const revoked = (keyResults[i] as { keyHash: string }[] | undefined) ?? []
-    for (const key of revoked) await forgetApiKey(c, t, key.keyHash).catch((err: unknown) => c.var.logger.warn('api key cache not cleared', { err }))
+    for (const key of revoked) await forgetApiKey(c.var, t, key.keyHash).catch((err: unknown) => c.var.logger.warn('api key cache not cleared', { err }))
     if (revoked.length) await publishDatabaseVersion(c.var, t as Tenant)
   }
   await c.var.redis.del(mfaEnabledKey(userId)).catch((err: unknown) => c.var.logger.warn('mfa flag cache not cleared', { err }))

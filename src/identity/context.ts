@@ -1,28 +1,18 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
 import { changeDeps } from '../changes/commit.ts'
-import type { VerificationKey } from '../middleware/auth/index.ts'
-import { classifyHost } from '../middleware/tenant/index.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
+import type { VerificationKey } from '../platform/signing-keys.ts'
+import { classifyHost, tenantUrl } from '../tenancy/hosts.ts'
 import { signingKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { tenantAudience, tenantKeys, type TenantKeyDeps, type TenantKeySet } from '../tenancy/signing-keys.ts'
 import type { SessionDeps } from './sessions.ts'
 
-/** The URL of a tenant as seen from this request: same scheme, the tenant's label on the platform host. */
-export function tenantUrl(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>): string {
-  const url = new URL(c.req.url)
-  const config = c.var.config
-  const host = url.hostname.toLowerCase()
-  const base = config.BASE_DOMAINS.find((b) => host === b || host.endsWith(`.${b}`)) ?? config.BASE_DOMAINS[0]!
-  return `${url.protocol}//${tenant.slug}.${base}${url.port ? `:${url.port}` : ''}`
-}
-
-export function tenantKeyDeps(c: Context<AppEnv>): TenantKeyDeps {
+export function tenantKeyDeps(c: RequestScope): TenantKeyDeps {
   return { db: c.var.db, dataKey: c.var.config.DATA_ENCRYPTION_KEY, cacheTtlSeconds: c.var.config.SIGNING_KEY_CACHE_TTL_SECONDS }
 }
 
 /** What session functions need, for tokens issued by (and for) `tenant`. */
-export async function sessionDeps(c: Context<AppEnv>, tenant: Pick<Tenant, 'id' | 'slug' | 'schemaName'>): Promise<SessionDeps> {
+export async function sessionDeps(c: RequestScope, tenant: Pick<Tenant, 'id' | 'slug' | 'schemaName'>): Promise<SessionDeps> {
   const config = c.var.config
   return {
     db: c.var.db,
@@ -47,13 +37,13 @@ export async function sessionDeps(c: Context<AppEnv>, tenant: Pick<Tenant, 'id' 
 const ADOPTION_SLACK_SECONDS = 60
 
 /** Whether platform-signed tokens issued before the tenant's own key may still be live (the rotation window). */
-export function inAdoptionWindow(c: Context<AppEnv>, keys: TenantKeySet): boolean {
+export function inAdoptionWindow(c: RequestScope, keys: TenantKeySet): boolean {
   if (keys.adoptedAt === null) return false
   return Date.now() < keys.adoptedAt + (ADOPTION_SLACK_SECONDS + c.var.config.ACCESS_TOKEN_TTL_SECONDS) * 1000
 }
 
 /** An `iss` naming this tenant's origin on one of the base domains (scheme and port are the deployment's). */
-function namesTenant(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>) {
+function namesTenant(c: RequestScope, tenant: Pick<Tenant, 'slug'>) {
   return (iss: unknown) => {
     if (typeof iss !== 'string' || !URL.canParse(iss)) return false
     const host = classifyHost(new URL(iss).hostname, c.var.config.BASE_DOMAINS)
@@ -68,11 +58,10 @@ function namesTenant(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>) {
  * before it adopted its own. On the platform host: the platform key (JWT_PRIVATE_KEY, and
  * JWT_PREVIOUS_PUBLIC_KEYS during its rotation).
  */
-export async function accessTokenKey(c: Context<AppEnv>, kid: string | undefined): Promise<VerificationKey | undefined> {
+export async function accessTokenKey(c: RequestScope, tenant: Tenant | null, kid: string | undefined): Promise<VerificationKey | undefined> {
   const config = c.var.config
   const platform = await signingKeys(config.JWT_PRIVATE_KEY, config.JWT_PREVIOUS_PUBLIC_KEYS)
   const platformKey = platform.verifyKeys.get(kid ?? platform.kid)
-  const tenant = c.var.tenant
   if (!tenant) return platformKey && { key: platformKey }
   const keys = await tenantKeys(tenantKeyDeps(c), tenant, kid)
   const own = kid === undefined ? undefined : keys.verifyKeys.get(kid)

@@ -13,6 +13,6 @@ export const IdentityErrors = {
   not_a_member: [403, 'You are not a member of this organization.'],
   email_verification_required: [403, 'Confirm your email address to join this organization: follow the link we sent you.'],
   session_not_found: [404, 'No such session.'],
-  insufficient_role: [403, 'Your role does not allow this.'],
+  mail_unavailable: [503, 'The email could not be sent; try again later.'],
   mfa_enrolment_required: [403, 'This organization requires two-factor authentication: enrol at POST /v1/me/mfa/totp first.'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>

@@ -1,3 +1,4 @@
+import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
 import type { EffectiveSettings } from '../tenancy/settings.ts'
 import { hashToken, randomToken } from './secrets.ts'
@@ -131,4 +132,18 @@ export async function lockedFor(redis: Redis, tenantId: string, email: string): 
 /** Lift any lock and forget past failures (after a password reset proves the mailbox). */
 export async function clearLockout(redis: Redis, tenantId: string, email: string): Promise<void> {
   await redis.del(...(await keys(tenantId, email)))
+}
+
+/**
+ * Runs a lockout step. Redis trouble must not open or close the door by itself: without Redis
+ * there is no attempt budget (every attempt is evaluated, behind the password hash's cost), so
+ * the step answers `fallback` and the failure is logged as a warning.
+ */
+export async function lockoutSafely<T>(logger: Logger, what: 'reserve' | 'count' | 'reset', run: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    logger.warn(`lockout ${what} unavailable`, { err })
+    return fallback
+  }
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Change } from '../changes/commit.ts'
 import { authzVersionChanged } from '../changes/effects.ts'
@@ -8,6 +8,8 @@ import { tenantTables } from '../db/tenant-schema.ts'
 import type { Database } from '../platform/database.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { effectiveSettings } from '../tenancy/settings.ts'
+import { fail } from '../errors.ts'
+import { IdentityErrors } from './errors.ts'
 import type { RequestMeta } from './audit.ts'
 import type { User } from './users.ts'
 
@@ -21,11 +23,39 @@ import type { User } from './users.ts'
  * `signup`, whether the sign-up was by password or through a provider).
  */
 
+export const BUILT_IN_ROLES = ['owner', 'admin', 'member'] as const
+export type BuiltInRole = (typeof BUILT_IN_ROLES)[number]
+
+/** An active membership of the caller in the request's tenant. */
+export interface Member {
+  userId: string
+  role: string
+  status: 'active' | 'disabled'
+}
+
+/** The account's row in the tenant's members table (any status), or undefined. */
+export async function findMember(db: Database, tenant: Pick<Tenant, 'schemaName'>, userId: string) {
+  const t = tenantTables(tenant.schemaName)
+  const rows = await db.select().from(t.members).where(eq(t.members.userId, userId)).limit(1)
+  return rows[0]
+}
+
+/** Whether the account is an active member of the tenant (a pending or disabled row is no member). */
+export async function isActiveMember(db: Database, tenant: Pick<Tenant, 'schemaName'>, userId: string): Promise<boolean> {
+  return (await findMember(db, tenant, userId))?.status === 'active'
+}
+
 /** Whether the tenant's sign-up policy admits this address without an invitation (not whether it is proven). */
 export function signupAdmits(tenant: Pick<Tenant, 'settings'>, email: string): boolean {
   const settings = effectiveSettings(tenant.settings)
   if (settings.signupPolicy === 'open') return true
   return settings.signupPolicy === 'domain' && settings.signupDomains.includes(email.split('@')[1]!)
+}
+
+/** Refuses an address the tenant's sign-up policy does not admit without an invitation. */
+export function assertSignupAllowed(tenant: Pick<Tenant, 'settings'>, email: string) {
+  if (signupAdmits(tenant, email)) return
+  throw fail(IdentityErrors, effectiveSettings(tenant.settings).signupPolicy === 'domain' ? 'signup_domain_refused' : 'signup_closed')
 }
 
 /** Whether a self-service membership of this account must wait for the address to be verified. */

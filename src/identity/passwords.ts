@@ -2,6 +2,8 @@ import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { argon2d, argon2i, argon2id, setWASMModules } from 'argon2-wasm-edge'
 import argon2WASM from 'argon2-wasm-edge/wasm/argon2.wasm'
 import blake2bWASM from 'argon2-wasm-edge/wasm/blake2b.wasm'
+import { fail } from '../errors.ts'
+import { IdentityErrors } from './errors.ts'
 
 /**
  * Password hashing.
@@ -189,4 +191,11 @@ export function dummyHash(profile: PasswordHashProfile): Promise<string> {
     dummies.set(profile, dummy)
   }
   return dummy
+}
+
+/** The tenant's (or the platform's) minimum length: refused with `weak_password` and the minimum in `details`. */
+export function checkPasswordPolicy(password: string, minLength: number) {
+  if (password.length < minLength) {
+    throw fail(IdentityErrors, 'weak_password', `The password must be at least ${minLength} characters long.`, { min_length: minLength })
+  }
 }

@@ -1,8 +1,8 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
 import { authzVersionKey } from '../authz/cache.ts'
 import { commonError } from '../errors.ts'
-import type { AccessClaims } from '../middleware/auth/index.ts'
+import type { RedisRound } from '../platform/redis-round.ts'
+import type { Services } from '../platform/request-scope.ts'
+import type { Tenant } from '../tenancy/registry.ts'
 import { isSessionRevoked, revokedKey } from './sessions.ts'
 
 /**
@@ -18,8 +18,7 @@ import { isSessionRevoked, revokedKey } from './sessions.ts'
  *   (`requirePermission`) are answered from the isolate's cached model at that version
  *   (src/authz/cache.ts), so a warm request reads no SQL for them.
  */
-export function queueSessionChecks(c: Context<AppEnv>, claims: AccessClaims): void {
-  const tenant = c.var.tenant
+export function queueSessionChecks(c: { var: Services & { round: RedisRound } }, tenant: Tenant | null, claims: { sid?: string }): void {
   if (!tenant) return
   const round = c.var.round
   round.prefetch(authzVersionKey(tenant.id))

@@ -117,3 +117,14 @@ export async function generatePrivateKeyPem(): Promise<string> {
   const b64 = btoa(String.fromCharCode(...der))
   return `-----BEGIN PRIVATE KEY-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`
 }
+
+/** A key that may verify a token, and what a token under it must also carry. */
+export interface VerificationKey {
+  key: CryptoKey
+  /** Required `aud` (a string equal to it, or an array holding it). */
+  audience?: string
+  /** Required `iss`: this predicate must accept it. */
+  issuer?: (iss: unknown) => boolean
+  /** Tokens under this key count only if issued (`iat`, seconds) before this. */
+  issuedBefore?: number
+}

@@ -1,6 +1,5 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
-import { tenantUrl } from '../identity/context.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
+import { tenantUrl } from './hosts.ts'
 import type { Tenant } from './registry.ts'
 
 /**
@@ -25,7 +24,7 @@ export const APP_URL_PLACEHOLDERS = ['{slug}', '{host}'] as const
  * tenant's host as this request reached the deployment, port included) filled in, or, without
  * APP_URL, the tenant's own origin (`https://<slug>.<base domain>`).
  */
-export function appUrl(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>): string {
+export function appUrl(c: RequestScope, tenant: Pick<Tenant, 'slug'>): string {
   const pattern = c.var.config.APP_URL
   const own = tenantUrl(c, tenant)
   if (!pattern) return own
@@ -33,6 +32,6 @@ export function appUrl(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>): string
 }
 
 /** The link a mail carries: the app's page for `page`, the token in the fragment. */
-export function appLink(c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>, page: AppPage, token: string): string {
+export function appLink(c: RequestScope, tenant: Pick<Tenant, 'slug'>, page: AppPage, token: string): string {
   return `${appUrl(c, tenant)}${APP_PAGES[page]}#token=${encodeURIComponent(token)}`
 }

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
 import { commonError, fail } from '../errors.ts'
 import { consumeRateLimit } from '../middleware/rate-limit/index.ts'
 import type { Database } from '../platform/database.ts'
@@ -20,7 +19,7 @@ import { TenantErrors } from './errors.ts'
  * Every creation path calls `admitTenantCreation` before it provisions, and puts
  * `ownedTenantCapStatements` first in its batch when an existing account creates the tenant.
  */
-export async function admitTenantCreation(c: Context<AppEnv>, input: { accountId: string | null }): Promise<void> {
+export async function admitTenantCreation(c: RequestScope, input: { accountId: string | null }): Promise<void> {
   const config = c.var.config
   if (!config.SELF_SERVICE_TENANTS) throw fail(TenantErrors, 'tenant_creation_disabled')
   if (input.accountId) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyHost } from '../middleware/tenant/index.ts'
+import { classifyHost } from './hosts.ts'
 import { slugProblem } from './slug.ts'
 
 describe('slug rules', () => {

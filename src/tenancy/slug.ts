@@ -30,3 +30,10 @@ export const SLUG_MESSAGES: Record<SlugProblem, string> = {
   hyphens: 'A slug cannot start or end with a hyphen, nor have "--" at positions 3 and 4.',
   reserved: 'This slug is reserved.',
 }
+
+/** A slug for a personal tenant: the email's local part, cleaned, plus a random suffix. */
+export function personalSlug(email: string): string {
+  const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'
+  const slug = `${base.length < 3 ? `${base}-ws` : base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).slice(0, 5)}`
+  return slugProblem(slug) ? `ws-${crypto.randomUUID().slice(0, 8)}` : slug
+}

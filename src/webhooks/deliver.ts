@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
 import type { Config } from '../config.ts'
 import { decryptSecret } from '../identity/secrets.ts'
 import type { Database } from '../platform/database.ts'
@@ -237,7 +236,7 @@ export async function deliverClaimed(deps: DeliveryDeps, tenant: Pick<Tenant, 'i
  * answer is on its way. Best effort — it never delays nor fails the request; whatever is not
  * delivered here is picked up by the scheduler.
  */
-export function deliverAfterResponse(c: Context<AppEnv>, tenant: Pick<Tenant, 'id' | 'schemaName'>, batchResults: readonly unknown[]): void {
+export function deliverAfterResponse(c: RequestScope, tenant: Pick<Tenant, 'id' | 'schemaName'>, batchResults: readonly unknown[]): void {
   let ctx: Pick<ExecutionContext, 'waitUntil'>
   try {
     ctx = c.executionCtx

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { generatePrivateKeyPem, signingKeys } from '../../platform/signing-keys.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { handleError } from '../request-context/errors.ts'
-import { authenticate, requireAuth, type AuthVariables, type VerificationKey } from './index.ts'
+import type { VerificationKey } from '../../platform/signing-keys.ts'
+import { authenticate, requireAuth, type AuthVariables } from './index.ts'
 
 const TENANT_A = { id: '018f0000-0000-7000-8000-00000000000a' } as Tenant
 const TENANT_B = { id: '018f0000-0000-7000-8000-00000000000b' } as Tenant

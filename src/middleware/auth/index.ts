@@ -4,6 +4,7 @@ import { decode, decodeHeader } from 'hono/utils/jwt/jwt'
 import type { JWTPayload } from 'hono/utils/jwt/types'
 import { commonError } from '../../errors.ts'
 import type { TenantVariables } from '../tenant/index.ts'
+import type { VerificationKey } from '../../platform/signing-keys.ts'
 
 /** The claims of an Atrium access token (issued by the identity section). */
 export interface AccessClaims extends JWTPayload {
@@ -44,18 +45,6 @@ function remember(digest: string, entry: { claims: AccessClaims; key: CryptoKey 
   verified.set(digest, entry)
 }
 
-export type RevocationCheck = (claims: AccessClaims) => Promise<boolean>
-
-/** A key that may verify a token, and what a token under it must also carry. */
-export interface VerificationKey {
-  key: CryptoKey
-  /** Required `aud` (a string equal to it, or an array holding it). */
-  audience?: string
-  /** Required `iss`: this predicate must accept it. */
-  issuer?: (iss: unknown) => boolean
-  /** Tokens under this key count only if issued (`iat`, seconds) before this. */
-  issuedBefore?: number
-}
 
 class WrongTenant extends Error {}
 

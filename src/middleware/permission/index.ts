@@ -9,7 +9,8 @@ import { parsePermission } from '../../authz/permissions.ts'
 import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import type { Member } from '../membership/index.ts'
+import type { Tenant } from '../../tenancy/registry.ts'
+import type { Member } from '../../identity/memberships.ts'
 
 export interface PermissionVariables {
   /** Who is asking: the signed-in user, or the API key. */
@@ -44,6 +45,19 @@ export async function requestAuthz(c: C): Promise<AuthzEngine> {
   return engine
 }
 
+/**
+ * The request's model, made sure against the database when the cached one does not know the
+ * caller (`known` fails): a member who joined a moment ago, should a publish have been lost.
+ * Costs one query, for strangers only.
+ */
+export async function confirmedAuthz(c: C, tenant: Tenant, known: (engine: AuthzEngine) => boolean): Promise<AuthzEngine> {
+  const engine = await requestAuthz(c)
+  if (known(engine)) return engine
+  const fresh = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
+  c.set('authz', fresh)
+  return fresh
+}
+
 /** The check the caller's own request amounts to (no subject attributes; the request's address and time). */
 export function callerCheck(c: Context<AppEnv> | PermissionContext, subject: Subject, type: string, action: string, resourceId?: string): CheckInput {
   const ip = (c as Context<AppEnv>).req.header('cf-connecting-ip') ?? undefined
@@ -71,13 +85,7 @@ export function requirePermission(
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
     const subject = callerSubject(ctx)
     if (!subject) throw commonError('unauthenticated')
-    let engine = await requestAuthz(ctx)
-    if (!engine.isSubject(subject)) {
-      // Not in the cached model: make sure against the database before refusing (a member who
-      // joined a moment ago, should a publish have been lost). Costs one query, for strangers only.
-      engine = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
-      ctx.set('authz', engine)
-    }
+    const engine = await confirmedAuthz(ctx, tenant, (e) => e.isSubject(subject))
     if (!engine.isSubject(subject)) {
       if (subject.type === 'user') throw fail(IdentityErrors, 'not_a_member')
       throw fail(AuthzErrors, 'permission_denied', 'This API key is no longer active.')

@@ -195,3 +195,9 @@ export function rateLimit(options: {
   }
   return Object.assign(rateLimitMiddleware, { [LIMIT_SPEC]: spec })
 }
+
+/**
+ * Per-IP throttle on every credential endpoint (on top of the general rate limit), so one
+ * address cannot try passwords against many accounts. 20 attempts a minute per tenant.
+ */
+export const credentialThrottle = rateLimit({ limitFor: () => ({ max: 20, windowSeconds: 60 }), prefix: 'cred', byIp: true })

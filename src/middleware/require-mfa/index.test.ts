@@ -7,7 +7,8 @@ import type { Redis } from '../../platform/redis.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import type { AccessClaims } from '../auth/index.ts'
 import { handleError } from '../request-context/errors.ts'
-import { mfaEnabledKey, requireMfaEnrolment } from './index.ts'
+import { mfaEnabledKey } from '../../identity/mfa/status.ts'
+import { requireMfaEnrolment } from './index.ts'
 
 /*
  * The middleware alone, in front of a catch-all route. Its storage is a recording stand-in:

@@ -5,6 +5,7 @@ import type { TenantDirectory } from '../../tenancy/directory.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { slugProblem } from '../../tenancy/slug.ts'
+import { classifyHost } from '../../tenancy/hosts.ts'
 
 export interface TenantVariables {
   /** The tenant this request is for, or null on the platform (apex) host. */
@@ -15,25 +16,6 @@ export interface TenantResolutionOptions {
   baseDomains: readonly string[]
   /** Whether non-browser clients may name the tenant with X-Tenant-ID on the platform host. */
   allowHeader: boolean
-}
-
-export type HostKind = { kind: 'platform' } | { kind: 'tenant'; slug: string } | { kind: 'unknown' }
-
-/**
- * Read the subdomain from the request URL (test requests carry no Host header, and Workers
- * put the real host in the URL). `acme.example.com` with base `example.com` names the
- * tenant `acme`; the base itself is the platform host; a host outside every base is unknown.
- */
-export function classifyHost(hostname: string, baseDomains: readonly string[]): HostKind {
-  const host = hostname.toLowerCase().replace(/\.$/, '')
-  for (const base of baseDomains) {
-    if (host === base) return { kind: 'platform' }
-    if (host.endsWith(`.${base}`)) {
-      // A nested label (`a.b.example.com`) is kept whole: it is no valid slug, so it answers 404.
-      return { kind: 'tenant', slug: host.slice(0, -(base.length + 1)) }
-    }
-  }
-  return { kind: 'unknown' }
 }
 
 async function lookup(directory: TenantDirectory, key: string): Promise<Tenant | undefined> {

@@ -10,7 +10,7 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
-import { API_KEY_PREFIX, forgetApiKey } from '../../middleware/api-key/index.ts'
+import { API_KEY_PREFIX, forgetApiKey } from '../../identity/api-keys.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
@@ -151,7 +151,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       }))).results as [ApiKeyRow[]]
       const row = rows[0]
       if (!row) throw fail(ApiKeyErrors, 'api_key_not_found')
-      await forgetApiKey(c as unknown as Context<AppEnv>, tenant, row.keyHash)
+      await forgetApiKey(c.var, tenant, row.keyHash)
       return c.json(present(row), 200)
     },
   )

@@ -2,82 +2,25 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
-import { tenantTables } from '../../db/tenant-schema.ts'
-import { AppError, commonError, fail } from '../../errors.ts'
+import { commonError, fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
-import { activatedIn, activationChange, signupAdmits } from '../../identity/memberships.ts'
+import { activatedIn, activationChange, isActiveMember, signupAdmits } from '../../identity/memberships.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { hashPassword } from '../../identity/passwords.ts'
 import { sessionRevocation } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
-import { mailSender } from '../../platform/mail/index.ts'
-import { appLink } from '../../tenancy/app-links.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { completeLogin } from '../auth/login.ts'
-import { checkPasswordPolicy } from '../auth/register.ts'
+import { completeLogin } from '../../identity/sign-in.ts'
+import { checkPasswordPolicy } from '../../identity/passwords.ts'
 import { EmailFlowErrors } from './errors.ts'
-import { issueLinkToken, linkTtlSeconds, takeLinkToken, takeMailQuota, type LinkGrant, type LinkPurpose } from './link-tokens.ts'
-import { linkMail } from './templates.ts'
-import { dependencyFailure } from '../../platform/dependency-errors.ts'
+import { takeLinkToken, type LinkPurpose } from '../../identity/link-tokens.ts'
+import { redisCall, sendLink } from '../../identity/link-mail.ts'
 
 type C = Context<AppEnv>
-
-/** Without Redis there are no links: refuse plainly rather than answer "invalid link". */
-async function redisCall<T>(c: C, what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.error(`email link ${what} failed`, { err })
-    throw dependencyFailure(err) ?? commonError('service_unavailable')
-  }
-}
-
-async function isActiveMember(c: C, tenant: Tenant, userId: string): Promise<boolean> {
-  const t = tenantTables(tenant.schemaName)
-  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status === 'active'
-}
-
-/**
- * Mail `user` a fresh single-use link for `purpose`. Answers false, sending nothing, once the
- * address has had its hourly share of mail in this tenant.
- */
-async function sendLink(c: C, tenant: Tenant, purpose: LinkPurpose, user: User, options: { claim?: boolean } = {}): Promise<boolean> {
-  const { config, redis } = c.var
-  if (!(await redisCall(c, 'quota', () => takeMailQuota(redis, tenant.id, user.email)))) return false
-  const ttlSeconds = linkTtlSeconds(config, purpose)
-  const grant: LinkGrant = { purpose, tenantId: tenant.id, userId: user.id, email: user.email }
-  if (purpose === 'password_reset') grant.passwordChangedAt = user.passwordChangedAt
-  if (options.claim) grant.claim = true
-  const token = await redisCall(c, 'write', () => issueLinkToken(redis, grant, ttlSeconds))
-  const link = appLink(c, tenant, purpose, token)
-  try {
-    await mailSender(config, redis).send(linkMail(purpose, { to: user.email, organization: tenant.name, link, ttlSeconds }))
-  } catch (err) {
-    throw new AppError(EmailFlowErrors.mail_unavailable[0], 'mail_unavailable', EmailFlowErrors.mail_unavailable[1], undefined, { cause: err })
-  }
-  return true
-}
-
-/**
- * A verification link for `tenant` to the account's address, sent now; answers whether it went
- * out. Used where a domain sign-up waits for its proof: a failure is logged, not answered, since
- * the membership stays pending and signing in again sends another link.
- */
-export async function mailVerificationLink(c: C, tenant: Tenant, user: User): Promise<boolean> {
-  try {
-    const sent = await sendLink(c, tenant, 'verify_email', user)
-    if (!sent) c.var.logger.info('verification mail dropped: hourly limit for the address', { tenant: tenant.id })
-    return sent
-  } catch (err) {
-    c.var.logger.warn('verification mail not sent', { err, tenant: tenant.id })
-    return false
-  }
-}
 
 /** POST /verify-email/request: a verification link to the signed-in user's own address. */
 export async function requestEmailVerification(c: C, tenant: Tenant, userId: string): Promise<void> {
@@ -96,24 +39,10 @@ export async function requestEmailVerification(c: C, tenant: Tenant, userId: str
 export async function mailLinkIfMember(c: C, tenant: Tenant, purpose: 'password_reset' | 'magic_link', email: string): Promise<void> {
   const user = await findUserByEmail(c.var.db, email)
   if (!user) return
-  const member = await isActiveMember(c, tenant, user.id)
+  const member = await isActiveMember(c.var.db, tenant, user.id)
   const claim = !member && purpose === 'password_reset' && !user.emailVerifiedAt
   if (!member && !claim) return
   if (!(await sendLink(c, tenant, purpose, user, { claim }))) c.var.logger.info('link mail dropped: hourly limit for the address', { tenant: tenant.id, purpose })
-}
-
-/**
- * A password-reset link that lets the owner of an address take an unverified account over
- * (someone registered their address): sent by a sign-up that finds the address claimed. Answers
- * whether it went out; failures are logged (the answer must not depend on the account).
- */
-export async function mailClaimLink(c: C, tenant: Tenant, user: User): Promise<boolean> {
-  try {
-    return await sendLink(c, tenant, 'password_reset', user, { claim: true })
-  } catch (err) {
-    c.var.logger.warn('claim mail not sent', { err, tenant: tenant.id })
-    return false
-  }
 }
 
 /**
@@ -130,7 +59,7 @@ async function redeem(c: C, tenant: Tenant, purpose: LinkPurpose, token: string,
     user !== undefined &&
     user.email === grant.email &&
     (purpose !== 'password_reset' || (user.passwordChangedAt ?? null) === (grant.passwordChangedAt ?? null)) &&
-    (!options.member || claimStands || (await isActiveMember(c, tenant, user.id)))
+    (!options.member || claimStands || (await isActiveMember(c.var.db, tenant, user.id)))
   if (!valid) throw fail(EmailFlowErrors, 'invalid_link')
   return user!
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { Email, Password } from '../auth/schemas.ts'
+import { Email, Password } from '../../identity/schemas.ts'
 
 /** The token of an emailed link (`randomToken()`: 256 bits, base64url). */
 export const LinkToken = z

@@ -10,36 +10,26 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { membershipStatements, needsAddressProof, pendingMembershipStatements, signupAdmits } from '../../identity/memberships.ts'
+import { assertSignupAllowed, membershipStatements, needsAddressProof, pendingMembershipStatements } from '../../identity/memberships.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
-import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../identity/passwords.ts'
+import { createMfaChallenge } from '../../identity/mfa/challenge.ts'
+import { hasTotpEnabled } from '../../identity/mfa/status.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
 import { findUserByEmail, presentUser, type User } from '../../identity/users.ts'
 import { admitTenantCreation } from '../../tenancy/creation-limits.ts'
 import { findTenantById, provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { slugProblem } from '../../tenancy/slug.ts'
+import { personalSlug } from '../../tenancy/slug.ts'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { mailClaimLink, mailVerificationLink } from '../auth-email/flows.ts'
+import { mailClaimLink, mailVerificationLink } from '../../identity/link-mail.ts'
 import { tenantsOf } from '../../identity/claims.ts'
 
 /** The platform's own password policy (sign-up on the platform host). */
 const PLATFORM_MIN_PASSWORD = 10
 
-export function checkPasswordPolicy(password: string, minLength: number) {
-  if (password.length < minLength) {
-    throw fail(IdentityErrors, 'weak_password', `The password must be at least ${minLength} characters long.`, { min_length: minLength })
-  }
-}
 
-/** A slug for a personal tenant: the email's local part, cleaned, plus a random suffix. */
-export function personalSlug(email: string): string {
-  const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'
-  const slug = `${base.length < 3 ? `${base}-ws` : base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).slice(0, 5)}`
-  return slugProblem(slug) ? `ws-${crypto.randomUUID().slice(0, 8)}` : slug
-}
 
 
 /**
@@ -94,12 +84,6 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
       throw err
     }
   }
-}
-
-/** Whether the tenant's sign-up policy lets this email join without an invitation. */
-export function assertSignupAllowed(tenant: Tenant, email: string) {
-  if (signupAdmits(tenant, email)) return
-  throw fail(IdentityErrors, effectiveSettings(tenant.settings).signupPolicy === 'domain' ? 'signup_domain_refused' : 'signup_closed')
 }
 
 /**

@@ -3,27 +3,22 @@ import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { refreshSession, revokeAllSessions, revokeSession } from '../../identity/sessions.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
-import { rateLimit } from '../../middleware/rate-limit/index.ts'
+import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { passwordLogin } from './login.ts'
+import { passwordLogin } from '../../identity/sign-in.ts'
 import { platformPasswordLogin } from '../workspaces/platform-login.ts'
 import { PlatformSignIn } from '../workspaces/schemas.ts'
 import { registerOnPlatform, registerOnTenant } from './register.ts'
 import { switchTenant } from './switch.ts'
-import { AddressClaim, LoginBody, MfaRequired, RefreshBody, RegisterBody, RegisteredMfaRequired, RegisterResponse, RegistrationPending, SwitchBody, TokenResponse } from './schemas.ts'
+import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
+import { AddressClaim, LoginBody, RefreshBody, RegisterBody, RegisteredMfaRequired, RegisterResponse, RegistrationPending, SwitchBody } from './schemas.ts'
 
 const tags = ['Auth']
 const bearer = [{ bearer: [] }]
 const SwitchedTenant = z.object({ id: z.uuid(), slug: z.string() })
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
-
-/**
- * Per-IP throttle on every credential endpoint (on top of the general rate limit), so one
- * address cannot try passwords against many accounts. 20 attempts a minute per tenant.
- */
-export const credentialThrottle = rateLimit({ limitFor: () => ({ max: 20, windowSeconds: 60 }), prefix: 'cred', byIp: true })
 
 /** Accounts, sign-in, tokens and sessions: /v1/auth/*. */
 export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {

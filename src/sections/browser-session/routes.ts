@@ -11,7 +11,7 @@ import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { clearSessionCookie, sessionCookie, setSessionCookie } from './cookie.ts'
 import { BrowserSessionErrors } from './errors.ts'
 import { sameOriginBrowser } from './same-origin.ts'
-import { MfaRequired } from '../auth/schemas.ts'
+import { MfaRequired } from '../../identity/schemas.ts'
 import { redeemHandoff } from '../handoff/handoff.ts'
 
 const tags = ['Browser session']

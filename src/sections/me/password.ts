@@ -7,7 +7,7 @@ import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { recordFailure, reserveAttempt } from '../../identity/lockout.ts'
+import { lockoutSafely, recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { sessionRevocation } from '../../identity/sessions.ts'
 import { tenantsOf } from '../../identity/claims.ts'
@@ -16,8 +16,8 @@ import { findUserById } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { lockStatements } from '../auth/login.ts'
-import { checkPasswordPolicy } from '../auth/register.ts'
+import { lockStatements } from '../../identity/sign-in.ts'
+import { checkPasswordPolicy } from '../../identity/passwords.ts'
 
 const DIVISION_BY_ZERO = '22012'
 
@@ -25,16 +25,6 @@ export interface PasswordChange {
   current_password: string
   new_password: string
   end_other_sessions: boolean
-}
-
-/** Lockout lives in Redis; trouble there must not open or close the door by itself: "not locked", logged. */
-async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.warn('lockout unavailable', { err })
-    return fallback
-  }
 }
 
 /**
@@ -57,14 +47,14 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
 
   const settings = effectiveSettings(tenant.settings)
   // The attempt is reserved in the lockout budget before the hash is computed (src/identity/lockout.ts).
-  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, settings.lockout), null)
+  const budget = await lockoutSafely(c.var.logger, 'reserve', () => reserveAttempt(redis, tenant.id, user.email, settings.lockout), null)
   if (budget && !budget.ok) {
     c.header('Retry-After', String(budget.retryAfter))
     throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
   }
   if (!(await verifyPassword(input.current_password, user.passwordHash))) {
     const reservation = budget?.reservation
-    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
+    const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
     const failed = auditInsert(db, tenant.schemaName, meta, { action: 'user.password_change', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { reason: 'invalid_current_password' } })
     const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
     deliverAfterResponse(c, tenant, results)

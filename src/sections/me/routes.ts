@@ -3,7 +3,8 @@ import { and, asc, desc, eq, lt, sql } from 'drizzle-orm'
 import { memberships, tenants, userEvents, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
-import { sessionDeps, tenantUrl } from '../../identity/context.ts'
+import { sessionDeps } from '../../identity/context.ts'
+import { tenantUrl } from '../../tenancy/hosts.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts'
 import { findUserById, presentUser } from '../../identity/users.ts'
@@ -11,8 +12,8 @@ import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { credentialThrottle } from '../auth/routes.ts'
-import { Password, UserSchema } from '../auth/schemas.ts'
+import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
+import { Password, UserSchema } from '../../identity/schemas.ts'
 import { PasswordChanged } from '../auth-email/schemas.ts'
 import { changePassword } from './password.ts'
 import { createOwnTenant } from '../workspaces/create.ts'
@@ -42,7 +43,7 @@ const ChangePasswordBody = z
 /** The signed-in user's own account, tenants and sessions: /v1/me*. */
 export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
-  router.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+  router.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   router.openapi(
     createRoute({ method: 'get', path: '/', tags, security, summary: 'The signed-in user', responses: { 200: json(UserSchema, 'The user'), ...errorResponses(401, 403) } }),

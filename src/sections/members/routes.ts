@@ -5,7 +5,7 @@ import { memberActor } from './actor.ts'
 import { registerInvitationRoutes } from './invitations.ts'
 import { changeRole, removeMember } from './member-changes.ts'
 import { listMembers, presentMember } from './member-store.ts'
-import { requireSelfOrPermission } from './self-or-permission.ts'
+import { requireSelfOrPermission } from '../../middleware/permission/self-or-permission.ts'
 import { appContext, MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
 
 const tags = ['Members']

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { BUILT_IN_ROLES } from '../../middleware/membership/index.ts'
-import { Email, Password, TokenResponse, UserSchema, MfaRequired } from '../auth/schemas.ts'
+import { BUILT_IN_ROLES } from '../../identity/memberships.ts'
+import { Email, Password, TokenResponse, UserSchema, MfaRequired } from '../../identity/schemas.ts'
 
 export const Role = z.enum(BUILT_IN_ROLES).openapi({ description: 'Built-in role (owner, admin or member); further permissions come from role bindings', example: 'member' })
 

@@ -6,22 +6,22 @@ import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.
 import { IdentityErrors } from '../../identity/errors.ts'
 import { verifyPassword } from '../../identity/passwords.ts'
 import { encryptSecret, hashToken } from '../../identity/secrets.ts'
-import { matchTotpStep, newTotpSecret, totpUri } from '../../identity/totp.ts'
+import { matchTotpStep, newTotpSecret, totpUri } from '../../identity/mfa/totp.ts'
 import { findUserById } from '../../identity/users.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
-import { forgetMfaEnabled, rememberMfaEnabled } from '../../middleware/require-mfa/index.ts'
+import { forgetMfaEnabled, rememberMfaEnabled } from '../../identity/mfa/status.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { credentialThrottle } from '../auth/routes.ts'
-import { TokenResponse } from '../auth/schemas.ts'
-import { newBackupCodes } from './backup-codes.ts'
-import { MfaErrors } from './errors.ts'
-import { spendSecondFactor, totpSecretOf } from './factors.ts'
+import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
+import { TokenResponse } from '../../identity/schemas.ts'
+import { newBackupCodes } from '../../identity/mfa/backup-codes.ts'
+import { MfaErrors } from '../../identity/mfa/errors.ts'
+import { spendSecondFactor, totpSecretOf } from '../../identity/mfa/factors.ts'
 import { qrSvg } from './qr.ts'
 import { BackupCodes, ConfirmTotpBody, DisableMfaBody, MfaStatus, RegenerateBackupCodesBody, TotpEnrolment, VerifyMfaBody } from './schemas.ts'
-import { completeMfaSignIn } from './sign-in.ts'
-import { mfaStore, totpSecretContext } from './store.ts'
+import { completeMfaSignIn } from '../../identity/mfa/sign-in.ts'
+import { mfaStore, totpSecretContext } from '../../identity/mfa/store.ts'
 
 const tags = ['MFA']
 const security = [{ bearer: [] }]
@@ -47,7 +47,7 @@ const noStore = (c: C) => c.header('Cache-Control', 'no-store')
  */
 export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
   const me = sectionRouter()
-  me.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+  me.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   me.openapi(
     createRoute({

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
-import { normaliseTotpCode } from '../../identity/totp.ts'
-import { Password } from '../auth/schemas.ts'
-import { canonicalBackupCode } from './backup-codes.ts'
+import { normaliseTotpCode } from '../../identity/mfa/totp.ts'
+import { Password } from '../../identity/schemas.ts'
+import { canonicalBackupCode } from '../../identity/mfa/backup-codes.ts'
 
 export const TotpCode = z
   .string()

@@ -3,14 +3,14 @@ import { generateCodeVerifier, generateState } from 'arctic'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
-import { tenantUrl } from '../../identity/context.ts'
+import { tenantUrl } from '../../tenancy/hosts.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { requireMember } from '../../middleware/membership/index.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
-import { credentialThrottle } from '../auth/routes.ts'
-import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
+import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { setSessionCookie } from '../browser-session/cookie.ts'
 import { signInWithProfile } from './accounts.ts'
 import { OAuthErrors } from './errors.ts'
@@ -118,7 +118,7 @@ function signInRoutes() {
 function identityRoutes() {
   const router = sectionRouter()
   const tags = ['Me']
-  router.use('*', tenantHostOnly(), requireAuth(), requireMember('member'))
+  router.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   router.openapi(
     createRoute({

@@ -3,7 +3,7 @@ import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import { SLUG_MESSAGES, slugProblem } from '../../tenancy/slug.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { Settings, TenantName } from '../../tenancy/settings-schema.ts'
-import { Email } from '../auth/schemas.ts'
+import { Email } from '../../identity/schemas.ts'
 
 export const Slug = z
   .string()

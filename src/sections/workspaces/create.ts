@@ -5,15 +5,15 @@ import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
-import { tenantUrl } from '../../identity/context.ts'
+import { tenantUrl } from '../../tenancy/hosts.ts'
 import type { User } from '../../identity/users.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { admitTenantCreation, isTenantCapError, ownedTenantCapStatements, tenantCapError } from '../../tenancy/creation-limits.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
-import { completeLogin } from '../auth/login.ts'
+import { completeLogin } from '../../identity/sign-in.ts'
 import { membershipStatements } from '../../identity/memberships.ts'
-import { personalSlug } from '../auth/register.ts'
+import { personalSlug } from '../../tenancy/slug.ts'
 
 export interface NewOwnTenant {
   name: string

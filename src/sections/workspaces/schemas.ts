@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { Slug } from '../tenants/schemas.ts'
 import { TenantName } from '../../tenancy/settings-schema.ts'
-import { MfaRequired, TokenResponse } from '../auth/schemas.ts'
+import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 
 export const SelectionToken = z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, 'not a selection token').openapi({ description: 'The selection_token of a platform sign-in' })
 

@@ -1,11 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import type { AtriumPermission } from '../../authz/atrium-types.ts'
-import { authzEngine } from '../../authz/cache.ts'
-import { databaseVersion } from '../../authz/snapshot.ts'
 import { fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
-import { callerSubject, requestAuthz, requirePermission, type PermissionVariables } from '../../middleware/permission/index.ts'
+import { callerSubject, confirmedAuthz, requirePermission, type PermissionVariables } from './index.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 
 type C = Context<AppEnv & { Variables: Partial<PermissionVariables> }>
@@ -23,12 +21,7 @@ export function requireSelfOrPermission(permission: AtriumPermission, param: str
     if (subject?.type !== 'user' || subject.id !== c.req.param(param)) return others(c, next)
     const tenant = c.var.tenant
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
-    let engine = await requestAuthz(ctx)
-    if (engine.memberRole(subject.id) === undefined) {
-      // As requirePermission: make sure against the database before refusing a member who joined a moment ago.
-      engine = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
-      ctx.set('authz', engine)
-    }
+    const engine = await confirmedAuthz(ctx, tenant, (e) => e.memberRole(subject.id) !== undefined)
     const role = engine.memberRole(subject.id)
     if (role === undefined) throw fail(IdentityErrors, 'not_a_member')
     c.set('subject', subject)

@@ -1,6 +1,6 @@
-import type { Config } from '../../config.ts'
-import { hashToken, randomToken } from '../../identity/secrets.ts'
-import type { Redis } from '../../platform/redis.ts'
+import type { Config } from '../config.ts'
+import { hashToken, randomToken } from './secrets.ts'
+import type { Redis } from '../platform/redis.ts'
 
 /** What an emailed link lets its holder do. */
 export type LinkPurpose = 'verify_email' | 'password_reset' | 'magic_link'

@@ -1,45 +1,39 @@
 import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
-import { userMfa, users } from '../../db/public-schema.ts'
-import { tenantTables } from '../../db/tenant-schema.ts'
-import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta } from '../../identity/audit.ts'
-import { sessionDeps } from '../../identity/context.ts'
-import { IdentityErrors } from '../../identity/errors.ts'
-import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
-import { createMfaChallenge, hasTotpEnabled } from '../../identity/mfa-challenge.ts'
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../../identity/passwords.ts'
-import { startSession } from '../../identity/sessions.ts'
-import { normaliseEmail, type User } from '../../identity/users.ts'
-import { activatedIn, activationChange, signupAdmits } from '../../identity/memberships.ts'
-import { changeDeps, commitChange } from '../../changes/commit.ts'
-import type { Database } from '../../platform/database.ts'
-import { mailVerificationLink } from '../auth-email/flows.ts'
-import type { Tenant } from '../../tenancy/registry.ts'
-import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
+import { changeDeps, commitChange } from '../changes/commit.ts'
+import { userMfa, users } from '../db/public-schema.ts'
+import { tenantTables } from '../db/tenant-schema.ts'
+import { fail } from '../errors.ts'
+import type { Database } from '../platform/database.ts'
+import type { RequestScope } from '../platform/request-scope.ts'
+import type { Tenant } from '../tenancy/registry.ts'
+import { effectiveSettings } from '../tenancy/settings.ts'
+import { deliverAfterResponse } from '../webhooks/deliver.ts'
+import { eventStatements } from '../webhooks/outbox.ts'
+import { auditInsert, requestMeta } from './audit.ts'
+import { sessionDeps } from './context.ts'
+import { IdentityErrors } from './errors.ts'
+import { mailVerificationLink } from './link-mail.ts'
+import { lockoutSafely, recordFailure, recordSuccess, reserveAttempt } from './lockout.ts'
+import { activatedIn, activationChange, signupAdmits } from './memberships.ts'
+import { createMfaChallenge } from './mfa/challenge.ts'
+import { hasTotpEnabled } from './mfa/status.ts'
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts'
+import { startSession } from './sessions.ts'
+import { normaliseEmail, type User } from './users.ts'
 
 /**
- * Redis trouble must not open or close the door by itself: without Redis there is no attempt
- * budget (every attempt is evaluated, behind the password hash's cost), logged as a warning.
+ * Signing in to a tenant, whatever the first factor (password, social provider, magic link,
+ * workspace picker): what follows a proven first factor (`completeLogin`), a pending
+ * membership (`signInWhilePending`), the password sign-in itself, and the lockout's audit
+ * entries and events. The second factor is in ./mfa/sign-in.ts.
  */
-async function safely<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.warn(`lockout ${what} unavailable`, { err })
-    return fallback
-  }
-}
 
 /**
  * The account of `email`, its membership status here and whether it has TOTP on: ONE SQL request
  * (the sign-in reads them all whatever the outcome, so the work does not depend on the answer).
  */
-async function signInCandidate(c: Context<AppEnv>, tenant: Tenant, email: string): Promise<{ user?: User; status?: string; totp: boolean }> {
+async function signInCandidate(c: RequestScope, tenant: Tenant, email: string): Promise<{ user?: User; status?: string; totp: boolean }> {
   const t = tenantTables(tenant.schemaName)
   const rows = await c.var.db
     .select({
@@ -62,7 +56,7 @@ async function signInCandidate(c: Context<AppEnv>, tenant: Tenant, email: string
  * member.joined, and the sign-in goes on; otherwise nothing but the proof can follow: a fresh
  * verification link goes out and the answer is 403 email_verification_required.
  */
-export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, user: User, options: { action?: string } = {}) {
+export async function signInWhilePending(c: RequestScope, tenant: Tenant, user: User, options: { action?: string } = {}) {
   if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
     const { results } = await commitChange(changeDeps(c), activationChange(c.var.db, tenant, user, requestMeta(c), 'verified_address'))
     if (activatedIn(results, 0)) return completeLogin(c, tenant, user, options)
@@ -79,14 +73,14 @@ export async function signInWhilePending(c: Context<AppEnv>, tenant: Tenant, use
  * The attempt is reserved in the lockout budget before the hash is computed, so concurrent
  * guesses cannot get more passwords evaluated than the budget allows (src/identity/lockout.ts).
  */
-export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: string, password: string) {
+export async function passwordLogin(c: RequestScope, tenant: Tenant, email: string, password: string) {
   const meta = requestMeta(c)
   const policy = effectiveSettings(tenant.settings).lockout
   const redis = c.var.redis
 
   // Independent: the attempt's reservation (Redis) and the account's rows (SQL), at the same time.
   const [budget, candidate] = await Promise.all([
-    safely(c, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null),
+    lockoutSafely(c.var.logger, 'reserve', () => reserveAttempt(redis, tenant.id, email, policy), null),
     signInCandidate(c, tenant, email),
   ])
   if (budget && !budget.ok) {
@@ -100,12 +94,12 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
   const ok = status === 'active'
 
   if (status === 'pending') {
-    await safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false)
+    await lockoutSafely(c.var.logger, 'reset', () => recordSuccess(redis, tenant.id, email), false)
     return signInWhilePending(c, tenant, user!)
   }
   if (!ok) {
     const reservation = budget?.reservation
-    const lockSeconds = reservation ? await safely(c, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
+    const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
     const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
     const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
     const results = await c.var.db.batch([failed, ...lock])
@@ -125,7 +119,7 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
     alsoInBatch.push(c.var.db.update(users).set({ passwordHash: await hashPassword(password, c.var.config.PASSWORD_HASH_PROFILE) }).where(eq(users.id, user!.id)))
   }
   const [, signedIn] = await Promise.all([
-    safely(c, 'reset', () => recordSuccess(redis, tenant.id, email), false),
+    lockoutSafely(c.var.logger, 'reset', () => recordSuccess(redis, tenant.id, email), false),
     completeLogin(c, tenant, user!, { totp: candidate.totp, alsoInBatch }),
   ])
   return signedIn
@@ -137,7 +131,7 @@ export async function passwordLogin(c: Context<AppEnv>, tenant: Tenant, email: s
  * member's lock is the tenant's business: checked inside the batch, so the answer takes the
  * same time either way.
  */
-export function lockStatements(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id' | 'email'> | null, lockSeconds: number): BatchItem<'pg'>[] {
+export function lockStatements(c: RequestScope, tenant: Tenant, user: Pick<User, 'id' | 'email'> | null, lockSeconds: number): BatchItem<'pg'>[] {
   const audit = auditInsert(c.var.db, tenant.schemaName, requestMeta(c), { action: 'user.locked', actorType: 'system', targetType: 'user', targetId: user?.id ?? null, details: { seconds: lockSeconds } })
   if (!user) return [audit]
   return [
@@ -152,7 +146,7 @@ export function lockStatements(c: Context<AppEnv>, tenant: Tenant, user: Pick<Us
 }
 
 /** The `user.login` event of a new session, for `startSession`'s `extra` (same batch as the session). */
-export function loginEvent(c: Context<AppEnv>, tenant: Tenant, userId: string, mfa: boolean) {
+export function loginEvent(c: RequestScope, tenant: Tenant, userId: string, mfa: boolean) {
   return (sessionId: string) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } })
 }
 
@@ -161,7 +155,7 @@ export function loginEvent(c: Context<AppEnv>, tenant: Tenant, userId: string, m
  * else a new session. `totp` when the caller already knows it (read with the account);
  * `alsoInBatch`: statements for the session's batch (or a batch of their own before a challenge).
  */
-export async function completeLogin(c: Context<AppEnv>, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string; totp?: boolean; alsoInBatch?: BatchItem<'pg'>[] } = {}) {
+export async function completeLogin(c: RequestScope, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string; totp?: boolean; alsoInBatch?: BatchItem<'pg'>[] } = {}) {
   const also = options.alsoInBatch ?? []
   if (options.totp ?? (await hasTotpEnabled(c.var.db, user.id))) {
     if (also.length) await c.var.db.batch(also as unknown as Parameters<Database['batch']>[0])

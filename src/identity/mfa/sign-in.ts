@@ -1,18 +1,16 @@
-import { eq } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
-import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta } from '../../identity/audit.ts'
-import { sessionDeps } from '../../identity/context.ts'
-import { IdentityErrors } from '../../identity/errors.ts'
-import { recordFailure, recordSuccess, reserveAttempt } from '../../identity/lockout.ts'
-import { startSession, type TokenResponse } from '../../identity/sessions.ts'
-import { findUserById } from '../../identity/users.ts'
+import { auditInsert, requestMeta } from '../audit.ts'
+import { sessionDeps } from '../context.ts'
+import { IdentityErrors } from '../errors.ts'
+import { lockoutSafely, recordFailure, recordSuccess, reserveAttempt } from '../lockout.ts'
+import { isActiveMember } from '../memberships.ts'
+import { startSession, type TokenResponse } from '../sessions.ts'
+import { findUserById } from '../users.ts'
+import type { RequestScope } from '../../platform/request-scope.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { lockStatements, loginEvent } from '../auth/login.ts'
+import { lockStatements, loginEvent } from '../sign-in.ts'
 import { countAttempt, endChallenge, findChallenge, MFA_MAX_ATTEMPTS } from './challenge.ts'
 import { MfaErrors } from './errors.ts'
 import { spendSecondFactor } from './factors.ts'
@@ -25,7 +23,7 @@ import { mfaStore } from './store.ts'
  * towards the account's lockout in this tenant, as wrong passwords do: whoever holds the
  * password cannot get unlimited guesses by signing in again for a fresh challenge.
  */
-export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, token: string, code: string): Promise<TokenResponse> {
+export async function completeMfaSignIn(c: RequestScope, tenant: Tenant, token: string, code: string): Promise<TokenResponse> {
   const { db, redis } = c.var
   const meta = requestMeta(c)
   const challenge = await findChallenge(redis, token)
@@ -43,7 +41,7 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
   }
   const policy = effectiveSettings(tenant.settings).lockout
   // The code is checked only inside the account's attempt budget, as a password is.
-  const budget = await safely(c, () => reserveAttempt(redis, tenant.id, user.email, policy), null)
+  const budget = await lockoutSafely(c.var.logger, 'reserve', () => reserveAttempt(redis, tenant.id, user.email, policy), null)
   if (budget && !budget.ok) {
     c.header('Retry-After', String(budget.retryAfter))
     throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: budget.retryAfter })
@@ -52,7 +50,7 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
   const spent = await spendSecondFactor(c, userId, row, code)
   if (!spent.ok) {
     const reservation = budget?.reservation
-    const lockSeconds = reservation ? await safely(c, () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
+    const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
     const exhausted = attempt >= MFA_MAX_ATTEMPTS
     // A locked account's challenge goes too: the lock would refuse its next attempts anyway.
     if (exhausted || lockSeconds > 0) await endChallenge(redis, challenge)
@@ -71,9 +69,9 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
 
   // Single use: of two requests with valid codes, only the one that removes the challenge signs in.
   if (!(await endChallenge(redis, challenge))) throw fail(MfaErrors, 'invalid_mfa_token')
-  if (!(await isActiveMember(c, tenant, userId))) throw fail(IdentityErrors, 'not_a_member')
+  if (!(await isActiveMember(db, tenant, userId))) throw fail(IdentityErrors, 'not_a_member')
   // Both factors are proven: the attempt window starts afresh, as after a password sign-in.
-  await safely(c, () => recordSuccess(redis, tenant.id, user.email), false)
+  await lockoutSafely(c.var.logger, 'reset', () => recordSuccess(redis, tenant.id, user.email), false)
 
   const method = spent.method
   const events = [auditInsert(db, tenant.schemaName, meta, { action: 'mfa.verified', actorId: userId, targetType: 'user', targetId: userId, details: { method } })]
@@ -84,20 +82,4 @@ export async function completeMfaSignIn(c: Context<AppEnv>, tenant: Tenant, toke
   const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, expiresAt: challenge.sessionExpiresAt, extra: loginEvent(c, tenant, userId, true) })
   deliverAfterResponse(c, tenant, results)
   return tokens
-}
-
-async function isActiveMember(c: Context<AppEnv>, tenant: Tenant, userId: string): Promise<boolean> {
-  const t = tenantTables(tenant.schemaName)
-  const rows = await c.var.db.select({ status: t.members.status }).from(t.members).where(eq(t.members.userId, userId)).limit(1)
-  return rows[0]?.status === 'active'
-}
-
-/** Lockout lives in Redis; trouble there must not open or close the door by itself: "not locked", logged. */
-async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    c.var.logger.warn('lockout unavailable', { err })
-    return fallback
-  }
 }

@@ -1,7 +1,6 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
-import { decryptSecret, hashToken } from '../../identity/secrets.ts'
-import { matchTotpStep, normaliseTotpCode } from '../../identity/totp.ts'
+import type { RequestScope } from '../../platform/request-scope.ts'
+import { decryptSecret, hashToken } from '../secrets.ts'
+import { matchTotpStep, normaliseTotpCode } from './totp.ts'
 import { canonicalBackupCode } from './backup-codes.ts'
 import { mfaStore, totpSecretContext, type MfaRow } from './store.ts'
 
@@ -11,7 +10,7 @@ export type SpentFactor =
   | { ok: false; reason: 'incorrect_code' | 'replayed' }
 
 /** The user's TOTP seed, decrypted (bound to the user: a row copied to another user does not decrypt). */
-export function totpSecretOf(c: Context<AppEnv>, userId: string, row: Pick<MfaRow, 'secretEnc'>): Promise<string> {
+export function totpSecretOf(c: Pick<RequestScope, 'var'>, userId: string, row: Pick<MfaRow, 'secretEnc'>): Promise<string> {
   return decryptSecret(c.var.config.DATA_ENCRYPTION_KEY, row.secretEnc, totpSecretContext(userId))
 }
 
@@ -20,7 +19,7 @@ export function totpSecretOf(c: Context<AppEnv>, userId: string, row: Pick<MfaRo
  * step ± 1 that is later than the last accepted one, or an unused backup code. Each is spent
  * by one conditional UPDATE, so the same code presented twice at once succeeds once.
  */
-export async function spendSecondFactor(c: Context<AppEnv>, userId: string, row: MfaRow, code: string): Promise<SpentFactor> {
+export async function spendSecondFactor(c: Pick<RequestScope, 'var'>, userId: string, row: MfaRow, code: string): Promise<SpentFactor> {
   const store = mfaStore(c.var.db)
   if (normaliseTotpCode(code)) {
     const step = matchTotpStep(await totpSecretOf(c, userId, row), code, Date.now())
