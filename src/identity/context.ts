@@ -26,6 +26,7 @@ export async function sessionDeps(c: RequestScope, tenant: Pick<Tenant, 'id' | '
     dataKey: config.DATA_ENCRYPTION_KEY,
     issuer: tenantUrl(c, tenant),
     defer: changeDeps(c).defer,
+    config,
   }
 }
 

@@ -1,7 +1,8 @@
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { sign } from 'hono/jwt'
-import { commitChange } from '../changes/commit.ts'
+import { commitChange, type ChangeDeps } from '../changes/commit.ts'
+import type { WebhookEvent, WebhookEventType } from '../webhooks/outbox.ts'
 import { revokedKey, sessionsRevoked } from '../changes/effects.ts'
 import { uuidv7 } from '../db/ids.ts'
 import { memberships, tenants } from '../db/public-schema.ts'
@@ -13,7 +14,7 @@ import type { Redis } from '../platform/redis.ts'
 import type { RedisRound } from '../platform/redis-round.ts'
 import type { SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
-import { auditInsert, type RequestMeta } from './audit.ts'
+import type { RequestMeta } from './audit.ts'
 import { IdentityErrors } from './errors.ts'
 import { decryptSecret, encryptSecret, hashToken, randomToken } from './secrets.ts'
 
@@ -40,8 +41,10 @@ export interface SessionDeps {
   dataKey: string
   /** The tenant's URL, the `iss` of its tokens (https://<slug>.<base domain>). */
   issuer: string
-  /** Work finished after the answer (the request's waitUntil): marking applied effects. */
+  /** Work finished after the answer (the request's waitUntil): marking applied effects, delivering webhooks. */
   defer?: (work: Promise<unknown>) => void
+  /** To deliver webhook events at once (their secrets); without it the scheduler delivers them. */
+  config?: ChangeDeps['config']
 }
 
 export { revokedKey }
@@ -84,23 +87,26 @@ export async function tokensFor(deps: SessionDeps, tenant: Pick<Tenant, 'id'>, u
 }
 
 /**
- * Open a session and answer its tokens. `extra` adds statements to the same batch (a webhook
- * event, say); the batch's results are returned for whoever needs them.
+ * Open a session and answer its tokens, through `commitChange`: the session, `also` (statements
+ * that belong to the same transaction), the audit entry and `events` (given the new session's
+ * id, e.g. user.login), delivered after the answer. The batch's results are returned.
  */
 export async function startSession(
   deps: SessionDeps,
   tenant: Tenant,
   userId: string,
   meta: RequestMeta,
-  options: SessionOptions & { action?: string; extra?: (sessionId: string) => BatchItem<'pg'>[] } = {},
+  options: SessionOptions & { action?: string; events?: (sessionId: string) => WebhookEvent<WebhookEventType>[]; also?: readonly BatchItem<'pg'>[] } = {},
 ) {
   const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options)
-  const results: readonly unknown[] = await deps.db.batch([
-    ...statements,
-    auditInsert(deps.db, tenant.schemaName, meta, { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId }),
-    ...(options.extra?.(sessionId) ?? []),
-  ])
-  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results }
+  const { batch } = await commitChange(deps, {
+    tenant,
+    meta,
+    statements: [...statements, ...(options.also ?? [])],
+    audit: { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId },
+    events: options.events?.(sessionId),
+  })
+  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results: batch }
 }
 
 /** Additional data binding an encrypted successor to the tenant and to the token it succeeds. */

@@ -15,7 +15,6 @@ import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { findUserById } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { lockStatements } from '../../identity/sign-in.ts'
 import { checkPasswordPolicy } from '../../identity/passwords.ts'
 
@@ -56,8 +55,7 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
     const reservation = budget?.reservation
     const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
     const failed = auditInsert(db, tenant.schemaName, meta, { action: 'user.password_change', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { reason: 'invalid_current_password' } })
-    const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
-    deliverAfterResponse(c, tenant, results)
+    await commitChange(changeDeps(c), { tenant, statements: [failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])] })
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))
       throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })

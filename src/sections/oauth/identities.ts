@@ -1,10 +1,11 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { isPgError } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { OAuthErrors } from './errors.ts'
@@ -34,9 +35,12 @@ export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId:
   const db = c.var.db
   const meta = requestMeta(c)
   try {
-    await db.batch([
-      db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
-      db.execute(sql`
+    await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      guards: [db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`)],
+      statements: [
+        db.execute(sql`
         with gone as (
           delete from ${userIdentities} where ${userIdentities.userId} = ${userId} and ${userIdentities.provider} = ${provider} returning 1
         )
@@ -45,9 +49,10 @@ export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId:
           ((select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} is not null) +
            (select count(*) from ${userIdentities} where ${userIdentities.userId} = ${userId} and ${userIdentities.provider} <> ${provider}))
         ) as ok`),
-      auditInsert(db, tenant.schemaName, meta, { action: 'user.identity_unlinked', actorId: userId, targetType: 'user', targetId: userId, details: { provider } }),
-      userEventInsert(db, userId, meta, 'identity.unlinked', { provider, tenant: tenant.id }),
-    ])
+        userEventInsert(db, userId, meta, 'identity.unlinked', { provider, tenant: tenant.id }),
+      ],
+      audit: { action: 'user.identity_unlinked', actorId: userId, targetType: 'user', targetId: userId, details: { provider } },
+    })
   } catch (err) {
     if (!isPgError(err, DIVISION_BY_ZERO)) throw err
     const still = await db.select({ id: userIdentities.id }).from(userIdentities).where(and(eq(userIdentities.userId, userId), eq(userIdentities.provider, provider))).limit(1)
