@@ -81,7 +81,7 @@ export function authenticate(options: {
       c.set('auth', null)
       return next()
     }
-    const tenant = c.var.tenant
+    const tenant = c.get('tenant')
     let claims: AccessClaims
     try {
       // Only for the answer (the token is refused either way): another tenant's token names a
@@ -124,7 +124,7 @@ export function authenticate(options: {
 /** Declares a route protected: 401 unless a valid access token was presented. */
 export function requireAuth(): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function requireAuthMiddleware(c, next) {
-    if (!c.var.auth) throw commonError('unauthenticated')
+    if (!c.get('auth')) throw commonError('unauthenticated')
     await next()
   }
 }

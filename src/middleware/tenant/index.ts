@@ -45,7 +45,7 @@ export function resolveTenant(
       return next()
     }
 
-    const tenant = await lookup(c.var.tenants, key)
+    const tenant = await lookup(c.get('tenants'), key)
     if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
     if (tenant.status === 'suspended') throw fail(TenantErrors, 'tenant_suspended')
     c.set('tenant', tenant)
@@ -56,7 +56,7 @@ export function resolveTenant(
 /** Routes that exist only on a tenant host. */
 export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
   return async function tenantHostOnlyMiddleware(c, next) {
-    if (!c.var.tenant) throw fail(TenantErrors, 'tenant_required')
+    if (!c.get('tenant')) throw fail(TenantErrors, 'tenant_required')
     await next()
   }
 }
@@ -64,7 +64,7 @@ export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantVariables
 /** Routes that exist only on the platform host. */
 export function platformHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
   return async function platformHostOnlyMiddleware(c, next) {
-    if (c.var.tenant) throw fail(TenantErrors, 'platform_host_required')
+    if (c.get('tenant')) throw fail(TenantErrors, 'platform_host_required')
     await next()
   }
 }
