@@ -56,6 +56,23 @@ describe('SQL failing at every request index of a creation (client retries with 
       },
     })
   }, MATRIX_TIMEOUT_MS)
+  it('creating an API key: one key, one audit entry, its version published — at every fault point', async () => {
+    let owner: Owner | undefined
+    await sqlFaultMatrix({
+      prepare: async () => {
+        owner ??= await signUp()
+        return { owner, name: `fm-${crypto.randomUUID().slice(0, 8)}`, key: crypto.randomUUID() }
+      },
+      act: (f) => call(`${f.owner.host}/v1/api-keys`, { body: { name: f.name, roles: ['member'] }, token: f.owner.access_token, headers: { 'idempotency-key': f.key } }),
+      check: async (f) => {
+        const s = sql.identifier(schemaOf(f.owner.tenant.id))
+        expect(await count(sql`select count(*)::int as n from ${s}.api_keys where name = ${f.name}`)).toBe(1)
+        const [key] = (await database().execute<{ id: string }>(sql`select id from ${s}.api_keys where name = ${f.name}`)).rows
+        expect(await count(sql`select count(*)::int as n from ${s}.audit_log where action = 'api_key.created' and target_id = ${key!.id}`)).toBe(1)
+        await versionPublished(f.owner.tenant.id)
+      },
+    })
+  }, MATRIX_TIMEOUT_MS)
 })
 
 describe('SQL failing at every request index of a change whose follow-ups are durable effects', () => {
