@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, database, invite, mailedLink, newEmail, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, verifyEmail } from './support.ts'
+import { call, database, invite, mailedLink, newEmail, openTenant, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, verifyEmail } from './support.ts'
 import { eq } from 'drizzle-orm'
 import { userIdentities, users } from '../src/db/public-schema.ts'
 
@@ -87,7 +87,7 @@ describe('an unverified account does not block the address’s owner', () => {
   it('mails the owner a reset link on a tenant where the unverified account is no member, and the reset wins the account', async () => {
     const address = newEmail()
     const squatter = await squat(address)
-    const elsewhere = await createTenant({ settings: { signup_policy: 'open' } })
+    const elsewhere = await openTenant()
     const host = tenantOrigin(elsewhere.slug)
     expect((await call(`${host}/v1/auth/password/forgot`, { body: { email: address } })).status).toBe(202)
     let link: { origin: string; token: string } | undefined

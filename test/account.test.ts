@@ -1,16 +1,12 @@
-import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
-import { call, PASSWORD, signUp } from './support.ts'
+import { call, enableTotp, PASSWORD, signUp, TOTP_STEP_MS, totpCode } from './support.ts'
 
-const code = (secret: string, steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 })
+const code = (secret: string, steps = 0) => totpCode(secret, Date.now() + steps * TOTP_STEP_MS)
 
+/** An owner with TOTP on. */
 async function withMfa() {
   const a = await signUp()
-  const started = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
-  const secret = started.body.secret as string
-  const confirmed = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: code(secret) }, token: a.access_token })
-  expect(confirmed.status).toBe(200)
-  return { ...a, secret, backupCodes: confirmed.body.backup_codes as string[] }
+  return { ...a, ...(await enableTotp(a)) }
 }
 
 describe('POST /v1/me/mfa/backup-codes', () => {

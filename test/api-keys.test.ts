@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
-import { call, createTenant, newEmail, PASSWORD, PLATFORM, signUp, tenantOrigin } from './support.ts'
+import { call, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
 async function createKey(o: { host: string; access_token: string }, body: Record<string, unknown> = { name: 'ci', roles: ['member'] }) {
   return call(`${o.host}/v1/api-keys`, { body, token: o.access_token })
@@ -104,7 +104,7 @@ describe('API keys', () => {
     expect(asOwner.body.error.code).toBe('invalid_role')
     expect((await createKey(o, { name: 'x', roles: ['member'], expires_at: '2001-01-01T00:00:00Z' })).status).toBe(400)
     expect((await call(`${o.host}/v1/api-keys`)).status).toBe(401)
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
+    const open = await openTenant()
     const member = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     const refused = await call(`${tenantOrigin(open.slug)}/v1/api-keys`, { body: { name: 'x', roles: ['member'] }, token: member.body.access_token })
     expect(refused.status).toBe(403)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, newEmail, PASSWORD, signUp, tenantOrigin } from './support.ts'
+import { call, newEmail, openTenant, PASSWORD, signUp, tenantOrigin } from './support.ts'
 
 describe('GET /v1/audit', () => {
   it('shows the tenant’s own events, newest first, to its owner', async () => {
@@ -44,7 +44,7 @@ describe('GET /v1/audit', () => {
   })
 
   it('needs audit:read: 401 without a token, 403 permission_denied for a plain member', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open' } })
+    const tenant = await openTenant()
     const host = tenantOrigin(tenant.slug)
     expect((await call(`${host}/v1/audit`)).status).toBe(401)
     const member = await call(`${host}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, decodeJwt, newEmail, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
+import { call, createTenant, decodeJwt, join, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
 
 describe('registration', () => {
   it('on the platform host creates the account and a personal tenant it owns, signed in', async () => {
@@ -40,7 +40,7 @@ describe('registration', () => {
     expect(refused.status).toBe(403)
     expect(refused.body.error.code).toBe('signup_closed')
 
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
+    const open = await openTenant()
     const joined = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     expect(joined.status).toBe(201)
     expect(joined.body.tenant.id).toBe(open.id)
@@ -54,7 +54,7 @@ describe('registration', () => {
 
   it('on a tenant host lets an existing account join with its password, and only with it', async () => {
     const existing = await signUp()
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
+    const open = await openTenant()
     const wrong = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: existing.email, password: 'wrong password!!' } })
     // The account's address is unverified: a wrong password joins nothing, it mails the address a takeover link (test/account-claim.test.ts).
     expect(wrong.status).toBe(202)
@@ -158,8 +158,8 @@ describe('login, refresh and sessions', () => {
 
   it('switches to another tenant the user belongs to, and refuses one it does not', async () => {
     const u = await signUp()
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
-    await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: u.email, password: PASSWORD } })
+    const open = await openTenant()
+    await join(open, u.email)
     const switched = await call(`${tenantOrigin(u.tenant.slug)}/v1/auth/switch`, { body: { tenant: open.slug }, token: u.access_token })
     expect(switched.status).toBe(200)
     expect(decodeJwt(switched.body.access_token).payload.tid).toBe(open.id)
@@ -195,10 +195,10 @@ describe('login, refresh and sessions', () => {
 
 describe('brute force', () => {
   it('locks an account after N failures with growing cool-downs; the answer ignores the password while locked', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open', lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } } })
+    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
     const address = newEmail()
-    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    await join(tenant, address)
     for (let i = 0; i < 2; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)
     const locking = await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })
     expect(locking.status).toBe(429)

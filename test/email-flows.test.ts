@@ -1,15 +1,12 @@
 import { env } from 'cloudflare:test'
-import { Redis } from '@upstash/redis/cloudflare'
-import { Secret, TOTP } from 'otpauth'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { hashToken } from '../src/identity/secrets.ts'
 import { sendgridSender } from '../src/platform/mail/sendgrid.ts'
-import { call, join, type Mail, mailsTo, newEmail, openTenant, PASSWORD, PLATFORM, randomClientIp, signUp, tenantOrigin, waitForMail } from './support.ts'
+import { call, enableTotp, join, type Mail, mailsTo, newEmail, openTenant, PASSWORD, PLATFORM, randomClientIp, redis, signUp, tenantOrigin, waitForMail } from './support.ts'
 import { SendGridStandIn } from './sendgrid-stand-in.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
-const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL as string, token: env.UPSTASH_REDIS_REST_TOKEN as string, enableTelemetry: false })
 
 /** The link of a mail (text part), with its token; the HTML part carries the same link. */
 function linkIn(mail: Mail): { url: URL; token: string } {
@@ -335,17 +332,13 @@ describe('magic link', () => {
   it('answers the MFA challenge when the member has two-factor authentication on', async () => {
     const o = await signUp({ name: 'Ada' })
     const host = tenantOrigin(o.tenant.slug)
-    const enrolment = await call(`${host}/v1/me/mfa/totp`, { method: 'POST', token: o.access_token })
-    expect(enrolment.status).toBe(201)
-    const code = TOTP.generate({ secret: Secret.fromBase32(enrolment.body.secret) })
-    const confirmed = await call(`${host}/v1/me/mfa/totp/confirm`, { body: { code }, token: o.access_token })
-    expect(confirmed.status).toBe(200)
+    const { backupCodes } = await enableTotp(o)
 
     const token = await magicLink(o.tenant.slug, o.email)
     const res = await call(`${host}/v1/auth/magic-link/verify`, { body: { token } })
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-    const second = await call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: confirmed.body.backup_codes[0] } })
+    const second = await call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: backupCodes[0] } })
     expect(second.status).toBe(200)
     expect((await call(`${host}/v1/me`, { token: second.body.access_token })).body.email_verified).toBe(true)
   })

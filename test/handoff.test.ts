@@ -1,11 +1,10 @@
 import { env } from 'cloudflare:test'
-import { Secret, TOTP } from 'otpauth'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
 import { connectRedis } from '../src/platform/redis.ts'
 import { handoffKey } from '../src/sections/handoff/store.ts'
-import { call, createTenant, database, decodeJwt, join, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin } from './support.ts'
+import { call, createTenant, database, decodeJwt, enableTotp, join, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin, TOTP_STEP_MS, totpCode } from './support.ts'
 
 const fromPage = (origin: string) => ({ origin, 'x-atrium-session': 'cookie' })
 
@@ -104,10 +103,8 @@ describe('org switcher handoff', () => {
 
   it('asks for the second factor when the session it came from did not pass MFA', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const secret = started.body.secret as string
-    const now = (steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code: now() }, token: u.token })).status).toBe(200)
+    const { secret } = await enableTotp({ host: u.home.origin, access_token: u.token })
+    const now = (steps = 0) => totpCode(secret, Date.now() + steps * TOTP_STEP_MS)
     // u.token's session began before MFA was on.
     const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
     const res = await redeem(u.other.origin, code)
@@ -183,7 +180,7 @@ describe('the workspace picker of the platform page (POST /v1/auth/select/handof
 
   it('refuses an organization the user is not in (the credential stays usable), another tenant’s host for the code, bad input and tenant hosts', async () => {
     const u = await memberOfTwo()
-    const stranger = await createTenant({ settings: { signup_policy: 'open' } })
+    const stranger = await openTenant()
     const { selection_token } = (await platformLogin(u.email)).body
     const refused = await pick(selection_token, stranger.slug)
     expect(refused.status).toBe(403)
@@ -206,9 +203,7 @@ describe('the workspace picker of the platform page (POST /v1/auth/select/handof
 
   it('leaves the second factor to the chosen host when the account has MFA on', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    await enableTotp({ host: u.home.origin, access_token: u.token })
     const { selection_token } = (await platformLogin(u.email)).body
     const res = await pick(selection_token, u.other.slug)
     expect(res.status).toBe(201)
@@ -240,9 +235,7 @@ describe('a new organization from the web app (cookie mode)', () => {
 
   it('from the workspace picker (POST /v1/auth/workspaces) with MFA on: a handoff, the code asked on the new host', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    await enableTotp({ host: u.home.origin, access_token: u.token })
     const { selection_token } = (await platformLogin(u.email)).body
     const res = await call(`${PLATFORM}/v1/auth/workspaces`, { body: { selection_token, name: 'Picker Co' }, headers: fromPage(PLATFORM) })
     expect(res.status, JSON.stringify(res.body)).toBe(201)

@@ -1,8 +1,7 @@
-import { Secret, TOTP } from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { adminToken, call, decodeJwt, newEmail, outboxEvents, type Owner, PASSWORD, PLATFORM, received, signUp, subscribe } from './support.ts'
+import { call, decodeJwt, enableTotp, mfaToken, newEmail, outboxEvents, type Owner, patchTenantSettings, received, signUp, subscribe } from './support.ts'
 import { WebhookReceiver } from './webhook-receiver.ts'
 
 /**
@@ -34,26 +33,8 @@ afterAll(() => receiver.stop())
 
 const sessionOf = (accessToken: string) => decodeJwt(accessToken).payload.sid as string
 
-async function patchSettings(o: Owner, settings: Record<string, unknown>) {
-  const res = await call(`${PLATFORM}/v1/tenants/${o.tenant.id}`, { method: 'PATCH', body: { settings }, token: adminToken() })
-  expect(res.status).toBe(200)
-}
-
 /** TOTP turned on for the owner; answers its backup codes (usable whatever the clock's step). */
-async function enableMfa(o: Owner): Promise<string[]> {
-  const started = await call(`${o.host}/v1/me/mfa/totp`, { method: 'POST', token: o.access_token })
-  expect(started.status).toBe(201)
-  const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret), timestamp: Date.now() })
-  const confirmed = await call(`${o.host}/v1/me/mfa/totp/confirm`, { body: { code }, token: o.access_token })
-  expect(confirmed.status).toBe(200)
-  return confirmed.body.backup_codes
-}
-
-async function mfaToken(o: Owner): Promise<string> {
-  const res = await call(`${o.host}/v1/auth/login`, { body: { email: o.email, password: PASSWORD } })
-  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-  return res.body.mfa_token
-}
+const enableMfa = async (o: Owner): Promise<string[]> => (await enableTotp(o)).backupCodes
 
 describe('API key events', () => {
   it('sends api_key.created with the key’s fields and api_key.revoked once, with the caller as actor', async () => {
@@ -105,7 +86,7 @@ describe('sign-in events', () => {
 
   it('sends user.locked when wrong MFA codes lock the account', async () => {
     const o = await signUp()
-    await patchSettings(o, { lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
+    await patchTenantSettings(o.tenant.id, { lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
     await enableMfa(o)
     const got = await subscribe(receiver, o, '/mfa-locks', ['user.locked'])
     const token = await mfaToken(o)
@@ -121,7 +102,7 @@ describe('sign-in events', () => {
 
   it('sends member.joined (via oauth) and user.login for a social sign-up, and user.login alone when the person signs in again', async () => {
     const o = await signUp()
-    await patchSettings(o, { signup_policy: 'open' })
+    await patchTenantSettings(o.tenant.id, { signup_policy: 'open' })
     const got = await subscribe(receiver, o, '/social', ['user.login', 'member.joined'])
     const address = newEmail()
     const person = { id: numericId(), email: address, name: 'Grace' }

@@ -1,10 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
-import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { addMember, apiKey, auditActions, auditEntries, call, createTenant, customRole, database, faults, invite, mailedLink, newEmail, PASSWORD, PLATFORM, publicRole, signUp, tablesOf, tenantOrigin, verifyEmail } from './support.ts'
+import { addMember, apiKey, auditActions, auditEntries, call, createTenant, customRole, database, enableTotp, faults, invite, mailedLink, newEmail, openTenant, PASSWORD, PLATFORM, publicRole, signUp, tablesOf, tenantOrigin, TOTP_STEP_MS, totpCode, verifyEmail } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
 
@@ -184,7 +183,7 @@ describe('POST /v1/invitations/accept', () => {
     const fake = new FakeProviders()
     fake.install()
     try {
-      const open = await createTenant({ settings: { signup_policy: 'open' } })
+      const open = await openTenant()
       const address = newEmail()
       const social = await signIn(fake, open.slug, 'google', { id: numericId(), email: address, name: 'Ada' })
       expect(social.status).toBe(200)
@@ -202,10 +201,8 @@ describe('POST /v1/invitations/accept', () => {
   it('joins an account with TOTP on, then asks for the second factor before any session', async () => {
     const owner = await signUp()
     const invitee = await signUp()
-    const enrol = await call(`${invitee.host}/v1/me/mfa/totp`, { method: 'POST', token: invitee.access_token })
-    const secret = Secret.fromBase32(enrol.body.secret)
-    const step = Math.floor(Date.now() / 30_000)
-    expect((await call(`${invitee.host}/v1/me/mfa/totp/confirm`, { body: { code: TOTP.generate({ secret, timestamp: step * 30_000 }) }, token: invitee.access_token })).status).toBe(200)
+    const step = Math.floor(Date.now() / TOTP_STEP_MS)
+    const { secret } = await enableTotp(invitee, step * TOTP_STEP_MS)
     const { token } = await invite(owner.host, owner.access_token, invitee.email)
     const res = await call(`${owner.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
     expect(res.status).toBe(200)
@@ -213,7 +210,7 @@ describe('POST /v1/invitations/accept', () => {
     expect(res.body).not.toHaveProperty('access_token')
     expect(await publicRole(owner.tenant.id, invitee.user.id)).toBe('member')
     // The next step's code (one step of drift is allowed) completes the sign-in on the tenant joined.
-    const verified = await call(`${owner.host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: TOTP.generate({ secret, timestamp: (step + 1) * 30_000 }) } })
+    const verified = await call(`${owner.host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: totpCode(secret, (step + 1) * TOTP_STEP_MS) } })
     expect(verified.status).toBe(200)
     expect((await call(`${owner.host}/v1/members`, { token: verified.body.access_token })).status).toBe(200)
   })

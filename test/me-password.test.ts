@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditEntries, call, createTenant, newEmail, PASSWORD, PLATFORM, received, signUp, subscribe, tenantOrigin } from './support.ts'
+import { auditEntries, call, join, newEmail, openTenant, PASSWORD, PLATFORM, received, signUp, subscribe, tenantOrigin } from './support.ts'
 import { WebhookReceiver } from './webhook-receiver.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -17,9 +17,8 @@ describe('POST /v1/me/password', () => {
     const second = await login(o.host, o.email, PASSWORD)
     expect(second.status).toBe(200)
     // The same account in another tenant (open sign-up: an existing account joins with its password).
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
-    const elsewhere = await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: o.email, password: PASSWORD } })
-    expect(elsewhere.status).toBe(201)
+    const other = await openTenant()
+    const elsewhere = await join(other, o.email)
 
     const res = await change(o.host, o.access_token, { current_password: PASSWORD, new_password: NEW_PASSWORD })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
@@ -27,7 +26,7 @@ describe('POST /v1/me/password', () => {
 
     expect((await call(`${o.host}/v1/me`, { token: o.access_token })).status).toBe(200)
     expect((await call(`${o.host}/v1/me`, { token: second.body.access_token })).body.error.code).toBe('invalid_token')
-    expect((await call(`${tenantOrigin(other.slug)}/v1/me`, { token: elsewhere.body.access_token })).body.error.code).toBe('invalid_token')
+    expect((await call(`${tenantOrigin(other.slug)}/v1/me`, { token: elsewhere.access_token })).body.error.code).toBe('invalid_token')
     expect((await login(o.host, o.email, PASSWORD)).status).toBe(401)
     expect((await login(o.host, o.email, NEW_PASSWORD)).status).toBe(200)
 
@@ -49,7 +48,7 @@ describe('POST /v1/me/password', () => {
   })
 
   it('refuses a new password below the tenant’s policy', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open', password_policy: { min_length: 16 } } })
+    const t = await openTenant({ password_policy: { min_length: 16 } })
     const host = tenantOrigin(t.slug)
     const u = (await call(`${host}/v1/auth/register`, { body: { email: newEmail(), password: 'sixteen chars long' } })).body
     const weak = await change(host, u.access_token, { current_password: 'sixteen chars long', new_password: 'too short' })
@@ -58,7 +57,7 @@ describe('POST /v1/me/password', () => {
   })
 
   it('refuses a wrong current password, counted towards the account’s lockout like a wrong sign-in', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open', lockout: { max_attempts: 2 } } })
+    const t = await openTenant({ lockout: { max_attempts: 2 } })
     const host = tenantOrigin(t.slug)
     const email = newEmail()
     const u = (await call(`${host}/v1/auth/register`, { body: { email, password: PASSWORD } })).body

@@ -2,39 +2,14 @@ import { env } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { Secret, TOTP, URI } from 'otpauth'
 import decodeQR from 'qr/decode.js'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { userBackupCodes, userMfa } from '../src/db/public-schema.ts'
 import { decryptSecret, hashToken } from '../src/identity/secrets.ts'
 import { FakeProviders } from './oauth-providers.ts'
 import { numericId, signIn } from './oauth-flow.ts'
-import { call, createTenant, database, newEmail, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin } from './support.ts'
+import { call, createTenant, database, enableTotp, join, mfaToken, newEmail, openTenant, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, TOTP_STEP_MS, totpClock } from './support.ts'
 
-const STEP_MS = 30_000
-
-/*
- * The clock is fixed (only Date is faked; the Worker runs in this isolate, so it reads the same
- * clock) in the middle of a 30-second step, and moved a whole step at a time: codes are
- * computed for known steps, and no test depends on when it happens to run.
- */
-let now = 0
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  now = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2
-  vi.setSystemTime(now)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-const step = () => Math.floor(now / STEP_MS)
-function advanceSteps(n: number) {
-  now += n * STEP_MS
-  vi.setSystemTime(now)
-}
-
-/** The code an authenticator app shows for a step (otpauth, from the secret the API returned). */
-const codeAt = (secret: string, at: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at * STEP_MS })
-/** Whether a code is accepted in the current window (the step before, this step, the step after). */
-const inWindow = (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code)
+const { step, advanceSteps, codeAt, inWindow } = totpClock()
 
 async function enrol(a: Owner) {
   const res = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
@@ -43,22 +18,10 @@ async function enrol(a: Owner) {
 }
 
 /** Enrolled and confirmed with the code of the current step (which becomes the last used one). */
-async function enrolled(a: Owner) {
-  const { secret } = await enrol(a)
-  const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token: a.access_token })
-  expect(res.status).toBe(200)
-  return { secret, backupCodes: res.body.backup_codes as string[] }
-}
+const enrolled = (a: Owner) => enableTotp(a, step() * TOTP_STEP_MS)
 
 async function login(a: Pick<Owner, 'email' | 'host'>) {
   return call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
-}
-
-async function mfaToken(a: Pick<Owner, 'email' | 'host'>): Promise<string> {
-  const res = await login(a)
-  expect(res.status).toBe(200)
-  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-  return res.body.mfa_token
 }
 
 const verify = (host: string, mfa_token: string, code: string) => call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token, code } })
@@ -326,9 +289,9 @@ describe('sign-in with MFA', () => {
   it('refuses an mfa_token of tenant A on tenant B’s host (and leaves it usable on A)', async () => {
     const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
+    const other = await openTenant()
     // The same person is a member of B too, so only the binding of the challenge can refuse it.
-    expect((await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })).status).toBe(201)
+    await join(other, a.email)
     const token = await mfaToken(a)
     const elsewhere = await verify(tenantOrigin(other.slug), token, codeAt(secret, step() + 1))
     expect(elsewhere.status).toBe(401)
@@ -341,7 +304,7 @@ describe('sign-in with MFA', () => {
   it('asks for the second factor when an account with TOTP on signs up on another tenant with its password', async () => {
     const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
+    const other = await openTenant()
     const host = tenantOrigin(other.slug)
     const res = await call(`${host}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })
     expect(res.status).toBe(201)
@@ -405,7 +368,7 @@ describe('turning MFA off', () => {
     afterEach(() => fake.uninstall())
 
     it('asks for MFA at social sign-in too, and needs a current TOTP (or backup) code to turn it off', async () => {
-      const tenant = await createTenant({ settings: { signup_policy: 'open' } })
+      const tenant = await openTenant()
       const host = tenantOrigin(tenant.slug)
       const person = { id: numericId(), email: newEmail(), emailVerified: true }
       const first = await signIn(fake, tenant.slug, 'google', person)
@@ -433,7 +396,7 @@ describe('turning MFA off', () => {
 
 describe('tenant setting require_mfa', () => {
   it('answers 403 mfa_enrolment_required until the user enrols, except enrolment, GET /v1/me, refresh and logout', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open', require_mfa: true } })
+    const tenant = await openTenant({ require_mfa: true })
     const host = tenantOrigin(tenant.slug)
     const address = newEmail()
     const reg = await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { Secret, TOTP } from 'otpauth'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { call, createTenant, database, PASSWORD, signUp, tenantOrigin } from './support.ts'
+import { describe, expect, it } from 'vitest'
+import { call, database, enableTotp, join, openTenant, PASSWORD, signUp, tenantOrigin, TOTP_STEP_MS, totpClock } from './support.ts'
 
 async function schemaOf(tenantId: string): Promise<string> {
   const rows = await database().execute<{ schema_name: string }>(sql`select schema_name from public.tenants where id = ${tenantId}`)
@@ -101,9 +100,8 @@ describe('refresh grace (concurrent refreshes, retries after a timeout)', () => 
 describe('POST /v1/auth/switch keeps the source session\'s lifetime and MFA level', () => {
   it('ends the new session when the source session ends, however often one switches back and forth', async () => {
     const a = await account()
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
-    const joined = await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })
-    expect(joined.status).toBe(201)
+    const other = await openTenant()
+    await join(other, a.email)
     // The source session has 10 minutes left.
     await database().execute(sql`update ${sql.identifier(a.tenant.schema)}.sessions set expires_at = date_trunc('second', now()) + interval '10 minutes' where user_id = ${a.user.id}`)
     const [source] = await sessionsOf(a.tenant.schema, a.user.id)
@@ -127,8 +125,8 @@ describe('POST /v1/auth/switch keeps the source session\'s lifetime and MFA leve
 
   it('refuses a switch from a session that has ended', async () => {
     const a = await account()
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
-    await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })
+    const other = await openTenant()
+    await join(other, a.email)
     await database().execute(sql`update ${sql.identifier(a.tenant.schema)}.sessions set expires_at = now() - interval '1 second' where user_id = ${a.user.id}`)
     const res = await call(`${a.host}/v1/auth/switch`, { body: { tenant: other.slug }, token: a.access_token })
     expect(res.status).toBe(401)
@@ -137,31 +135,20 @@ describe('POST /v1/auth/switch keeps the source session\'s lifetime and MFA leve
   })
 
   describe('MFA', () => {
-    const STEP_MS = 30_000
-    let now = 0
-    beforeEach(() => {
-      vi.useFakeTimers({ toFake: ['Date'] })
-      now = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2
-      vi.setSystemTime(now)
-    })
-    afterEach(() => vi.useRealTimers())
+    const clock = totpClock()
+    /** The code of the next step, the clock moved there. */
     const nextCode = (secret: string) => {
-      now += STEP_MS
-      vi.setSystemTime(now)
-      return TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: now })
+      clock.advanceSteps(1)
+      return clock.codeAt(secret, clock.step())
     }
 
     /** A user with TOTP on, member of their personal tenant and of a tenant that requires MFA. */
     async function enrolledMember() {
       const a = await account()
-      const strict = await createTenant({ settings: { signup_policy: 'open', require_mfa: true } })
-      const joined = await call(`${tenantOrigin(strict.slug)}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })
-      expect(joined.status).toBe(201)
-      const enrol = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
-      expect(enrol.status).toBe(201)
-      const secret = enrol.body.secret as string
-      const confirm = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: nextCode(secret) }, token: a.access_token })
-      expect(confirm.status).toBe(200)
+      const strict = await openTenant({ require_mfa: true })
+      await join(strict, a.email)
+      clock.advanceSteps(1)
+      const { secret } = await enableTotp(a, clock.step() * TOTP_STEP_MS)
       return { a, strict, secret }
     }
 

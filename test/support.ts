@@ -1,7 +1,9 @@
 import { env, SELF } from 'cloudflare:test'
+import { Redis } from '@upstash/redis/cloudflare'
 import { eq } from 'drizzle-orm'
 import { sign } from 'hono/jwt'
-import { expect } from 'vitest'
+import { Secret, TOTP } from 'otpauth'
+import { afterEach, beforeEach, expect, vi } from 'vitest'
 import { memberships } from '../src/db/public-schema.ts'
 import { schemaNameFor, tenantTables } from '../src/db/tenant-schema.ts'
 import { connectDatabase } from '../src/platform/database.ts'
@@ -81,6 +83,65 @@ export async function signUp({ email = newEmail(), name = 'Owner' }: { email?: s
   const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD, name } })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return { ...res.body, email, host: tenantOrigin(res.body.tenant.slug) }
+}
+
+/*
+ * Two-factor authentication: the codes an authenticator app shows, TOTP turned on through the API,
+ * and a clock moved a step at a time for the tests that need to know which step a code is for.
+ */
+
+export const TOTP_STEP_MS = 30_000
+
+/** The code an authenticator app shows for `secret` at `at` (ms since the epoch; now by default). */
+export const totpCode = (secret: string, at = Date.now()) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at })
+
+/** TOTP turned on for `a`: enrolled, and confirmed with the code of `at` (now by default). Answers its secret and backup codes. */
+export async function enableTotp(a: { host: string; access_token: string }, at = Date.now()) {
+  const started = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
+  expect(started.status, JSON.stringify(started.body)).toBe(201)
+  const secret = started.body.secret as string
+  const confirmed = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: totpCode(secret, at) }, token: a.access_token })
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200)
+  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
+}
+
+/** The MFA challenge a password sign-in of `a` on its host answers when TOTP is on. */
+export async function mfaToken(a: { host: string; email: string }): Promise<string> {
+  const res = await call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
+  return res.body.mfa_token
+}
+
+/**
+ * A fixed clock for every test of the enclosing file or describe block: only Date is faked (the
+ * Worker runs in this isolate, so it reads the same clock), set in the middle of a 30-second step
+ * and moved a whole step at a time, so codes are computed for known steps and no test depends on
+ * when it happens to run.
+ */
+export function totpClock() {
+  let now = 0
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    now = Math.floor(Date.now() / TOTP_STEP_MS) * TOTP_STEP_MS + TOTP_STEP_MS / 2
+    vi.setSystemTime(now)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+  const step = () => Math.floor(now / TOTP_STEP_MS)
+  /** The code an authenticator app shows for a step. */
+  const codeAt = (secret: string, at: number) => totpCode(secret, at * TOTP_STEP_MS)
+  return {
+    step,
+    codeAt,
+    advanceSteps(n: number) {
+      now += n * TOTP_STEP_MS
+      vi.setSystemTime(now)
+    },
+    /** Whether a code is accepted in the current window (the step before, this step, the step after). */
+    inWindow: (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code),
+  }
 }
 
 /** A tenant anyone may sign up to (`signup_policy: open`), with more settings if given. */
@@ -174,6 +235,9 @@ export function decodeJwt(token: string): { header: Record<string, any>; payload
   const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))
   return { header, payload }
 }
+
+/** The Redis the Worker uses (the local Redis endpoint), for what the API does not show. */
+export const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL as string, token: env.UPSTASH_REDIS_REST_TOKEN as string, enableTelemetry: false })
 
 /** An access token signed with the deployment's (platform) key, as tokens were before tenants had their own keys. */
 export async function platformAccessToken(claims: Record<string, unknown>) {

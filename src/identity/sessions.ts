@@ -1,6 +1,5 @@
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { sign } from 'hono/jwt'
 import { commitChange, type ChangeDeps } from '../changes/commit.ts'
 import type { WebhookEvent, WebhookEventType } from '../webhooks/outbox.ts'
 import { revokedKey, sessionsRevoked } from '../changes/effects.ts'
@@ -12,7 +11,7 @@ import type { Database } from '../platform/database.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
 import type { RedisRound } from '../platform/redis-round.ts'
-import type { SigningKeys } from '../platform/signing-keys.ts'
+import { signEs512, type SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import type { RequestMeta } from './audit.ts'
 import { IdentityErrors } from './errors.ts'
@@ -51,7 +50,7 @@ export { revokedKey }
 
 export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return sign({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer(), 'ES512')
+  return signEs512({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer())
 }
 
 /** How a new session starts: whether it passed MFA, and an absolute end it may not outlive (a switch carries its source's). */
