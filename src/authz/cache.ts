@@ -12,14 +12,16 @@ import { databaseVersion, loadSnapshot, type AuthzSnapshot } from './snapshot.ts
  * version that tells whether a cached copy is current.
  *
  * - Every change to the model bumps `authz_state.version` in the same batch as the change
- *   (`versionBump`), then publishes the new number to Redis (`publishVersion`) before answering.
+ *   (`versionBump`, or the 0006 triggers), and writes the `authz_version` effect with it
+ *   (`commitChange`, src/changes): the new number is published to Redis (`queuePublish`) before
+ *   answering, and if Redis fails then, by the first drain after it (src/changes/drain.ts).
  * - Every check (or request) reads that number: ONE Redis GET. A copy older than it is never
  *   used, so the check after a change has returned cannot see the old model.
  * - The published number only moves forward (a Lua max), so a slow writer or a refill from the
  *   database cannot put an older number back.
- * - A copy is also trusted for at most SNAPSHOT_MAX_AGE_SECONDS after its rows were read. That
- *   bounds staleness in the cases the version cannot see: a member or API key changed by code
- *   that does not call `authzChanged`, or a publish that failed while Redis was down.
+ * - A copy is also trusted for at most SNAPSHOT_MAX_AGE_SECONDS after its rows were read. An
+ *   isolate that saw nothing of a Redis failure that lost a publish trusts Redis for at most
+ *   EFFECTS_FENCE_SECONDS before it drains (every other isolate drains first).
  * - Redis down: the version is read from the database instead (one small query), so a check
  *   never trusts a copy it cannot verify.
  */
