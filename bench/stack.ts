@@ -273,7 +273,7 @@ export async function startStack(secrets: Record<string, string>, options: Stack
       direct = startWorkerd(
         [
           { name: 'app', bundle: appBundle!, port: directPort, bindings: { ...vars, ...secrets } },
-          { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: {} },
+          { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: secrets.UPSTASH_REDIS_REST_TOKEN! } },
           { name: 'hash', bundle: hashBundle!, port: hashPort, bindings: {} },
         ],
         join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags, options.inspectorPort,
