@@ -2,16 +2,16 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { memberships, tenants, users } from '../../db/public-schema.ts'
 import { isPgError } from '../../db/pg-errors.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
-import { sessionDeps } from '../../identity/context.ts'
 import { lockoutSafely, recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { verifyPassword } from '../../identity/passwords.ts'
-import { revokeAllSessions } from '../../identity/sessions.ts'
+import { sessionRevocation } from '../../identity/sessions.ts'
 import { findUserById, type User } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
@@ -104,8 +104,7 @@ async function confirmOwner(c: C, tenant: Tenant, user: User, sessionId: string 
   const reservation = budget?.reservation
   const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
   const failed = auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'user.delete', actorId: user.id, targetType: 'user', targetId: user.id, outcome: 'failure', details: { reason: 'incorrect_password' } })
-  const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
-  deliverAfterResponse(c, tenant, results)
+  await commitChange(changeDeps(c), { tenant, statements: [failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])] })
   if (lockSeconds > 0) c.header('Retry-After', String(lockSeconds))
   throw fail(AccountErrors, 'incorrect_password')
 }
@@ -118,8 +117,10 @@ async function confirmOwner(c: C, tenant: Tenant, user: User, sessionId: string 
  * or the other owner left); in every organization kept, the member row (its role bindings go
  * with it), an audit entry `user.deleted` and the `user.deleted` and `member.removed` webhook
  * events; every organization with no other member soft-deleted with its `tenant.deleted` audit
- * entry; then the account itself (memberships, linked identities, MFA, account events cascade).
- * Afterwards every session of the account ends, in every organization.
+ * entry; every session of the account, in every organization; then the account itself
+ * (memberships, linked identities, MFA, account events cascade). Through `commitChange`: the
+ * authorization versions, the deleted organizations' cached copies and the revocations are
+ * durable effects of the same transaction.
  * An account already gone answers as deleted (idempotent).
  */
 export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessionId: string | undefined, password: string | undefined): Promise<{ deleted_tenants: string[] }> {
@@ -144,10 +145,7 @@ export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessio
   ], sql` and `)
   const actor = { type: 'user' as const, id: userId }
   const perTenant: { tenant: Tenant; from: number; to: number }[] = []
-  const statements: BatchItem<'pg'>[] = [
-    db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
-    db.execute(sql`select 1 / (case when ${stillHolds} then 1 else 0 end)`),
-  ]
+  const statements: BatchItem<'pg'>[] = []
   for (const p of kept) {
     const t = tenantTables(p.tenant.schemaName)
     const from = statements.length
@@ -165,26 +163,33 @@ export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessio
       auditInsert(db, p.tenant.schemaName, meta, { action: 'tenant.deleted', actorId: userId, targetType: 'tenant', targetId: p.tenant.id, details: { reason: 'owner_account_deleted' } }),
     )
   }
-  statements.push(db.delete(users).where(eq(users.id, userId)))
+  // Every session, everywhere (the plan says where the memberships were), in the same transaction.
+  const revocations = plan.map((p) => sessionRevocation({ db, accessTtl: c.var.config.ACCESS_TOKEN_TTL_SECONDS }, p.tenant, userId, 'account_deleted'))
+  statements.push(...revocations.map((r) => r.statement), db.delete(users).where(eq(users.id, userId)))
 
   let results: readonly unknown[]
   try {
-    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+    const committed = await commitChange(changeDeps(c), {
+      tenant: null,
+      // The user row locked first; then the plan, re-checked: a division by zero aborts the batch if it no longer holds.
+      guards: [
+        db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
+        db.execute(sql`select 1 / (case when ${stillHolds} then 1 else 0 end)`),
+      ],
+      statements,
+      // The member rows' removal bumped each kept organization's authorization version (trigger); the
+      // deleted organizations' cached copies go; the sessions' access tokens are refused everywhere.
+      effects: [...kept.map((p) => authzVersionChanged(p.tenant)), ...removed.map((p) => tenantChanged(p.tenant)), ...revocations.map((r) => r.effect)],
+    })
+    results = committed.results
   } catch (err) {
     if (!isPgError(err, DIVISION_BY_ZERO)) throw err
     // Deleted meanwhile by a concurrent request: done. Otherwise an organization changed: look again.
     if (!(await findUserById(db, userId))) return { deleted_tenants: [] }
     throw commonError('conflict', 'Your organizations changed meanwhile: review what happens to them and try again.')
   }
-
-  for (const { tenant: t, from, to } of perTenant) {
-    // The member row's removal bumped the authorization version (trigger): publish it.
-    await publishDatabaseVersion(c.var, t)
-    deliverAfterResponse(c, t, results.slice(from, to))
-  }
-  for (const p of removed) await c.var.tenants.invalidate(p.tenant)
-  // Every session, everywhere (the memberships are gone: the plan says where they were).
-  for (const p of plan) await revokeAllSessions(await sessionDeps(c, p.tenant), p.tenant, userId, 'account_deleted')
+  // Events of several organizations: each one's deliveries are attempted after the answer (the scheduler retries).
+  for (const { tenant: t, from, to } of perTenant) deliverAfterResponse(c, t, results.slice(from, to))
   c.var.logger.info('account deleted', { user: userId, left: kept.length, deleted_tenants: removed.length })
   return { deleted_tenants: removed.map((p) => p.tenant.id) }
 }
