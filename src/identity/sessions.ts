@@ -167,7 +167,7 @@ export async function revokeSession(deps: Pick<SessionDeps, 'db' | 'redis' | 'lo
   const [rows] = await deps.db.batch([
     deps.db
       .update(t.sessions)
-      .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+      .set({ revokedAt: sql`now()`, revokedReason: reason })
       .where(and(eq(t.sessions.id, sessionId), isNull(t.sessions.revokedAt), userId ? eq(t.sessions.userId, userId) : undefined))
       .returning({ id: t.sessions.id, userId: t.sessions.userId }),
     auditInsert(deps.db, tenant.schemaName, meta, { action: 'session.revoked', actorId, targetType: 'session', targetId: sessionId, details: { reason } }),
@@ -182,7 +182,7 @@ export async function revokeAllSessions(deps: Pick<SessionDeps, 'db' | 'redis' |
   const t = tenantTables(tenant.schemaName)
   const rows = await deps.db
     .update(t.sessions)
-    .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
     .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), except ? sql`${t.sessions.id} <> ${except}` : undefined))
     .returning({ id: t.sessions.id })
   const ids = rows.map((r) => r.id)

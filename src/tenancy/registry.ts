@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { tenantMigrations } from '../../migrations/index.ts'
 import { uuidv7 } from '../db/ids.ts'
@@ -148,7 +148,7 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
 export async function updateTenant(db: Database, id: string, patch: TenantPatch, ctx: AuditContext): Promise<Tenant> {
   const current = await findTenantById(db, id)
   if (!current || current.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
-  const values: Partial<Tenant> = { updatedAt: sql`now()` as unknown as string }
+  const values: Omit<Partial<Tenant>, 'updatedAt'> & { updatedAt: SQL } = { updatedAt: sql`now()` }
   if (patch.name !== undefined) values.name = patch.name
   if (patch.plan !== undefined) values.plan = patch.plan
   if (patch.settings !== undefined) values.settings = mergePatch(current.settings, patch.settings)
@@ -184,7 +184,7 @@ export async function transitionTenant(db: Database, id: string, action: keyof t
   const [rows] = await db.batch([
     db
       .update(tenants)
-      .set({ status: to, updatedAt: sql`now()` as unknown as string, deletedAt: to === 'deleted' ? (sql`now()` as unknown as string) : null })
+      .set({ status: to, updatedAt: sql`now()`, deletedAt: to === 'deleted' ? (sql`now()`) : null })
       .where(and(eq(tenants.id, id), inArray(tenants.status, from)))
       .returning(),
     audit(db, current, ctx, `tenant.${action === 'delete' ? 'deleted' : `${action}d`}`),

@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
@@ -31,8 +29,8 @@ const actorOf = (c: C) => ({ type: c.var.subject.type, id: c.var.subject.id })
 
 /** An audit entry by the caller, written only if `when` holds in the batch's transaction (after the change). */
 function auditWhen(c: C, when: SQL, entry: { action: string; targetId: string; details?: Record<string, unknown> }) {
-  const tenant = c.var.tenant!
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
+  const tenant = c.var.tenant
+  const meta = requestMeta(c)
   const actor = actorOf(c)
   return c.var.db.execute(sql`
     insert into ${sql.identifier(tenant.schemaName)}.audit_log (id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, details)
@@ -45,10 +43,10 @@ function auditWhen(c: C, when: SQL, entry: { action: string; targetId: string; d
  * migrations/0006): publish it before answering, so the next check anywhere sees the change.
  */
 async function commitKeyChange(c: C, statements: BatchItem<'pg'>[]): Promise<unknown[]> {
-  const tenant = c.var.tenant!
+  const tenant = c.var.tenant
   const results = (await c.var.db.batch(statements as [BatchItem<'pg'>, ...BatchItem<'pg'>[]])) as unknown[]
   await publishDatabaseVersion(c.var, tenant)
-  deliverAfterResponse(c as unknown as Context<AppEnv>, tenant, results)
+  deliverAfterResponse(c, tenant, results)
   return results
 }
 
@@ -67,7 +65,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       const body = c.req.valid('json')
       const roles = [...new Set(body.roles)]
       await assertAssignableRoles(c, roles)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const t = tenantTables(tenant.schemaName)
       const secret = `${API_KEY_PREFIX}${randomToken()}`
       const id = uuidv7()
@@ -109,7 +107,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const k = tenantTables(c.var.tenant!.schemaName).apiKeys
+      const k = tenantTables(c.var.tenant.schemaName).apiKeys
       const rows = await c.var.db
         .select()
         .from(k)
@@ -129,7 +127,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(ApiKey, 'The key'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const k = tenantTables(c.var.tenant!.schemaName).apiKeys
+      const k = tenantTables(c.var.tenant.schemaName).apiKeys
       const [row] = await c.var.db.select().from(k).where(eq(k.id, c.req.valid('param').id)).limit(1)
       if (!row) throw fail(ApiKeyErrors, 'api_key_not_found')
       return c.json(present(row), 200)
@@ -144,13 +142,13 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(ApiKey, 'The revoked key'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const k = tenantTables(tenant.schemaName).apiKeys
       const id = c.req.valid('param').id
       // Revoked by this transaction (now() is its start): a second revocation records and emits nothing.
       const revokedNow = sql`exists (select 1 from ${k} where ${k.id} = ${id} and ${k.revokedAt} = now())`
       const [rows] = (await commitKeyChange(c, [
-        c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` as unknown as string }).where(eq(k.id, id)).returning(),
+        c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` }).where(eq(k.id, id)).returning(),
         auditWhen(c, revokedNow, { action: 'api_key.revoked', targetId: id }),
         ...eventStatements(c.var.db, tenant, { type: 'api_key.revoked', data: { api_key_id: id, revoked_by: c.var.subject.id }, actor: actorOf(c), when: revokedNow }),
       ])) as [ApiKeyRow[]]

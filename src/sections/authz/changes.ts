@@ -1,7 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { bumpedVersion, publishVersion, versionBump } from '../../authz/cache.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { requestMeta } from '../../identity/audit.ts'
@@ -36,10 +34,10 @@ export function changeActor(c: C): WebhookActor {
  * so the very next check, in any isolate, reloads the model. Answers the statements' results.
  */
 export async function commitModelChange<T extends WebhookEventType>(c: C, change: ModelChange<T>): Promise<unknown[]> {
-  const tenant = c.var.tenant!
+  const tenant = c.var.tenant
   const db = c.var.db
   const s = sql.identifier(tenant.schemaName)
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
+  const meta = requestMeta(c)
   const actor = changeActor(c)
   const { action, targetType, targetId, details = {} } = change.audit
   const audit = db.execute(sql`
@@ -49,7 +47,7 @@ export async function commitModelChange<T extends WebhookEventType>(c: C, change
   const events = change.event ? eventStatements(db, tenant, { ...change.event, actor, when: change.when } as WebhookEvent<T>) : []
   const results = (await db.batch([versionBump(db, tenant.schemaName), ...change.statements, audit, ...events] as unknown as [BatchItem<'pg'>, ...BatchItem<'pg'>[]])) as unknown[]
   await publishVersion(c.var, tenant, bumpedVersion(results[0]))
-  deliverAfterResponse(c as unknown as Context<AppEnv>, tenant, results)
+  deliverAfterResponse(c, tenant, results)
   return results.slice(1, 1 + change.statements.length)
 }
 

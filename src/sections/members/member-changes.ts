@@ -1,7 +1,6 @@
 import { sql, type Name } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { publishDatabaseVersion } from '../../authz/cache.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
@@ -18,7 +17,7 @@ import { auditFrom } from './audit-from.ts'
 import { MemberErrors } from './errors.ts'
 import { findMember, type MemberRecord } from './member-store.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 type Problem = keyof typeof MemberErrors
 
 /**

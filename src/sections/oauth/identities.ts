@@ -1,6 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { isPgError } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
@@ -30,7 +29,7 @@ const DIVISION_BY_ZERO = '22012'
  * after the other; the delete and the check are one statement, which divides by zero — aborting
  * the batch, audit included — when nothing was deleted or nothing would remain.
  */
-export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId: string, provider: ProviderId) {
+export async function unlinkIdentity(c: AppScope, tenant: Tenant, userId: string, provider: ProviderId) {
   const db = c.var.db
   const meta = requestMeta(c)
   try {

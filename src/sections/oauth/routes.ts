@@ -4,8 +4,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
-import { requireAuth } from '../../middleware/auth/index.ts'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { selfService } from '../../middleware/membership/index.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
@@ -24,16 +23,13 @@ const bearer = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const providerError = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
-/** The gates add `member` (and `subject`) to the context; the section's functions need only the app's own variables. */
-const appContext = <E extends AppEnv>(c: Context<E>) => c as unknown as Context<AppEnv>
-
 function providerFrom(value: string): ProviderId {
   if (!isProviderId(value)) throw fail(OAuthErrors, 'unknown_provider')
   return value
 }
 
 /** A browser result goes in the fragment: never sent to a server, not in Referer headers. */
-function redirectWithFragment(c: Context<AppEnv>, target: string, result: object) {
+function redirectWithFragment<E extends AppEnv>(c: Context<E>, target: string, result: object) {
   const url = new URL(target)
   url.hash = new URLSearchParams(Object.entries(result).map(([k, v]) => [k, String(v)])).toString()
   c.header('Cache-Control', 'no-store')
@@ -57,7 +53,7 @@ function signInRoutes() {
       },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const provider = providerFrom(c.req.valid('param').provider)
       const query = c.req.valid('query')
       const redirectTo = query.redirect_to === undefined ? null : safeRedirect(new URL(tenantUrl(c, tenant)).origin, query.redirect_to)
@@ -86,7 +82,7 @@ function signInRoutes() {
       },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const provider = providerFrom(c.req.valid('param').provider)
       const query = c.req.valid('query')
       if (query.code === undefined && query.error === undefined) throw commonError('validation_failed', 'The callback needs code (or error) with state.')
@@ -118,25 +114,24 @@ function signInRoutes() {
 function identityRoutes() {
   const router = sectionRouter()
   const tags = ['Me']
-  router.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
+      method: 'get', path: '/', middleware: selfService(), tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
       responses: { 200: json(z.object({ data: z.array(IdentityView) }), 'Linked identities, oldest first'), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth!.sub) }, 200),
+    async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth.sub) }, 200),
   )
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{provider}', tags, security: bearer,
+      method: 'delete', path: '/{provider}', middleware: selfService(), tags, security: bearer,
       summary: 'Unlink a social account; refused (409 last_sign_in_method) when it is the last way to sign in',
       request: { params: ProviderParam },
       responses: { 204: { description: 'Unlinked' }, ...errorResponses(401, 403, 404, 409) },
     }),
     async (c) => {
-      await unlinkIdentity(c, c.var.tenant!, c.var.auth!.sub, providerFrom(c.req.valid('param').provider))
+      await unlinkIdentity(c, c.var.tenant, c.var.auth.sub, providerFrom(c.req.valid('param').provider))
       return c.body(null, 204)
     },
   )
@@ -154,7 +149,7 @@ function providerSettingsRoutes() {
       summary: 'Every provider with its state on this tenant (own app, platform default or none); never secrets',
       responses: { 200: json(z.object({ data: z.array(ProviderView) }), 'The four providers'), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json({ data: presentProviders(appContext(c), c.var.tenant!) }, 200),
+    async (c) => c.json({ data: presentProviders(c, c.var.tenant) }, 200),
   )
 
   router.openapi(
@@ -164,7 +159,7 @@ function providerSettingsRoutes() {
       request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: ProviderSettingsBody } } } },
       responses: { 200: json(ProviderView, 'The provider as now set'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
-    async (c) => c.json(await putProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
+    async (c) => c.json(await putProviderSettings(c, providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
   )
 
   router.openapi(
@@ -175,7 +170,7 @@ function providerSettingsRoutes() {
       responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },
     }),
     async (c) => {
-      await deleteProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider))
+      await deleteProviderSettings(c, providerFrom(c.req.valid('param').provider))
       return c.body(null, 204)
     },
   )

@@ -1,7 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, lt, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
@@ -65,8 +63,8 @@ function assertUrl(c: C, url: string) {
 
 /** An audit entry written only if the webhook exists when the batch runs (same transaction as the change). */
 function auditIfWebhookExists(c: C, action: string, webhookId: string, details: Record<string, unknown> = {}) {
-  const tenant = c.var.tenant!
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
+  const tenant = c.var.tenant
+  const meta = requestMeta(c)
   const actor = actorOf(c)
   const s = sql.identifier(tenant.schemaName)
   return c.var.db.execute(sql`
@@ -76,7 +74,7 @@ function auditIfWebhookExists(c: C, action: string, webhookId: string, details: 
 }
 
 async function findWebhook(c: C, id: string): Promise<WebhookRow> {
-  const w = tenantTables(c.var.tenant!.schemaName).webhooks
+  const w = tenantTables(c.var.tenant.schemaName).webhooks
   const [row] = await c.var.db.select().from(w).where(eq(w.id, id)).limit(1)
   if (!row) throw fail(WebhookErrors, 'webhook_not_found')
   return row
@@ -106,7 +104,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     async (c) => {
       const body = c.req.valid('json')
       assertUrl(c, body.url)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const t = tenantTables(tenant.schemaName)
       const id = uuidv7()
       const secret = newWebhookSecret()
@@ -136,7 +134,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
+      const w = tenantTables(c.var.tenant.schemaName).webhooks
       const rows = await c.var.db.select().from(w).where(q.cursor ? lt(w.id, q.cursor) : undefined).orderBy(desc(w.id)).limit(q.limit + 1)
       const data = rows.slice(0, q.limit)
       return c.json({ data: data.map(present), next_cursor: rows.length > q.limit ? data.at(-1)!.id : null }, 200)
@@ -162,11 +160,11 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const { id } = c.req.valid('param')
       const body = c.req.valid('json')
       if (body.url !== undefined) assertUrl(c, body.url)
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
+      const w = tenantTables(c.var.tenant.schemaName).webhooks
       const [rows] = await c.var.db.batch([
         c.var.db
           .update(w)
-          .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` as unknown as string })
+          .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` })
           .where(eq(w.id, id))
           .returning(),
         auditIfWebhookExists(c, 'webhook.updated', id, { fields: Object.keys(body) }),
@@ -185,7 +183,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
+      const w = tenantTables(c.var.tenant.schemaName).webhooks
       const [, rows] = await c.var.db.batch([
         auditIfWebhookExists(c, 'webhook.deleted', id), // first: it needs the row to still exist
         c.var.db.delete(w).where(eq(w.id, id)).returning({ id: w.id }),
@@ -204,7 +202,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const event = directEventStatements(c.var.db, tenant, id, {
         type: 'webhook.test',
         data: { webhook_id: id, message: 'This is a test event from Atrium.' },
@@ -227,7 +225,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const { id } = c.req.valid('param')
       const q = c.req.valid('query')
       await findWebhook(c, id)
-      const t = tenantTables(c.var.tenant!.schemaName)
+      const t = tenantTables(c.var.tenant.schemaName)
       const d = t.webhookDeliveries
       const rows = await c.var.db
         .select({ delivery: d, eventType: t.webhookEvents.type })
@@ -253,7 +251,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id, deliveryId } = c.req.valid('param')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const claimed = await claimDeliveries(c.var.db, tenant, { limit: 1, force: { deliveryId, webhookId: id } })
       if (!claimed.length) throw fail(WebhookErrors, 'delivery_not_found')
       return c.json(await attemptNow(c, tenant, claimed), 200)
