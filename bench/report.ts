@@ -18,6 +18,8 @@ export interface BenchInput {
   bare: Measured
   chain: Measured
   bareDirect: Measured
+  /** The bare route plus one Redis request (bench/bare-worker.ts /v1/bare-redis): the I/O every Atrium request makes. */
+  bareRedisDirect: Measured
   chainDirect: Measured
   me: Measured
   meDirect: Measured
@@ -37,7 +39,7 @@ const roundOrNull = (n: number | null, digits: number) => (n === null ? null : r
 const ratio = (a: number | null, b: number | null, digits = 2) => (a === null || b === null || b === 0 ? null : round(a / b, digits))
 
 export function buildResults(input: BenchInput) {
-  const { bare, chain, bareDirect, chainDirect, me, meDirect, login, loginDirect, refresh, loginInterference: li, hashMsWorkerd: h } = input
+  const { bare, chain, bareDirect, bareRedisDirect, chainDirect, me, meDirect, login, loginDirect, refresh, loginInterference: li, hashMsWorkerd: h } = input
   const row = (m: Measured) => ({
     route: m.name,
     rps: round(m.run.rps, 1),
@@ -63,13 +65,14 @@ export function buildResults(input: BenchInput) {
       redis: process.env.ATRIUM_LOCAL_REDIS_URL ? 'real Redis' : 'embedded store',
     },
     options: input.options,
-    table: [bare, chain, bareDirect, chainDirect, me, meDirect, login, loginDirect, refresh].map(row),
+    table: [bare, chain, bareDirect, bareRedisDirect, chainDirect, me, meDirect, login, loginDirect, refresh].map(row),
     ratios: {
       full_chain_vs_bare_throughput: round(chain.run.rps / bare.run.rps, 3),
       full_chain_vs_bare_p50: round(chain.run.p50 / bare.run.p50, 2),
       full_chain_vs_bare_p99: round(chain.run.p99 / bare.run.p99, 2),
       workerd_full_chain_vs_bare_throughput: round(chainDirect.run.rps / bareDirect.run.rps, 3),
       workerd_full_chain_vs_bare_worker_cpu: ratio(chainDirect.cpuMsPerRequest.worker, bareDirect.cpuMsPerRequest.worker),
+      workerd_full_chain_vs_bare_with_one_redis_request_worker_cpu: ratio(chainDirect.cpuMsPerRequest.worker, bareRedisDirect.cpuMsPerRequest.worker),
       login_vs_tenant_throughput: round(login.run.rps / chain.run.rps, 4),
       refresh_vs_tenant_throughput: round(refresh.run.rps / chain.run.rps, 3),
     },
@@ -121,7 +124,7 @@ export function printResults(results: Results) {
     [
       'Summary',
       `  full chain vs bare Hono      ${q.full_chain_vs_bare_throughput}× throughput, p50 ${q.full_chain_vs_bare_p50}×, p99 ${q.full_chain_vs_bare_p99}× (wrangler dev)`,
-      `                               ${q.workerd_full_chain_vs_bare_throughput}× throughput, ${q.workerd_full_chain_vs_bare_worker_cpu ?? '?'}× Worker CPU per request (workerd alone)`,
+      `                               ${q.workerd_full_chain_vs_bare_throughput}× throughput, ${q.workerd_full_chain_vs_bare_worker_cpu ?? '?'}× Worker CPU per request (workerd alone); ${q.workerd_full_chain_vs_bare_with_one_redis_request_worker_cpu ?? '?'}× a bare route making one Redis request`,
       `  login vs GET /v1/tenant      ${q.login_vs_tenant_throughput}× throughput (refresh: ${q.refresh_vs_tenant_throughput}×)`,
       `  per warm GET /v1/tenant      ${w.sql_requests} SQL requests, ${w.redis_requests} Redis requests (${w.redis_commands} commands)`,
       `  GET /v1/tenant p99           ${li.tenant_p99_ms_alone} ms alone, ${li.tenant_p99_ms_beside_logins} ms beside a login loop (${li.p99_factor}×)`,

@@ -176,6 +176,8 @@ export interface StackOptions {
   vars?: Record<string, string>
   /** Prefix of the temporary directory and of a real Postgres's fresh database. */
   label?: string
+  /** Open workerd's (the direct one's) V8 inspector on this port, for CPU profiles (bench/profile.ts). */
+  inspectorPort?: number
 }
 
 /** wrangler.toml's compatibility date and flags, for the Workers run under workerd directly. */
@@ -271,10 +273,10 @@ export async function startStack(secrets: Record<string, string>, options: Stack
       direct = startWorkerd(
         [
           { name: 'app', bundle: appBundle!, port: directPort, bindings: { ...vars, ...secrets } },
-          { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: {} },
+          { name: 'bare', bundle: bareBundle!, port: directBarePort, bindings: { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: secrets.UPSTASH_REDIS_REST_TOKEN! } },
           { name: 'hash', bundle: hashBundle!, port: hashPort, bindings: {} },
         ],
-        join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags,
+        join(scratch, 'workerd.capnp'), toml.compatibilityDate, toml.compatibilityFlags, options.inspectorPort,
       )
       const started = direct
       cleanups.push(() => stopGroup(started))

@@ -48,7 +48,7 @@ const capnpString = (text: string) => JSON.stringify(text)
  * front, so a request costs what the Worker costs. Outbound fetches may reach loopback (the local
  * endpoints). Returns the process (its own process group) and its config path.
  */
-export function startWorkerd(workers: DirectWorker[], configPath: string, compatibilityDate: string, compatibilityFlags: string[]): ChildProcess {
+export function startWorkerd(workers: DirectWorker[], configPath: string, compatibilityDate: string, compatibilityFlags: string[], inspectorPort?: number): ChildProcess {
   const services = workers.map((w, i) => `(name = ${capnpString(w.name)}, worker = .worker${i})`)
   const sockets = workers.map((w) => `(name = ${capnpString(`${w.name}-http`)}, address = "127.0.0.1:${w.port}", http = (), service = ${capnpString(w.name)})`)
   const definitions = workers.map((w, i) => {
@@ -74,5 +74,6 @@ ${definitions.join('\n')}
 `,
     { mode: 0o600 },
   )
-  return spawn(workerdPath, ['serve', configPath, '--experimental'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], detached: true })
+  const inspect = inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${inspectorPort}`]
+  return spawn(workerdPath, ['serve', configPath, '--experimental', ...inspect], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], detached: true })
 }

@@ -58,7 +58,7 @@ export function createApp() {
 
   app.use('*', requestContext())
   app.use('*', securityHeaders())
-  app.use('*', (c, next) => jsonBody({ maxBytes: (c as C).var.config.MAX_BODY_BYTES })(c, next))
+  app.use('*', jsonBody({ maxBytes: (c) => (c as C).get('config').MAX_BODY_BYTES }))
   // NUL and lone surrogates anywhere in the path, query or JSON body: 400 here, never a database error.
   app.use('*', refuseUnsafeText())
 
@@ -70,10 +70,10 @@ export function createApp() {
   })
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
 
-  app.use('*', resolveTenant((c) => ({
-    baseDomains: (c as C).var.config.BASE_DOMAINS,
-    allowHeader: (c as C).var.config.ALLOW_TENANT_HEADER,
-  })))
+  app.use('*', resolveTenant((c) => {
+    const config = (c as C).get('config')
+    return { baseDomains: config.BASE_DOMAINS, allowHeader: config.ALLOW_TENANT_HEADER }
+  }))
   // The tenant's own browser apps (settings.cors.allowed_origins); answers preflights itself.
   app.use('*', tenantCors())
   // The JWKS depends on the host (a tenant's own keys, or the platform's), and needs no credentials.
@@ -91,7 +91,7 @@ export function createApp() {
   app.use('*', rateLimit({ limitFor: (c) => limitFor(c as C) }))
   // Whatever the limiter did not send (Redis down): the queued checks still answer before any route.
   app.use('*', async (c, next) => {
-    await (c as C).var.round.settle()
+    await (c as C).get('round').settle()
     await next()
   })
   app.use('*', requireMfaEnrolment())
@@ -118,9 +118,11 @@ export function createApp() {
 
 /** The tenant's own limit (settings.rate_limit) or the deployment's default. */
 function limitFor(c: C) {
-  const own = c.var.tenant?.settings.rate_limit as { max?: number; window_seconds?: number } | undefined
+  // c.get, not c.var: Hono builds a new object of every variable on each read of c.var.
+  const own = c.get('tenant')?.settings.rate_limit as { max?: number; window_seconds?: number } | undefined
+  const config = c.get('config')
   return {
-    max: own?.max ?? c.var.config.RATE_LIMIT_MAX,
-    windowSeconds: own?.window_seconds ?? c.var.config.RATE_LIMIT_WINDOW_SECONDS,
+    max: own?.max ?? config.RATE_LIMIT_MAX,
+    windowSeconds: own?.window_seconds ?? config.RATE_LIMIT_WINDOW_SECONDS,
   }
 }

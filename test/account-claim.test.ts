@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { database, invite, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { call, createTenant, mailedLink, PLATFORM, tenantOrigin } from './support.ts'
+import { call, database, invite, mailedLink, newEmail, openTenant, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, verifyEmail } from './support.ts'
 import { eq } from 'drizzle-orm'
 import { userIdentities, users } from '../src/db/public-schema.ts'
 
@@ -14,7 +13,7 @@ const OWNER_PASSWORD = 'the real owner passphrase'
 
 /** Someone registers the victim's address on the platform and sets up a session and an API key in the workspace. */
 async function squat(address: string) {
-  const squatter = await signUp(address)
+  const squatter = await signUp({ email: address })
   const key = await call(`${squatter.host}/v1/api-keys`, { body: { name: 'squatter key', roles: ['admin'] }, token: squatter.access_token })
   expect(key.status, JSON.stringify(key.body)).toBe(201)
   return { ...squatter, apiKey: key.body.secret as string }
@@ -88,7 +87,7 @@ describe('an unverified account does not block the address’s owner', () => {
   it('mails the owner a reset link on a tenant where the unverified account is no member, and the reset wins the account', async () => {
     const address = newEmail()
     const squatter = await squat(address)
-    const elsewhere = await createTenant({ settings: { signup_policy: 'open' } })
+    const elsewhere = await openTenant()
     const host = tenantOrigin(elsewhere.slug)
     expect((await call(`${host}/v1/auth/password/forgot`, { body: { email: address } })).status).toBe(202)
     let link: { origin: string; token: string } | undefined
@@ -110,10 +109,8 @@ describe('an unverified account does not block the address’s owner', () => {
 
   it('keeps answering 409 email_taken for an address whose account is verified', async () => {
     const address = newEmail()
-    const account = await signUp(address)
-    expect((await call(`${account.host}/v1/auth/verify-email/request`, { method: 'POST', token: account.access_token })).status).toBe(202)
-    const { token } = await mailedLink(address, '/verify-email')
-    expect((await call(`${account.host}/v1/auth/verify-email/confirm`, { body: { token } })).status).toBe(200)
+    const account = await signUp({ email: address })
+    await verifyEmail(account)
     const again = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: OWNER_PASSWORD } })
     expect(again.status).toBe(409)
     expect(again.body.error.code).toBe('email_taken')

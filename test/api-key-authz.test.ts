@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { auditActions, database, signUp, tablesOf, type Owner } from './members-support.ts'
-import { call } from './support.ts'
+import { auditActions, call, database, type Owner, signUp, tablesOf } from './support.ts'
 
 /**
  * API keys as subjects of the authorization model: their roles (built-in or custom) are

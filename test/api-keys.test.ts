@@ -1,14 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
-
-const PASSWORD = 'correct horse battery'
-
-async function owner() {
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
-  return { ...res.body, host: tenantOrigin(res.body.tenant.slug) } as { host: string; access_token: string; user: { id: string }; tenant: { id: string; slug: string } }
-}
+import { call, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
 async function createKey(o: { host: string; access_token: string }, body: Record<string, unknown> = { name: 'ci', roles: ['member'] }) {
   return call(`${o.host}/v1/api-keys`, { body, token: o.access_token })
@@ -16,7 +9,7 @@ async function createKey(o: { host: string; access_token: string }, body: Record
 
 describe('API keys', () => {
   it('creates a key whose secret is shown once, prefixed atr_, and lists it without the secret', async () => {
-    const o = await owner()
+    const o = await signUp()
     const created = await createKey(o, { name: 'deploy bot', roles: ['admin', 'member', 'admin'] })
     expect(created.status).toBe(201)
     expect(created.body.secret).toMatch(/^atr_[A-Za-z0-9_-]{43}$/)
@@ -30,7 +23,7 @@ describe('API keys', () => {
   })
 
   it('authenticates with X-API-Key or Authorization: Bearer on its own tenant host, rate-limited as itself', async () => {
-    const o = await owner()
+    const o = await signUp()
     const { body } = await createKey(o)
     const viaHeader = await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
     expect(viaHeader.status).toBe(200)
@@ -41,8 +34,8 @@ describe('API keys', () => {
   })
 
   it('is refused on another tenant’s host and on the platform host', async () => {
-    const a = await owner()
-    const b = await owner()
+    const a = await signUp()
+    const b = await signUp()
     const { body } = await createKey(a)
     const other = await call(`${b.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })
     expect(other.status).toBe(401)
@@ -55,8 +48,8 @@ describe('API keys', () => {
   })
 
   it('is accepted on the platform host with X-Tenant-ID naming its own tenant, where the header is allowed', async () => {
-    const a = await owner()
-    const b = await owner()
+    const a = await signUp()
+    const b = await signUp()
     const { body } = await createKey(a)
     const withHeader = async (tenant: string | undefined, allow: 'true' | 'false') => {
       const headers: Record<string, string> = { 'x-api-key': body.secret }
@@ -74,7 +67,7 @@ describe('API keys', () => {
   })
 
   it('stops working at once when revoked', async () => {
-    const o = await owner()
+    const o = await signUp()
     const { body } = await createKey(o)
     expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': body.secret } })).status).toBe(200)
     const revoked = await call(`${o.host}/v1/api-keys/${body.id}`, { method: 'DELETE', token: o.access_token })
@@ -87,7 +80,7 @@ describe('API keys', () => {
   })
 
   it('stops working after its expiry', async () => {
-    const o = await owner()
+    const o = await signUp()
     // Long enough that the first call lands before the expiry even when the machine is busy (files run in parallel).
     const expiresAt = Date.now() + 6000
     const { body } = await createKey(o, { name: 'short', roles: ['member'], expires_at: new Date(expiresAt).toISOString() })
@@ -99,7 +92,7 @@ describe('API keys', () => {
   })
 
   it('refuses malformed keys, bad input, unknown roles, the owner role, and members without api_keys:create', async () => {
-    const o = await owner()
+    const o = await signUp()
     expect((await call(`${o.host}/v1/tenant`, { headers: { 'x-api-key': 'atr_short' } })).status).toBe(401)
     expect((await createKey(o, { name: '', roles: ['member'] })).status).toBe(400)
     expect((await createKey(o, { name: 'x', roles: [] })).status).toBe(400)
@@ -111,8 +104,8 @@ describe('API keys', () => {
     expect(asOwner.body.error.code).toBe('invalid_role')
     expect((await createKey(o, { name: 'x', roles: ['member'], expires_at: '2001-01-01T00:00:00Z' })).status).toBe(400)
     expect((await call(`${o.host}/v1/api-keys`)).status).toBe(401)
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
-    const member = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
+    const open = await openTenant()
+    const member = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     const refused = await call(`${tenantOrigin(open.slug)}/v1/api-keys`, { body: { name: 'x', roles: ['member'] }, token: member.body.access_token })
     expect(refused.status).toBe(403)
     expect(refused.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'api_keys:create' } })
@@ -121,7 +114,7 @@ describe('API keys', () => {
   })
 
   it('refuses a request that carries both an access token and an API key', async () => {
-    const o = await owner()
+    const o = await signUp()
     const { body } = await createKey(o)
     const res = await call(`${o.host}/v1/tenant`, { token: o.access_token, headers: { 'x-api-key': body.secret } })
     expect(res.status).toBe(400)

@@ -2,10 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { parseConfig } from '../src/config.ts'
-import { call, createTenant, PLATFORM, randomClientIp, tenantOrigin } from './support.ts'
-
-const PASSWORD = 'correct horse battery'
-const address = () => `${crypto.randomUUID()}@example.com`
+import { call, join, newEmail, openTenant, PLATFORM, randomClientIp, signUp, tenantOrigin } from './support.ts'
 
 /** One request through a Worker built with extra env (APP_URL), waiting for its after-response work (the mail). */
 async function withEnv(overrides: Record<string, string>, url: string, init: { body?: unknown; token?: string } = {}) {
@@ -30,18 +27,11 @@ async function lastLink(to: string): Promise<URL> {
   throw new Error(`no mail to ${to}`)
 }
 
-async function member(slug: string) {
-  const email = address()
-  const res = await call(`${tenantOrigin(slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
-  expect(res.status).toBe(201)
-  return { email, ...res.body }
-}
-
 describe('links in mail (APP_URL)', () => {
   it('points every link at the web app’s page on the tenant’s own origin by default, with the token in the fragment', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open' } })
+    const t = await openTenant()
     const host = tenantOrigin(t.slug)
-    const u = await member(t.slug)
+    const u = await join(t)
     const pages: [string, () => Promise<unknown>][] = [
       ['/verify-email', () => call(`${host}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })],
       ['/reset-password', () => withEnv({}, `${host}/v1/auth/password/forgot`, { body: { email: u.email } })],
@@ -55,19 +45,19 @@ describe('links in mail (APP_URL)', () => {
       expect(url.search).toBe('')
       expect(url.hash).toMatch(/^#token=[A-Za-z0-9_-]{43}$/)
     }
-    const invitee = address()
-    const owner = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address(), password: PASSWORD } })
-    const invited = await call(`${tenantOrigin(owner.body.tenant.slug)}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.body.access_token })
+    const invitee = newEmail()
+    const owner = await signUp()
+    const invited = await call(`${owner.host}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.access_token })
     expect(invited.status).toBe(201)
     const link = await lastLink(invitee)
-    expect(`${link.origin}${link.pathname}`).toBe(`${tenantOrigin(owner.body.tenant.slug)}/accept-invitation`)
+    expect(`${link.origin}${link.pathname}`).toBe(`${owner.host}/accept-invitation`)
     expect(link.hash).toMatch(/^#token=[A-Za-z0-9_-]{43}$/)
   })
 
   it('fills {slug} and {host} of an APP_URL pattern, and the page’s token still redeems on the tenant’s API', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open' } })
+    const t = await openTenant()
     const host = tenantOrigin(t.slug)
-    const u = await member(t.slug)
+    const u = await join(t)
     await withEnv({ APP_URL: 'https://{slug}.app.example.com/' }, `${host}/v1/auth/magic-link`, { body: { email: u.email } })
     const bySlug = await lastLink(u.email)
     expect(`${bySlug.origin}${bySlug.pathname}`).toBe(`https://${t.slug}.app.example.com/magic-link`)
@@ -76,10 +66,10 @@ describe('links in mail (APP_URL)', () => {
     expect(signedIn.status).toBe(200)
     expect(signedIn.body.access_token).toBeTypeOf('string')
 
-    const invitee = address()
-    const owner = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address(), password: PASSWORD } })
-    const ownerHost = tenantOrigin(owner.body.tenant.slug)
-    const res = await withEnv({ APP_URL: 'https://web.example.com/{host}' }, `${ownerHost}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.body.access_token })
+    const invitee = newEmail()
+    const owner = await signUp()
+    const ownerHost = owner.host
+    const res = await withEnv({ APP_URL: 'https://web.example.com/{host}' }, `${ownerHost}/v1/invitations`, { body: { email: invitee, role: 'member' }, token: owner.access_token })
     expect(res.status).toBe(201)
     const byHost = await lastLink(invitee)
     expect(`${byHost.origin}${byHost.pathname}`).toBe(`https://web.example.com/${new URL(ownerHost).host}/accept-invitation`)

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
-
-const PASSWORD = 'correct horse battery'
-const email = () => `${crypto.randomUUID()}@example.com`
-
-async function owner() {
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
-  return res.body as { user: { id: string }; tenant: { id: string; slug: string }; access_token: string; refresh_token: string }
-}
+import { call, newEmail, openTenant, PASSWORD, signUp, tenantOrigin } from './support.ts'
 
 describe('GET /v1/audit', () => {
   it('shows the tenant’s own events, newest first, to its owner', async () => {
-    const o = await owner()
+    const o = await signUp()
     const host = tenantOrigin(o.tenant.slug)
     await call(`${host}/v1/auth/login`, { body: { email: 'nobody@example.com', password: 'wrong password' } })
     const res = await call(`${host}/v1/audit`, { token: o.access_token })
@@ -25,7 +17,7 @@ describe('GET /v1/audit', () => {
   })
 
   it('filters by action (exact or prefix), actor and time range, and pages with a cursor', async () => {
-    const o = await owner()
+    const o = await signUp()
     const host = tenantOrigin(o.tenant.slug)
     for (let i = 0; i < 3; i++) await call(`${host}/v1/auth/login`, { body: { email: 'x@example.com', password: 'wrong password' } })
     const logins = await call(`${host}/v1/audit?action=user.login&limit=2`, { token: o.access_token })
@@ -44,7 +36,7 @@ describe('GET /v1/audit', () => {
   })
 
   it('refuses bad filters with 400', async () => {
-    const o = await owner()
+    const o = await signUp()
     const host = tenantOrigin(o.tenant.slug)
     expect((await call(`${host}/v1/audit?from=yesterday`, { token: o.access_token })).status).toBe(400)
     expect((await call(`${host}/v1/audit?action=DROP TABLE`, { token: o.access_token })).status).toBe(400)
@@ -52,10 +44,10 @@ describe('GET /v1/audit', () => {
   })
 
   it('needs audit:read: 401 without a token, 403 permission_denied for a plain member', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open' } })
+    const tenant = await openTenant()
     const host = tenantOrigin(tenant.slug)
     expect((await call(`${host}/v1/audit`)).status).toBe(401)
-    const member = await call(`${host}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
+    const member = await call(`${host}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     const res = await call(`${host}/v1/audit`, { token: member.body.access_token })
     expect(res.status).toBe(403)
     expect(res.body.error.code).toBe('permission_denied')
@@ -63,8 +55,8 @@ describe('GET /v1/audit', () => {
   })
 
   it('never shows one tenant’s events to another', async () => {
-    const a = await owner()
-    const b = await owner()
+    const a = await signUp()
+    const b = await signUp()
     expect((await call(`${tenantOrigin(b.tenant.slug)}/v1/audit`, { token: a.access_token })).status).toBe(401)
     const seenByB = await call(`${tenantOrigin(b.tenant.slug)}/v1/audit?limit=100`, { token: b.access_token })
     const targets = seenByB.body.data.map((e: { target_id: string | null }) => e.target_id)
@@ -75,7 +67,7 @@ describe('GET /v1/audit', () => {
 
 describe('GET /v1/me/events', () => {
   it('keeps account-level events for the user', async () => {
-    const o = await owner()
+    const o = await signUp()
     const res = await call(`${tenantOrigin(o.tenant.slug)}/v1/me/events`, { token: o.access_token })
     expect(res.status).toBe(200)
     expect(res.body.data.map((e: { action: string }) => e.action)).toEqual(['account.created'])

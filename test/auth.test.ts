@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, PLATFORM, tenantOrigin, uniqueSlug } from './support.ts'
-
-const email = () => `${crypto.randomUUID()}@example.com`
-const PASSWORD = 'correct horse battery'
-
-async function registerOnPlatform(address = email(), password = PASSWORD) {
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password, name: 'Ada' } })
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { email: address, ...res.body } as { email: string; user: { id: string }; tenant: { id: string; slug: string }; access_token: string; refresh_token: string }
-}
-
-function decode(token: string) {
-  const [h, p] = token.split('.').slice(0, 2).map((part) => JSON.parse(atob(part!.replace(/-/g, '+').replace(/_/g, '/'))))
-  return { header: h, payload: p }
-}
+import { call, createTenant, decodeJwt, join, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
 
 describe('registration', () => {
   it('on the platform host creates the account and a personal tenant it owns, signed in', async () => {
-    const address = email()
+    const address = newEmail()
     const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address.toUpperCase(), password: PASSWORD, name: 'Ada' } })
     expect(res.status).toBe(201)
     expect(res.body.user).toMatchObject({ email: address, name: 'Ada', email_verified: false, has_password: true })
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 })
-    const { header, payload } = decode(res.body.access_token)
+    const { header, payload } = decodeJwt(res.body.access_token)
     expect(header).toMatchObject({ alg: 'ES512', typ: 'JWT' })
     expect(header.kid).toBeTruthy()
     expect(payload).toMatchObject({ sub: res.body.user.id, tid: res.body.tenant.id, iss: tenantOrigin(res.body.tenant.slug).replace('atrium.test', 'localhost') })
@@ -33,14 +19,14 @@ describe('registration', () => {
   })
 
   it('refuses a second account for the same email (any case) with 409 email_taken', async () => {
-    const { email: address } = await registerOnPlatform()
+    const { email: address } = await signUp()
     const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: ` ${address.toUpperCase()} `.trim(), password: PASSWORD } })
     expect(res.status).toBe(409)
     expect(res.body.error.code).toBe('email_taken')
   })
 
   it('refuses a short password and bad input with 400', async () => {
-    const short = await call(`${PLATFORM}/v1/auth/register`, { body: { email: email(), password: 'short' } })
+    const short = await call(`${PLATFORM}/v1/auth/register`, { body: { email: newEmail(), password: 'short' } })
     expect(short.status).toBe(400)
     expect(short.body.error.code).toBe('weak_password')
     const bad = await call(`${PLATFORM}/v1/auth/register`, { body: { email: 'not-an-email', password: PASSWORD } })
@@ -50,25 +36,25 @@ describe('registration', () => {
 
   it('on a tenant host follows its sign-up policy: invite_only (default), open, domain', async () => {
     const closed = await createTenant()
-    const refused = await call(`${tenantOrigin(closed.slug)}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
+    const refused = await call(`${tenantOrigin(closed.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     expect(refused.status).toBe(403)
     expect(refused.body.error.code).toBe('signup_closed')
 
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
-    const joined = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
+    const open = await openTenant()
+    const joined = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     expect(joined.status).toBe(201)
     expect(joined.body.tenant.id).toBe(open.id)
 
     const domain = await createTenant({ settings: { signup_policy: 'domain', signup_domains: ['acme.test'] } })
     // An address of the domain is admitted, pending until verified (test/domain-signup.test.ts).
     expect((await call(`${tenantOrigin(domain.slug)}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@acme.test`, password: PASSWORD } })).status).toBe(202)
-    const other = await call(`${tenantOrigin(domain.slug)}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
+    const other = await call(`${tenantOrigin(domain.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     expect(other.body.error.code).toBe('signup_domain_refused')
   })
 
   it('on a tenant host lets an existing account join with its password, and only with it', async () => {
-    const existing = await registerOnPlatform()
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
+    const existing = await signUp()
+    const open = await openTenant()
     const wrong = await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: existing.email, password: 'wrong password!!' } })
     // The account's address is unverified: a wrong password joins nothing, it mails the address a takeover link (test/account-claim.test.ts).
     expect(wrong.status).toBe(202)
@@ -84,13 +70,13 @@ describe('registration', () => {
 
 describe('login, refresh and sessions', () => {
   it('logs in on the tenant host and refuses wrong passwords, unknown emails and non-members alike', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const host = `http://${u.tenant.slug}.atrium.test`
     const ok = await call(`${host}/v1/auth/login`, { body: { email: u.email, password: PASSWORD } })
     expect(ok.status).toBe(200)
     expect(ok.body.token_type).toBe('Bearer')
     const wrong = await call(`${host}/v1/auth/login`, { body: { email: u.email, password: 'nope nope nope' } })
-    const unknown = await call(`${host}/v1/auth/login`, { body: { email: email(), password: 'nope nope nope' } })
+    const unknown = await call(`${host}/v1/auth/login`, { body: { email: newEmail(), password: 'nope nope nope' } })
     expect(wrong.status).toBe(401)
     expect(unknown.status).toBe(401)
     expect(wrong.body).toEqual(unknown.body)
@@ -101,13 +87,13 @@ describe('login, refresh and sessions', () => {
   })
 
   it('answers an unknown email on the platform host as on a tenant host (the workspace picker is test/workspaces.test.ts)', async () => {
-    const res = await call(`${PLATFORM}/v1/auth/login`, { body: { email: email(), password: PASSWORD } })
+    const res = await call(`${PLATFORM}/v1/auth/login`, { body: { email: newEmail(), password: PASSWORD } })
     expect(res.status).toBe(401)
     expect(res.body.error.code).toBe('invalid_credentials')
   })
 
   it('rotates refresh tokens, and a reused one ends the whole session', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const host = tenantOrigin(u.tenant.slug)
     const first = await call(`${host}/v1/auth/refresh`, { body: { refresh_token: u.refresh_token } })
     expect(first.status).toBe(200)
@@ -126,7 +112,7 @@ describe('login, refresh and sessions', () => {
   })
 
   it('refuses a refresh token on another tenant host', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const other = await createTenant()
     const res = await call(`${tenantOrigin(other.slug)}/v1/auth/refresh`, { body: { refresh_token: u.refresh_token } })
     expect(res.status).toBe(401)
@@ -134,8 +120,8 @@ describe('login, refresh and sessions', () => {
   })
 
   it('accepts an access token only on its own tenant host', async () => {
-    const a = await registerOnPlatform()
-    const b = await registerOnPlatform()
+    const a = await signUp()
+    const b = await signUp()
     const res = await call(`${tenantOrigin(b.tenant.slug)}/v1/me`, { token: a.access_token })
     expect(res.status).toBe(401)
     expect(res.body.error.message).toBe('The access token was issued for another tenant.')
@@ -143,7 +129,7 @@ describe('login, refresh and sessions', () => {
   })
 
   it('lists sessions with the current one flagged, and ends one by id', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const host = tenantOrigin(u.tenant.slug)
     const second = await call(`${host}/v1/auth/login`, { body: { email: u.email, password: PASSWORD }, headers: { 'user-agent': 'second-device', 'cf-connecting-ip': '198.51.100.4' } })
     const list = await call(`${host}/v1/me/sessions`, { token: u.access_token })
@@ -158,7 +144,7 @@ describe('login, refresh and sessions', () => {
   })
 
   it('logout ends the current session at once; logout-all ends them all', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const host = tenantOrigin(u.tenant.slug)
     const second = await call(`${host}/v1/auth/login`, { body: { email: u.email, password: PASSWORD } })
     expect((await call(`${host}/v1/auth/logout`, { method: 'POST', token: u.access_token })).status).toBe(204)
@@ -171,12 +157,12 @@ describe('login, refresh and sessions', () => {
   })
 
   it('switches to another tenant the user belongs to, and refuses one it does not', async () => {
-    const u = await registerOnPlatform()
-    const open = await createTenant({ settings: { signup_policy: 'open' } })
-    await call(`${tenantOrigin(open.slug)}/v1/auth/register`, { body: { email: u.email, password: PASSWORD } })
+    const u = await signUp()
+    const open = await openTenant()
+    await join(open, u.email)
     const switched = await call(`${tenantOrigin(u.tenant.slug)}/v1/auth/switch`, { body: { tenant: open.slug }, token: u.access_token })
     expect(switched.status).toBe(200)
-    expect(decode(switched.body.access_token).payload.tid).toBe(open.id)
+    expect(decodeJwt(switched.body.access_token).payload.tid).toBe(open.id)
     expect((await call(`${tenantOrigin(open.slug)}/v1/me`, { token: switched.body.access_token })).status).toBe(200)
     const stranger = await createTenant()
     const refused = await call(`${tenantOrigin(u.tenant.slug)}/v1/auth/switch`, { body: { tenant: stranger.id }, token: u.access_token })
@@ -186,7 +172,7 @@ describe('login, refresh and sessions', () => {
   })
 
   it('reads and updates the profile; /v1/me needs a token', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const host = tenantOrigin(u.tenant.slug)
     expect((await call(`${host}/v1/me`)).status).toBe(401)
     const patched = await call(`${host}/v1/me`, { method: 'PATCH', body: { name: 'Ada L.' }, token: u.access_token })
@@ -195,24 +181,24 @@ describe('login, refresh and sessions', () => {
   })
 
   it("publishes the tenant's verification key at /.well-known/jwks.json on its host", async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const res = await call(`${tenantOrigin(u.tenant.slug)}/.well-known/jwks.json`)
     expect(res.status).toBe(200)
-    expect(res.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decode(u.access_token).header.kid })])
+    expect(res.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-521', alg: 'ES512', use: 'sig', kid: decodeJwt(u.access_token).header.kid })])
     expect(res.body.keys[0]).not.toHaveProperty('d')
     const platform = await call(`${PLATFORM}/.well-known/jwks.json`)
     expect(platform.status).toBe(200)
-    expect(platform.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(decode(u.access_token).header.kid)
+    expect(platform.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(decodeJwt(u.access_token).header.kid)
     expect((await call(`http://${uniqueSlug()}.atrium.test/.well-known/jwks.json`)).status).toBe(404)
   })
 })
 
 describe('brute force', () => {
   it('locks an account after N failures with growing cool-downs; the answer ignores the password while locked', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open', lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } } })
+    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
-    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    const address = newEmail()
+    await join(tenant, address)
     for (let i = 0; i < 2; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)
     const locking = await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })
     expect(locking.status).toBe(429)
@@ -227,7 +213,7 @@ describe('brute force', () => {
   it('locks an unknown email exactly like a known one', async () => {
     const tenant = await createTenant({ settings: { lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
+    const address = newEmail()
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'x'.repeat(12) } })).status).toBe(401)
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'x'.repeat(12) } })).status).toBe(429)
   })
@@ -235,7 +221,7 @@ describe('brute force', () => {
   it('throttles credential attempts per IP across accounts', async () => {
     const tenant = await createTenant()
     const host = tenantOrigin(tenant.slug)
-    const attempt = async () => (await call(`${host}/v1/auth/login`, { body: { email: email(), password: 'x'.repeat(12) }, headers: { 'cf-connecting-ip': '192.0.2.55' } })).status
+    const attempt = async () => (await call(`${host}/v1/auth/login`, { body: { email: newEmail(), password: 'x'.repeat(12) }, headers: { 'cf-connecting-ip': '192.0.2.55' } })).status
     const statuses: number[] = []
     for (let i = 0; i < 20; i++) statuses.push(await attempt())
     expect(statuses.every((s) => s === 401)).toBe(true)

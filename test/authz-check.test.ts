@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, endpointRequests, resetEndpointStats } from './support.ts'
-import { addMember, signUp, type Account, type Owner } from './members-support.ts'
+import { type Account, addMember, call, endpointRequests, type Owner, resetEndpointStats, signUp } from './support.ts'
 
 /**
  * Decisions through POST /v1/authz/check and /check-batch: policies and their condition

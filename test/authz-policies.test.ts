@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { schemaNameFor } from '../src/db/tenant-schema.ts'
-import { call } from './support.ts'
-import { addMember, auditActions, database, signUp, type Owner } from './members-support.ts'
+import { addMember, auditActions, call, database, type Owner, signUp, subscribe } from './support.ts'
 import { WebhookReceiver, until } from './webhook-receiver.ts'
 
 /** /v1/policies through the Worker (docs/api/authorization-policies.md). Decisions: test/authz-check.test.ts. */
@@ -71,16 +70,15 @@ describe('/v1/policies', () => {
 
   it('sends policy.created, policy.updated and policy.deleted to a webhook subscribed to policy.*', async () => {
     const o = await signUp()
-    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/policies'), events: ['policy.*'] }, token: o.access_token })
-    expect(hook.status, JSON.stringify(hook.body)).toBe(201)
+    const got = await subscribe(receiver, o, '/policies', ['policy.*'])
     const created = await createPolicy(o, { name: 'no-deletes', effect: 'deny', permission: 'webhooks:delete' }, o.access_token)
     await call(`${o.host}/v1/policies/no-deletes`, { method: 'PATCH', body: { description: 'keep hooks' }, token: o.access_token })
     await call(`${o.host}/v1/policies/no-deletes`, { method: 'DELETE', token: o.access_token })
-    const sent = await until('three policy events', () => receiver.requestsTo('/policies').length === 3 && receiver.requestsTo('/policies'))
-    const events = sent.map((r) => JSON.parse(r.body)).sort((a, b) => (a.id < b.id ? -1 : 1))
+    const sent = await until('three policy events', () => got().length === 3 && got())
+    const events = sent.sort((a, b) => (a.id < b.id ? -1 : 1))
     expect(events.map((e) => e.type)).toEqual(['policy.created', 'policy.updated', 'policy.deleted'])
-    expect(events[0].data).toEqual({ policy_id: created.body.id, name: 'no-deletes', effect: 'deny', permission: 'webhooks:delete', conditions: null })
-    expect(events[2].data).toEqual({ policy_id: created.body.id, name: 'no-deletes' })
+    expect(events[0]!.data).toEqual({ policy_id: created.body.id, name: 'no-deletes', effect: 'deny', permission: 'webhooks:delete', conditions: null })
+    expect(events[2]!.data).toEqual({ policy_id: created.body.id, name: 'no-deletes' })
   })
 
   it.each([

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addMember, apiKey, auditActions, signUp, type Account, type Owner } from './members-support.ts'
-import { call } from './support.ts'
-import { until, WebhookReceiver, type Envelope } from './webhook-receiver.ts'
+import { type Account, addMember, apiKey, auditActions, call, type Owner, signUp, subscribe } from './support.ts'
+import { until, WebhookReceiver } from './webhook-receiver.ts'
 
 /** Custom roles (/v1/roles) and role bindings (/v1/role-bindings), and the decisions they make. */
 
@@ -306,17 +305,13 @@ describe('role webhook events', () => {
     const o = await signUp()
     await invoiceType(o)
     const m = await addMember(o)
-    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/roles'), events: ['role.*'] }, token: o.access_token })
-    expect(hook.status, JSON.stringify(hook.body)).toBe(201)
+    const got = await subscribe(receiver, o, '/roles', ['role.*'])
     await createRole(o, { name: 'approver', description: 'Approves', permissions: ['invoice:approve'] })
     await call(`${o.host}/v1/roles/approver`, { method: 'PATCH', body: { permissions: ['invoice:approve', 'invoice:read'] }, token: o.access_token })
     const binding = await bind(o, { subject: user(m), role: 'approver', resource_type: 'invoice', resource_id: '9' })
     await call(`${o.host}/v1/role-bindings/${binding.body.id}`, { method: 'DELETE', token: o.access_token })
     await call(`${o.host}/v1/roles/approver`, { method: 'DELETE', token: o.access_token })
-    const events = await until('five role events', () => {
-      const got = receiver.requestsTo('/roles').map((r) => JSON.parse(r.body) as Envelope)
-      return got.length >= 5 && got
-    })
+    const events = await until('five role events', () => got().length >= 5 && got())
     const byType = Object.fromEntries(events.map((e) => [e.type, e]))
     expect(byType['role.created']).toMatchObject({ data: { role: 'approver', description: 'Approves', permissions: ['invoice:approve'] }, actor: { type: 'user', id: o.user.id } })
     expect(byType['role.updated']).toMatchObject({ data: { role: 'approver', permissions: ['invoice:approve', 'invoice:read'] } })
@@ -346,14 +341,10 @@ describe('events of forced deletes', () => {
     expect(policy.status, JSON.stringify(policy.body)).toBe(201)
     const binding = await bind(o, { subject: user(m), role: 'approver', resource_type: 'invoice', resource_id: '7' })
     expect(binding.status, JSON.stringify(binding.body)).toBe(201)
-    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/forced-type'), events: ['policy.*', 'role.*'] }, token: o.access_token })
-    expect(hook.status, JSON.stringify(hook.body)).toBe(201)
+    const got = await subscribe(receiver, o, '/forced-type', ['policy.*', 'role.*'])
 
     expect((await call(`${o.host}/v1/resource-types/invoice?force=true`, { method: 'DELETE', token: o.access_token })).status).toBe(204)
-    const events = await until('three events', () => {
-      const got = receiver.requestsTo('/forced-type').map((r) => JSON.parse(r.body) as Envelope)
-      return got.length >= 3 && got
-    })
+    const events = await until('three events', () => got().length >= 3 && got())
     const byType = Object.fromEntries(events.map((e) => [e.type, e]))
     expect(byType['policy.deleted']).toMatchObject({ data: { policy_id: policy.body.id, name: 'weekdays' }, actor: { type: 'user', id: o.user.id } })
     expect(byType['role.unassigned']).toMatchObject({ data: { binding_id: binding.body.id, role: 'approver', subject: user(m), resource_type: 'invoice', resource_id: '7' } })
@@ -368,15 +359,11 @@ describe('events of forced deletes', () => {
     const m = await addMember(o)
     await createRole(o, { name: 'payer', permissions: ['invoice:pay'] })
     const binding = await bind(o, { subject: user(m), role: 'payer' })
-    const hook = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url('/forced-role'), events: ['role.*', 'policy.*'] }, token: o.access_token })
-    expect(hook.status).toBe(201)
+    const got = await subscribe(receiver, o, '/forced-role', ['role.*', 'policy.*'])
     expect((await call(`${o.host}/v1/resource-types/invoice`, { method: 'DELETE', token: o.access_token })).status).toBe(409)
     expect((await call(`${o.host}/v1/roles/payer`, { method: 'DELETE', token: o.access_token })).status).toBe(409)
     expect((await call(`${o.host}/v1/roles/payer?force=true`, { method: 'DELETE', token: o.access_token })).status).toBe(204)
-    const events = await until('two events', () => {
-      const got = receiver.requestsTo('/forced-role').map((r) => JSON.parse(r.body) as Envelope)
-      return got.length >= 2 && got
-    })
+    const events = await until('two events', () => got().length >= 2 && got())
     expect(events.map((e) => e.type).sort()).toEqual(['role.deleted', 'role.unassigned'])
     expect(events.find((e) => e.type === 'role.unassigned')).toMatchObject({ data: { binding_id: binding.body.id, role: 'payer', subject: user(m), resource_type: null, resource_id: null } })
     await new Promise((r) => setTimeout(r, 200))

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browse, cookieFrom, email, numericId, openTenant } from './oauth-flow.ts'
+import { browse, cookieFrom, numericId } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { call, tenantOrigin } from './support.ts'
+import { call, newEmail, openTenant, tenantOrigin } from './support.ts'
 
 const fake = new FakeProviders()
 beforeAll(() => fake.install())
@@ -13,7 +13,7 @@ describe('social sign-in into a browser session (session=cookie)', () => {
     const origin = tenantOrigin(tenant.slug)
     const start = await browse(`${origin}/v1/auth/oauth/google?redirect_to=/oauth-complete&session=cookie`)
     expect(start.status).toBe(302)
-    const done = await browse(fake.consent(start.location!, 'google', { id: numericId(), email: email() }), cookieFrom(start.setCookie))
+    const done = await browse(fake.consent(start.location!, 'google', { id: numericId(), email: newEmail() }), cookieFrom(start.setCookie))
     expect(done.status).toBe(302)
     const target = new URL(done.location!)
     expect(target.pathname).toBe('/oauth-complete')

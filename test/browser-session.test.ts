@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, tenantOrigin, uniqueSlug } from './support.ts'
+import { call, newEmail, openTenant, PASSWORD, tenantOrigin, uniqueSlug } from './support.ts'
 
-const PASSWORD = 'correct horse battery staple'
 const COOKIE = 'x-atrium-session'
 
-async function openTenant() {
-  const tenant = await createTenant({ settings: { signup_policy: 'open' } })
+async function openTenantWithOrigin() {
+  const tenant = await openTenant()
   return { tenant, origin: tenantOrigin(tenant.slug) }
 }
 
@@ -21,7 +20,7 @@ function sessionCookie(headers: Headers): { value: string; attributes: string } 
 }
 
 async function browserSignIn(origin: string) {
-  const email = `${uniqueSlug('u')}@example.com`
+  const email = newEmail()
   const registered = await call(`${origin}/v1/auth/register`, { body: { email, password: PASSWORD }, headers: fromPage(origin) })
   expect(registered.status).toBe(201)
   const cookie = sessionCookie(registered.headers)!
@@ -30,7 +29,7 @@ async function browserSignIn(origin: string) {
 
 describe('browser sessions (cookie)', () => {
   it('moves the refresh token of a sign-in into an HttpOnly, SameSite=Lax, host-only, path-limited cookie', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const { email, registered, set } = await browserSignIn(origin)
     expect(registered.body.refresh_token).toBeUndefined()
     expect(registered.body.access_token).toEqual(expect.any(String))
@@ -50,8 +49,8 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('leaves the JSON token API unchanged without the header', async () => {
-    const { origin } = await openTenant()
-    const email = `${uniqueSlug('u')}@example.com`
+    const { origin } = await openTenantWithOrigin()
+    const email = newEmail()
     const res = await call(`${origin}/v1/auth/register`, { body: { email, password: PASSWORD } })
     expect(res.status).toBe(201)
     expect(res.body.refresh_token).toEqual(expect.any(String))
@@ -59,7 +58,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('renews the access token from the cookie and rotates the cookie', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const { cookie, email } = await browserSignIn(origin)
     const renewed = await call(`${origin}/v1/auth/session/refresh`, { method: 'POST', headers: fromPage(origin, cookie) })
     expect(renewed.status).toBe(200)
@@ -75,7 +74,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('refuses cross-site and header-less requests to the cookie endpoints', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const { cookie } = await browserSignIn(origin)
     const other = tenantOrigin(uniqueSlug('other'))
     const attempts: Record<string, string>[] = [
@@ -99,7 +98,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('refuses a cross-site cookie sign-in (login CSRF)', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const { email } = await browserSignIn(origin)
     const res = await call(`${origin}/v1/auth/login`, { body: { email, password: PASSWORD }, headers: { origin: 'https://evil.example', [COOKIE]: 'cookie' } })
     expect(res.status).toBe(403)
@@ -108,8 +107,8 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('refuses tenant A’s cookie on tenant B’s host', async () => {
-    const a = await openTenant()
-    const b = await openTenant()
+    const a = await openTenantWithOrigin()
+    const b = await openTenantWithOrigin()
     const { cookie } = await browserSignIn(a.origin)
     const res = await call(`${b.origin}/v1/auth/session/refresh`, { method: 'POST', headers: fromPage(b.origin, cookie) })
     expect(res.status).toBe(401)
@@ -121,7 +120,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('signs out: the cookie is cleared and the session revoked (its access token stops working)', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const { cookie, registered } = await browserSignIn(origin)
     const out = await call(`${origin}/v1/auth/session/logout`, { method: 'POST', headers: fromPage(origin, cookie) })
     expect(out.status).toBe(204)
@@ -135,7 +134,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('answers 401 no_browser_session without a cookie, and 404 tenant_required on the platform host', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const none = await call(`${origin}/v1/auth/session/refresh`, { method: 'POST', headers: fromPage(origin) })
     expect(none.status).toBe(401)
     expect(none.body.error.code).toBe('no_browser_session')
@@ -144,7 +143,7 @@ describe('browser sessions (cookie)', () => {
   })
 
   it('puts clickjacking, sniffing and referrer headers on API answers', async () => {
-    const { origin } = await openTenant()
+    const { origin } = await openTenantWithOrigin()
     const res = await call(`${origin}/v1/tenant`)
     expect(res.headers.get('x-frame-options')).toBe('DENY')
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')

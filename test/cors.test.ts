@@ -1,8 +1,7 @@
 import { SELF } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { allowedOriginProblem, originAllowed } from '../src/tenancy/cors-origins.ts'
-import { signUp, type Owner } from './members-support.ts'
-import { adminToken, call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+import { adminToken, call, createTenant, type Owner, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
 const APP = 'https://app.example.com'
 

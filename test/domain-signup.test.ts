@@ -1,9 +1,8 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { numericId, patchTenantSettings, signIn } from './oauth-flow.ts'
+import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { auditActions, database, invite, PASSWORD, publicRole, signUp, tablesOf, type Owner } from './members-support.ts'
-import { call, mailedLink, PLATFORM } from './support.ts'
+import { auditActions, call, database, invite, mailedLink, newEmail, type Owner, PASSWORD, patchTenantSettings, publicRole, signUp, tablesOf } from './support.ts'
 
 /**
  * signup_policy "domain": typing an address of the domain proves nothing, so the membership is
@@ -16,7 +15,6 @@ beforeAll(() => fake.install())
 afterAll(() => fake.uninstall())
 
 const DOMAIN = 'corp.test'
-const corpEmail = () => `${crypto.randomUUID()}@${DOMAIN}`
 
 async function domainTenant(): Promise<Owner> {
   const o = await signUp()
@@ -46,7 +44,7 @@ const joinedEntries = async (tenantId: string, userId: string) =>
 describe('domain sign-up', () => {
   it('is pending until the address is verified: no session, no sign-in, not listed, no member.joined; the link activates it', async () => {
     const o = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     const registered = await call(`${o.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
     expect(registered.status, JSON.stringify(registered.body)).toBe(202)
     expect(registered.body).toMatchObject({ verification_required: true, verification_sent: true, tenant: { id: o.tenant.id }, user: { email: address, email_verified: false } })
@@ -82,7 +80,7 @@ describe('domain sign-up', () => {
   it('admits at once an existing account whose address is already verified', async () => {
     const o = await domainTenant()
     const other = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     await call(`${other.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
     await call(`${other.host}/v1/auth/verify-email/confirm`, { body: { token: await verificationToken(address) } })
     const joined = await call(`${o.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
@@ -93,7 +91,7 @@ describe('domain sign-up', () => {
   it('activates a pending membership at sign-in once the address was verified elsewhere', async () => {
     const a = await domainTenant()
     const b = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     expect((await call(`${a.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })).status).toBe(202)
     expect((await call(`${b.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })).status).toBe(202)
     // The newest mail is B's link: it verifies the address and activates B only.
@@ -107,7 +105,7 @@ describe('domain sign-up', () => {
 
   it('with a social sign-in whose provider does not vouch for the address: pending, then active once verified', async () => {
     const o = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     const person = { id: numericId(), email: address, emailVerified: false }
     const first = await signIn(fake, o.tenant.slug, 'google', person)
     expect(first.status, JSON.stringify(first.body)).toBe(403)
@@ -121,7 +119,7 @@ describe('domain sign-up', () => {
 
   it('gives way to an invitation: accepting it makes the pending account a member with the invited role', async () => {
     const o = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     const registered = await call(`${o.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
     expect(registered.status).toBe(202)
     const { token } = await invite(o.host, o.access_token, address, 'admin')
@@ -133,7 +131,7 @@ describe('domain sign-up', () => {
 
   it('leaves a pending membership pending when the tenant stopped admitting the domain before the link was followed', async () => {
     const o = await domainTenant()
-    const address = corpEmail()
+    const address = newEmail(DOMAIN)
     const registered = await call(`${o.host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
     await patchTenantSettings(o.tenant.id, { signup_policy: 'invite_only' })
     const confirmed = await call(`${o.host}/v1/auth/verify-email/confirm`, { body: { token: await verificationToken(address) } })

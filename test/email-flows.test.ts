@@ -1,65 +1,12 @@
 import { env } from 'cloudflare:test'
-import { Redis } from '@upstash/redis/cloudflare'
-import { Secret, TOTP } from 'otpauth'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { hashToken } from '../src/identity/secrets.ts'
 import { sendgridSender } from '../src/platform/mail/sendgrid.ts'
-import { call, createTenant, PLATFORM, randomClientIp, tenantOrigin } from './support.ts'
+import { call, enableTotp, join, type Mail, mailsTo, newEmail, openTenant, PASSWORD, PLATFORM, randomClientIp, redis, signUp, tenantOrigin, waitForMail } from './support.ts'
 import { SendGridStandIn } from './sendgrid-stand-in.ts'
 
-const PASSWORD = 'correct horse battery'
 const NEW_PASSWORD = 'a brand new passphrase'
-const email = () => `${crypto.randomUUID()}@example.com`
-const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL as string, token: env.UPSTASH_REDIS_REST_TOKEN as string, enableTelemetry: false })
-
-interface Account {
-  email: string
-  user: { id: string }
-  tenant: { id: string; slug: string }
-  access_token: string
-  refresh_token: string
-}
-
-/** A new account on the platform host: it owns a personal tenant (invite-only) and is signed in to it. */
-async function owner(): Promise<Account> {
-  const address = email()
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: PASSWORD, name: 'Ada' } })
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { email: address, ...res.body }
-}
-
-/** Join (or create the account on) a tenant with open sign-up. */
-async function join(slug: string, address = email()): Promise<Account> {
-  const res = await call(`${tenantOrigin(slug)}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
-  if (res.status !== 201) throw new Error(`join failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { email: address, ...res.body }
-}
-
-const openTenant = (settings: Record<string, unknown> = {}) => createTenant({ settings: { signup_policy: 'open', ...settings } })
-
-interface Mail {
-  to: string
-  subject: string
-  text: string
-  html: string
-}
-
-async function outbox(to: string): Promise<Mail[]> {
-  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
-  expect(res.status).toBe(200)
-  return res.body.messages
-}
-
-/** Forgot-password and magic-link mail is sent after the answer (waitUntil): wait for the `count`-th message. */
-async function waitForMail(to: string, count = 1): Promise<Mail> {
-  for (let i = 0; i < 100; i++) {
-    const messages = await outbox(to)
-    if (messages.length >= count) return messages[0]!
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`no mail #${count} for ${to}`)
-}
 
 /** The link of a mail (text part), with its token; the HTML part carries the same link. */
 function linkIn(mail: Mail): { url: URL; token: string } {
@@ -104,7 +51,7 @@ async function withEnv(overrides: Record<string, string>, url: string, body: unk
 describe('email verification', () => {
   it('mails the signed-in user a link on the tenant URL; confirming it verifies the email and records a user event', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const host = tenantOrigin(t.slug)
     const res = await call(`${host}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })
     expect(res.status).toBe(202)
@@ -134,7 +81,7 @@ describe('email verification', () => {
 
   it('refuses a verification link used twice', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     await call(`${tenantOrigin(t.slug)}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })
     const { token } = linkIn(await waitForMail(u.email))
     const uses = await Promise.all([1, 2].map(() => call(`${tenantOrigin(t.slug)}/v1/auth/verify-email/confirm`, { body: { token } })))
@@ -145,21 +92,21 @@ describe('email verification', () => {
   it('answers 401 to an unauthenticated request, and to a token of another tenant', async () => {
     const a = await openTenant()
     const b = await openTenant()
-    const u = await join(a.slug)
+    const u = await join(a)
     const anonymous = await call(`${tenantOrigin(a.slug)}/v1/auth/verify-email/request`, { method: 'POST' })
     expect(anonymous.status).toBe(401)
     expect(anonymous.body.error.code).toBe('unauthenticated')
     const elsewhere = await call(`${tenantOrigin(b.slug)}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })
     expect(elsewhere.status).toBe(401)
     expect(elsewhere.body.error.code).toBe('invalid_token')
-    expect(await outbox(u.email)).toHaveLength(0)
+    expect(await mailsTo(u.email)).toHaveLength(0)
   })
 
   it('refuses a verification link on another tenant’s host, even for a member of both', async () => {
     const a = await openTenant()
     const b = await openTenant()
-    const u = await join(a.slug)
-    await join(b.slug, u.email)
+    const u = await join(a)
+    await join(b, u.email)
     await call(`${tenantOrigin(a.slug)}/v1/auth/verify-email/request`, { method: 'POST', token: u.access_token })
     const { token } = linkIn(await waitForMail(u.email))
     const wrong = await call(`${tenantOrigin(b.slug)}/v1/auth/verify-email/confirm`, { body: { token } })
@@ -184,7 +131,7 @@ describe('email verification', () => {
 
 describe('password reset', () => {
   it('resets the password: the old one stops working, every session ends, events are recorded and the link points at the tenant', async () => {
-    const o = await owner()
+    const o = await signUp({ name: 'Ada' })
     const slug = o.tenant.slug
     const host = tenantOrigin(slug)
     const second = (await login(slug, o.email, PASSWORD)).body
@@ -228,13 +175,13 @@ describe('password reset', () => {
 
   it('answers an unknown address and a member of another tenant exactly like a member, and mails only the member', async () => {
     const t = await openTenant()
-    const member = await join(t.slug)
-    const outsider = await owner() // has an account, but not in this tenant
+    const member = await join(t)
+    const outsider = await signUp({ name: 'Ada' }) // has an account, but not in this tenant
     // …with a verified address: an unverified one would get a claim link (test/account-claim.test.ts).
     await call(`${tenantOrigin(outsider.tenant.slug)}/v1/auth/verify-email/request`, { method: 'POST', token: outsider.access_token })
-    const verification = linkIn((await outbox(outsider.email))[0]!).token
+    const verification = linkIn((await mailsTo(outsider.email))[0]!).token
     expect((await call(`${tenantOrigin(outsider.tenant.slug)}/v1/auth/verify-email/confirm`, { body: { token: verification } })).status).toBe(200)
-    const nobody = email()
+    const nobody = newEmail()
     const answers = await Promise.all([member.email, outsider.email, nobody].map((address) => forgot(t.slug, address)))
     for (const res of answers) {
       expect(res.status).toBe(202)
@@ -244,13 +191,13 @@ describe('password reset', () => {
     await waitForMail(member.email)
     // The others' work ran in the same way, after the answer: give it time to have sent anything.
     await new Promise((r) => setTimeout(r, 300))
-    expect((await outbox(outsider.email)).filter((m) => m.text.includes('/reset-password'))).toHaveLength(0)
-    expect(await outbox(nobody)).toHaveLength(0)
+    expect((await mailsTo(outsider.email)).filter((m) => m.text.includes('/reset-password'))).toHaveLength(0)
+    expect(await mailsTo(nobody)).toHaveLength(0)
   })
 
   it('refuses a reset link used twice, and a second link once the password has changed', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const first = await resetLink(t.slug, u.email)
     const second = await resetLink(t.slug, u.email, 2)
     const url = `${tenantOrigin(t.slug)}/v1/auth/password/reset`
@@ -263,9 +210,9 @@ describe('password reset', () => {
   })
 
   it('refuses a reset link of tenant A on tenant B’s host, even for a member of both', async () => {
-    const o = await owner()
+    const o = await signUp({ name: 'Ada' })
     const b = await openTenant()
-    await join(b.slug, o.email)
+    await join(b, o.email)
     const token = await resetLink(o.tenant.slug, o.email)
     const wrong = await call(`${tenantOrigin(b.slug)}/v1/auth/password/reset`, { body: { token, password: NEW_PASSWORD } })
     expect(wrong.status).toBe(400)
@@ -277,7 +224,7 @@ describe('password reset', () => {
 
   it('applies the tenant’s password policy without using the link up', async () => {
     const t = await openTenant({ password_policy: { min_length: 16 } })
-    const u = await join(t.slug, undefined)
+    const u = await join(t, undefined)
     const token = await resetLink(t.slug, u.email)
     const url = `${tenantOrigin(t.slug)}/v1/auth/password/reset`
     const weak = await call(url, { body: { token, password: 'fifteen chars!!' } })
@@ -288,7 +235,7 @@ describe('password reset', () => {
 
   it('clears the failed-login count, so earlier failures do not count towards a lock', async () => {
     const t = await openTenant({ lockout: { max_attempts: 3 } })
-    const u = await join(t.slug)
+    const u = await join(t)
     for (let i = 0; i < 2; i++) expect((await login(t.slug, u.email, 'wrong password!')).status).toBe(401)
     const token = await resetLink(t.slug, u.email)
     expect((await call(`${tenantOrigin(t.slug)}/v1/auth/password/reset`, { body: { token, password: NEW_PASSWORD } })).status).toBe(200)
@@ -298,7 +245,7 @@ describe('password reset', () => {
 
   it('refuses an expired link', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const sent = await withEnv({ PASSWORD_RESET_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { email: u.email })
     expect(sent.status).toBe(202)
     const mail = await waitForMail(u.email)
@@ -314,17 +261,17 @@ describe('password reset', () => {
 
   it('sends at most 5 mails an hour to one address, answering 202 all the same', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     for (let i = 0; i < 7; i++) {
       const res = i % 2 ? await forgot(t.slug, u.email) : await call(`${tenantOrigin(t.slug)}/v1/auth/magic-link`, { body: { email: u.email } })
       expect(res.status).toBe(202)
     }
     await waitForMail(u.email, 5)
     await new Promise((r) => setTimeout(r, 300))
-    expect(await outbox(u.email)).toHaveLength(5)
+    expect(await mailsTo(u.email)).toHaveLength(5)
     // The limit is per tenant: another tenant still mails the same person.
     const other = await openTenant()
-    await join(other.slug, u.email)
+    await join(other, u.email)
     await forgot(other.slug, u.email)
     await waitForMail(u.email, 6)
   })
@@ -355,7 +302,7 @@ describe('password reset', () => {
 describe('magic link', () => {
   it('signs a member in once, verifying the email, with a 15-minute link on the tenant URL', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const host = tenantOrigin(t.slug)
     const res = await call(`${host}/v1/auth/magic-link`, { body: { email: u.email.toUpperCase() } })
     expect(res.status).toBe(202)
@@ -383,26 +330,22 @@ describe('magic link', () => {
   })
 
   it('answers the MFA challenge when the member has two-factor authentication on', async () => {
-    const o = await owner()
+    const o = await signUp({ name: 'Ada' })
     const host = tenantOrigin(o.tenant.slug)
-    const enrolment = await call(`${host}/v1/me/mfa/totp`, { method: 'POST', token: o.access_token })
-    expect(enrolment.status).toBe(201)
-    const code = TOTP.generate({ secret: Secret.fromBase32(enrolment.body.secret) })
-    const confirmed = await call(`${host}/v1/me/mfa/totp/confirm`, { body: { code }, token: o.access_token })
-    expect(confirmed.status).toBe(200)
+    const { backupCodes } = await enableTotp(o)
 
     const token = await magicLink(o.tenant.slug, o.email)
     const res = await call(`${host}/v1/auth/magic-link/verify`, { body: { token } })
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-    const second = await call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: confirmed.body.backup_codes[0] } })
+    const second = await call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: backupCodes[0] } })
     expect(second.status).toBe(200)
     expect((await call(`${host}/v1/me`, { token: second.body.access_token })).body.email_verified).toBe(true)
   })
 
   it('works exactly once under concurrent use', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const token = await magicLink(t.slug, u.email)
     const uses = await Promise.all([1, 2, 3].map(() => call(`${tenantOrigin(t.slug)}/v1/auth/magic-link/verify`, { body: { token } })))
     expect(uses.map((r) => r.status).sort()).toEqual([200, 400, 400])
@@ -410,9 +353,9 @@ describe('magic link', () => {
 
   it('answers unknown addresses and non-members exactly like members, mailing only members', async () => {
     const t = await openTenant()
-    const member = await join(t.slug)
-    const outsider = await owner()
-    const nobody = email()
+    const member = await join(t)
+    const outsider = await signUp({ name: 'Ada' })
+    const nobody = newEmail()
     const answers = await Promise.all([member.email, outsider.email, nobody].map((address) => call(`${tenantOrigin(t.slug)}/v1/auth/magic-link`, { body: { email: address } })))
     for (const res of answers) {
       expect(res.status).toBe(202)
@@ -420,14 +363,14 @@ describe('magic link', () => {
     }
     await waitForMail(member.email)
     await new Promise((r) => setTimeout(r, 300))
-    expect(await outbox(outsider.email)).toHaveLength(0)
-    expect(await outbox(nobody)).toHaveLength(0)
+    expect(await mailsTo(outsider.email)).toHaveLength(0)
+    expect(await mailsTo(nobody)).toHaveLength(0)
   })
 
   it('is bound to its tenant and purpose: refused on another host, and reset and magic tokens do not stand in for each other', async () => {
-    const o = await owner()
+    const o = await signUp({ name: 'Ada' })
     const b = await openTenant()
-    await join(b.slug, o.email)
+    await join(b, o.email)
     const a = o.tenant.slug
     const magic = await magicLink(a, o.email)
     const reset = await resetLink(a, o.email, 2)
@@ -445,7 +388,7 @@ describe('magic link', () => {
 
   it('refuses an expired link', async () => {
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     expect((await withEnv({ MAGIC_LINK_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/magic-link`, { email: u.email })).status).toBe(202)
     const { token } = linkIn(await waitForMail(u.email))
     await new Promise((r) => setTimeout(r, 1500))
@@ -502,7 +445,7 @@ describe('SendGrid adapter', () => {
   it('sends the reset mail through SendGrid’s v3 Mail Send API with its real request shape', async () => {
     stand.start()
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const res = await withEnv({ MAIL_TRANSPORT: 'sendgrid', SENDGRID_API_KEY: 'SG.test-key', MAIL_FROM: 'Atrium <no-reply@atrium.test>' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { email: u.email })
     expect(res.status).toBe(202)
     expect(stand.accepted).toHaveLength(1)
@@ -514,7 +457,7 @@ describe('SendGrid adapter', () => {
     })
     expect(sent.content.map((c) => c.type)).toEqual(['text/plain', 'text/html'])
     expect(sent.content[0]!.value).toMatch(new RegExp(`${tenantOrigin(t.slug).replaceAll('.', '\\.')}/reset-password#token=[A-Za-z0-9_-]{43}`))
-    expect(await outbox(u.email)).toHaveLength(0)
+    expect(await mailsTo(u.email)).toHaveLength(0)
   })
 
   it('posts exactly SendGrid’s message shape, and rejects with SendGrid’s error when a message is refused', async () => {
@@ -539,7 +482,7 @@ describe('SendGrid adapter', () => {
   it('surfaces a refusal (4xx) as an error: 503 mail_unavailable where the caller waits for the mail', async () => {
     stand.start()
     const t = await openTenant()
-    const u = await join(t.slug)
+    const u = await join(t)
     const url = `${tenantOrigin(t.slug)}/v1/auth/verify-email/request`
     const send = (key: string) =>
       createApp().fetch(
@@ -560,8 +503,8 @@ describe('password reset reaches every tenant of the account', () => {
   it('lifts an active lock, and ends the account’s sessions in its other tenants too', async () => {
     const tenant = await openTenant({ lockout: { max_attempts: 2, base_seconds: 300, max_seconds: 600 } })
     const other = await openTenant()
-    const account = await join(tenant.slug)
-    const elsewhere = await join(other.slug, account.email)
+    const account = await join(tenant)
+    const elsewhere = await join(other, account.email)
     for (let i = 0; i < 2; i++) await call(`${tenantOrigin(tenant.slug)}/v1/auth/login`, { body: { email: account.email, password: 'wrong password' } })
     expect((await call(`${tenantOrigin(tenant.slug)}/v1/auth/login`, { body: { email: account.email, password: PASSWORD } })).status).toBe(429)
 

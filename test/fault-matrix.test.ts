@@ -2,8 +2,7 @@ import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tenantMigrations } from '../migrations/index.ts'
 import { MATRIX_TIMEOUT_MS, sqlFaultMatrix } from './fault-matrix.ts'
-import { database, newEmail, signUp, type Owner } from './members-support.ts'
-import { adminToken, call, faults, PLATFORM, uniqueSlug } from './support.ts'
+import { adminToken, call, database, faults, newEmail, type Owner, PLATFORM, signUp, uniqueSlug } from './support.ts'
 
 afterEach(async () => {
   await faults('sql', { mode: 'off' })

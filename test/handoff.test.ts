@@ -1,25 +1,19 @@
 import { env } from 'cloudflare:test'
-import { Secret, TOTP } from 'otpauth'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
-import { connectDatabase } from '../src/platform/database.ts'
 import { connectRedis } from '../src/platform/redis.ts'
 import { handoffKey } from '../src/sections/handoff/store.ts'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+import { call, createTenant, database, decodeJwt, enableTotp, join, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin, TOTP_STEP_MS, totpCode } from './support.ts'
 
-const PASSWORD = 'correct horse battery'
 const fromPage = (origin: string) => ({ origin, 'x-atrium-session': 'cookie' })
 
 /** A user who owns a personal tenant (platform sign-up) and is also a member of a second, open tenant. */
 async function memberOfTwo() {
-  const email = `${crypto.randomUUID()}@example.com`
-  const home = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD } })
-  expect(home.status).toBe(201)
-  const other = await createTenant({ settings: { signup_policy: 'open' } })
-  const joined = await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
-  expect(joined.status).toBe(201)
-  return { email, home: { ...home.body.tenant, origin: tenantOrigin(home.body.tenant.slug) }, other: { ...other, origin: tenantOrigin(other.slug) }, token: home.body.access_token as string }
+  const o = await signUp()
+  const other = await openTenant()
+  await join(other, o.email)
+  return { email: o.email, home: { ...o.tenant, origin: o.host }, other: { ...other, origin: tenantOrigin(other.slug) }, token: o.access_token }
 }
 
 const codeOf = (url: string) => new URLSearchParams(new URL(url).hash.slice(1)).get('code')!
@@ -91,13 +85,13 @@ describe('org switcher handoff', () => {
 
   it('opens a session that ends when the session it came from ends, and refuses one that has ended', async () => {
     const u = await memberOfTwo()
-    const db = connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
+    const db = database()
     const schema = (id: string) => sql.identifier(`tenant_${id.replaceAll('-', '')}`)
     const [source] = (await db.execute<{ expires_at: string }>(sql`update ${schema(u.home.id)}.sessions set expires_at = date_trunc('second', now()) + interval '10 minutes' returning expires_at::text`)).rows
     const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
     const res = await redeem(u.other.origin, code)
     expect(res.status).toBe(200)
-    const sid = JSON.parse(atob(res.body.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sid
+    const sid = decodeJwt(res.body.access_token).payload.sid
     const [opened] = (await db.execute<{ expires_at: string }>(sql`select expires_at::text from ${schema(u.other.id)}.sessions where id = ${sid}`)).rows
     expect(Date.parse(opened!.expires_at)).toBe(Date.parse(source!.expires_at))
 
@@ -109,10 +103,8 @@ describe('org switcher handoff', () => {
 
   it('asks for the second factor when the session it came from did not pass MFA', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const secret = started.body.secret as string
-    const now = (steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code: now() }, token: u.token })).status).toBe(200)
+    const { secret } = await enableTotp({ host: u.home.origin, access_token: u.token })
+    const now = (steps = 0) => totpCode(secret, Date.now() + steps * TOTP_STEP_MS)
     // u.token's session began before MFA was on.
     const code = codeOf((await call(`${u.home.origin}/v1/auth/handoff`, { body: { tenant: u.other.slug }, token: u.token })).body.url)
     const res = await redeem(u.other.origin, code)
@@ -128,8 +120,7 @@ describe('org switcher handoff', () => {
     expect(straight.body.access_token).toEqual(expect.any(String))
 
     // A tenant that requires MFA asks again, even after an MFA-verified session.
-    const patched = await call(`${PLATFORM}/v1/tenants/${u.home.id}`, { method: 'PATCH', body: { settings: { require_mfa: true } }, token: env.PLATFORM_ADMIN_TOKEN as string })
-    expect(patched.status).toBe(200)
+    await patchTenantSettings(u.home.id, { require_mfa: true })
     const strict = codeOf((await call(`${u.other.origin}/v1/auth/handoff`, { body: { tenant: u.home.slug }, token: done.body.access_token })).body.url)
     const asked = await redeem(u.home.origin, strict)
     expect(asked.status).toBe(200)
@@ -139,7 +130,7 @@ describe('org switcher handoff', () => {
 
 describe('platform sign-up in the browser', () => {
   it('answers a handoff to the new organization’s host instead of its tokens', async () => {
-    const email = `${crypto.randomUUID()}@example.com`
+    const email = newEmail()
     const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD }, headers: fromPage(PLATFORM) })
     expect(res.status).toBe(201)
     expect(res.body.access_token).toBeUndefined()
@@ -159,7 +150,7 @@ describe('platform sign-up in the browser', () => {
   })
 
   it('refuses a cross-site platform sign-up in cookie mode', async () => {
-    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD }, headers: fromPage('https://evil.example') })
+    const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD }, headers: fromPage('https://evil.example') })
     expect(res.status).toBe(403)
   })
 })
@@ -189,7 +180,7 @@ describe('the workspace picker of the platform page (POST /v1/auth/select/handof
 
   it('refuses an organization the user is not in (the credential stays usable), another tenant’s host for the code, bad input and tenant hosts', async () => {
     const u = await memberOfTwo()
-    const stranger = await createTenant({ settings: { signup_policy: 'open' } })
+    const stranger = await openTenant()
     const { selection_token } = (await platformLogin(u.email)).body
     const refused = await pick(selection_token, stranger.slug)
     expect(refused.status).toBe(403)
@@ -212,9 +203,7 @@ describe('the workspace picker of the platform page (POST /v1/auth/select/handof
 
   it('leaves the second factor to the chosen host when the account has MFA on', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    await enableTotp({ host: u.home.origin, access_token: u.token })
     const { selection_token } = (await platformLogin(u.email)).body
     const res = await pick(selection_token, u.other.slug)
     expect(res.status).toBe(201)
@@ -246,9 +235,7 @@ describe('a new organization from the web app (cookie mode)', () => {
 
   it('from the workspace picker (POST /v1/auth/workspaces) with MFA on: a handoff, the code asked on the new host', async () => {
     const u = await memberOfTwo()
-    const started = await call(`${u.home.origin}/v1/me/mfa/totp`, { method: 'POST', token: u.token })
-    const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret) })
-    expect((await call(`${u.home.origin}/v1/me/mfa/totp/confirm`, { body: { code }, token: u.token })).status).toBe(200)
+    await enableTotp({ host: u.home.origin, access_token: u.token })
     const { selection_token } = (await platformLogin(u.email)).body
     const res = await call(`${PLATFORM}/v1/auth/workspaces`, { body: { selection_token, name: 'Picker Co' }, headers: fromPage(PLATFORM) })
     expect(res.status, JSON.stringify(res.body)).toBe(201)

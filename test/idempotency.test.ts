@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
-import { addMember, database, newEmail, signUp, type Owner } from './members-support.ts'
-import { adminToken, call, faults, PLATFORM, uniqueSlug } from './support.ts'
+import { addMember, adminToken, call, database, faults, newEmail, type Owner, PLATFORM, signUp, uniqueSlug } from './support.ts'
 
 afterEach(async () => {
   await faults('sql', { mode: 'off' })

@@ -1,11 +1,8 @@
-import { eq } from 'drizzle-orm'
-import { Secret, TOTP } from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { adminToken, call, PLATFORM } from './support.ts'
-import { database, newEmail, PASSWORD, signUp, tablesOf, type Owner } from './members-support.ts'
-import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
+import { call, decodeJwt, enableTotp, mfaToken, newEmail, outboxEvents, type Owner, patchTenantSettings, received, signUp, subscribe } from './support.ts'
+import { WebhookReceiver } from './webhook-receiver.ts'
 
 /**
  * Webhook events of identity and API key changes, as a tenant's receiver gets them: api_key.created
@@ -34,52 +31,15 @@ beforeAll(() => {
 })
 afterAll(() => receiver.stop())
 
-/** Subscribe a new receiver path to `events`; answers a function giving the envelopes received there so far. */
-async function subscribe(o: Owner, path: string, events: string[]) {
-  const res = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url(path), events }, token: o.access_token })
-  expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return () => receiver.requestsTo(path).map((r) => JSON.parse(r.body) as Envelope)
-}
-
-const received = (got: () => Envelope[], type: string, count = 1) =>
-  until(`${count} ${type}`, () => {
-    const matching = got().filter((e) => e.type === type)
-    return matching.length >= count && matching
-  })
-
-const sessionOf = (accessToken: string) => JSON.parse(atob(accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid as string
-
-/** The events the tenant's outbox holds of a type (written in the same transaction as their change). */
-async function outbox(o: Owner, type: string) {
-  const events = tablesOf(o.tenant.id).webhookEvents
-  return database().select().from(events).where(eq(events.type, type))
-}
-
-async function patchSettings(o: Owner, settings: Record<string, unknown>) {
-  const res = await call(`${PLATFORM}/v1/tenants/${o.tenant.id}`, { method: 'PATCH', body: { settings }, token: adminToken() })
-  expect(res.status).toBe(200)
-}
+const sessionOf = (accessToken: string) => decodeJwt(accessToken).payload.sid as string
 
 /** TOTP turned on for the owner; answers its backup codes (usable whatever the clock's step). */
-async function enableMfa(o: Owner): Promise<string[]> {
-  const started = await call(`${o.host}/v1/me/mfa/totp`, { method: 'POST', token: o.access_token })
-  expect(started.status).toBe(201)
-  const code = TOTP.generate({ secret: Secret.fromBase32(started.body.secret), timestamp: Date.now() })
-  const confirmed = await call(`${o.host}/v1/me/mfa/totp/confirm`, { body: { code }, token: o.access_token })
-  expect(confirmed.status).toBe(200)
-  return confirmed.body.backup_codes
-}
-
-async function mfaToken(o: Owner): Promise<string> {
-  const res = await call(`${o.host}/v1/auth/login`, { body: { email: o.email, password: PASSWORD } })
-  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-  return res.body.mfa_token
-}
+const enableMfa = async (o: Owner): Promise<string[]> => (await enableTotp(o)).backupCodes
 
 describe('API key events', () => {
   it('sends api_key.created with the key’s fields and api_key.revoked once, with the caller as actor', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/keys', ['api_key.*'])
+    const got = await subscribe(receiver, o, '/keys', ['api_key.*'])
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
     const created = await call(`${o.host}/v1/api-keys`, { body: { name: 'deploy', roles: ['member', 'admin'], expires_at: expiresAt }, token: o.access_token })
     expect(created.status).toBe(201)
@@ -96,17 +56,17 @@ describe('API key events', () => {
     expect(revoked).toMatchObject({ actor: { type: 'api_key', id: admin.body.id }, data: { api_key_id: created.body.id, revoked_by: admin.body.id } })
     // Revoking it again changes nothing and records no event (the outbox is written with the change, or not at all).
     expect((await revoke()).status).toBe(200)
-    expect(await outbox(o, 'api_key.revoked')).toHaveLength(1)
+    expect(await outboxEvents(o, 'api_key.revoked')).toHaveLength(1)
   })
 
   it('sends nothing for a key that was refused', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/refused-keys', ['*'])
+    const got = await subscribe(receiver, o, '/refused-keys', ['*'])
     expect((await call(`${o.host}/v1/api-keys`, { body: { name: 'x', roles: ['ghost'] }, token: o.access_token })).status).toBe(400)
     expect((await call(`${o.host}/v1/api-keys`, { body: { name: 'y', roles: ['member'] }, token: o.access_token })).status).toBe(201)
     const [only] = await received(got, 'api_key.created')
     expect(only!.data.name).toBe('y')
-    expect(await outbox(o, 'api_key.created')).toHaveLength(1)
+    expect(await outboxEvents(o, 'api_key.created')).toHaveLength(1)
   })
 })
 
@@ -114,21 +74,21 @@ describe('sign-in events', () => {
   it('sends user.login with mfa: true and the session after a sign-in completed with a second factor, and none for the password step', async () => {
     const o = await signUp()
     const backupCodes = await enableMfa(o)
-    const got = await subscribe(o, '/mfa-logins', ['user.*'])
+    const got = await subscribe(receiver, o, '/mfa-logins', ['user.*'])
     const token = await mfaToken(o)
     const verified = await call(`${o.host}/v1/auth/mfa/verify`, { body: { mfa_token: token, code: backupCodes[0] } })
     expect(verified.status, JSON.stringify(verified.body)).toBe(200)
     const [login] = await received(got, 'user.login')
     expect(login).toMatchObject({ tenant_id: o.tenant.id, actor: { type: 'user', id: o.user.id } })
     expect(login!.data).toEqual({ user_id: o.user.id, session_id: sessionOf(verified.body.access_token), mfa: true })
-    expect(await outbox(o, 'user.login')).toHaveLength(1)
+    expect(await outboxEvents(o, 'user.login')).toHaveLength(1)
   })
 
   it('sends user.locked when wrong MFA codes lock the account', async () => {
     const o = await signUp()
-    await patchSettings(o, { lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
+    await patchTenantSettings(o.tenant.id, { lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
     await enableMfa(o)
-    const got = await subscribe(o, '/mfa-locks', ['user.locked'])
+    const got = await subscribe(receiver, o, '/mfa-locks', ['user.locked'])
     const token = await mfaToken(o)
     const verify = (code: string) => call(`${o.host}/v1/auth/mfa/verify`, { body: { mfa_token: token, code } })
     expect((await verify('aaaa-aaaa')).status).toBe(401)
@@ -142,8 +102,8 @@ describe('sign-in events', () => {
 
   it('sends member.joined (via oauth) and user.login for a social sign-up, and user.login alone when the person signs in again', async () => {
     const o = await signUp()
-    await patchSettings(o, { signup_policy: 'open' })
-    const got = await subscribe(o, '/social', ['user.login', 'member.joined'])
+    await patchTenantSettings(o.tenant.id, { signup_policy: 'open' })
+    const got = await subscribe(receiver, o, '/social', ['user.login', 'member.joined'])
     const address = newEmail()
     const person = { id: numericId(), email: address, name: 'Grace' }
     const first = await signIn(fake, o.tenant.slug, 'google', person)
@@ -158,6 +118,6 @@ describe('sign-in events', () => {
     expect(again.status).toBe(200)
     const logins = await received(got, 'user.login', 2)
     expect(logins[1]!.data).toEqual({ user_id: userId, session_id: sessionOf(again.body.access_token), mfa: false })
-    expect(await outbox(o, 'member.joined')).toHaveLength(1)
+    expect(await outboxEvents(o, 'member.joined')).toHaveLength(1)
   })
 })

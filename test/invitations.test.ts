@@ -1,11 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
-import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
 import { numericId, signIn } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { addMember, apiKey, auditActions, auditEntries, customRole, database, invite, mailedToken, newEmail, PASSWORD, publicRole, signUp, tablesOf } from './members-support.ts'
-import { call, createTenant, faults, PLATFORM, tenantOrigin } from './support.ts'
+import { addMember, apiKey, auditActions, auditEntries, call, createTenant, customRole, database, enableTotp, faults, invite, mailedLink, newEmail, openTenant, PASSWORD, PLATFORM, publicRole, signUp, tablesOf, tenantOrigin, TOTP_STEP_MS, totpCode, verifyEmail } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
 
@@ -22,8 +20,8 @@ describe('POST /v1/invitations', () => {
     const days = (new Date(res.body.expires_at).getTime() - Date.now()) / 86_400_000
     expect(days).toBeGreaterThan(6.99)
     expect(days).toBeLessThanOrEqual(7)
-    const mail = await mailedToken(email)
-    expect(mail.link.startsWith(`${owner.host}/accept-invitation#token=`)).toBe(true)
+    const mail = await mailedLink(email, '/accept-invitation')
+    expect(mail.url.href.startsWith(`${owner.host}/accept-invitation#token=`)).toBe(true)
     expect(JSON.stringify(res.body)).not.toContain(mail.token)
     // Stored as its SHA-256 only.
     const t = tablesOf(owner.tenant.id)
@@ -165,9 +163,7 @@ describe('POST /v1/invitations/accept', () => {
     const owner = await signUp()
     const existing = await signUp()
     // A verified address: an unverified account would be taken over by a different password (test/account-claim.test.ts).
-    expect((await call(`${existing.host}/v1/auth/verify-email/request`, { method: 'POST', token: existing.access_token })).status).toBe(202)
-    const verification = (await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(existing.email)}`)).body.messages[0].text.match(/token=([A-Za-z0-9_-]+)/)[1]
-    expect((await call(`${existing.host}/v1/auth/verify-email/confirm`, { body: { token: verification } })).status).toBe(200)
+    await verifyEmail(existing)
     const { token } = await invite(owner.host, owner.access_token, existing.email)
     const missing = await call(`${owner.host}/v1/invitations/accept`, { body: { token } })
     expect(missing.status).toBe(400)
@@ -187,7 +183,7 @@ describe('POST /v1/invitations/accept', () => {
     const fake = new FakeProviders()
     fake.install()
     try {
-      const open = await createTenant({ settings: { signup_policy: 'open' } })
+      const open = await openTenant()
       const address = newEmail()
       const social = await signIn(fake, open.slug, 'google', { id: numericId(), email: address, name: 'Ada' })
       expect(social.status).toBe(200)
@@ -205,10 +201,8 @@ describe('POST /v1/invitations/accept', () => {
   it('joins an account with TOTP on, then asks for the second factor before any session', async () => {
     const owner = await signUp()
     const invitee = await signUp()
-    const enrol = await call(`${invitee.host}/v1/me/mfa/totp`, { method: 'POST', token: invitee.access_token })
-    const secret = Secret.fromBase32(enrol.body.secret)
-    const step = Math.floor(Date.now() / 30_000)
-    expect((await call(`${invitee.host}/v1/me/mfa/totp/confirm`, { body: { code: TOTP.generate({ secret, timestamp: step * 30_000 }) }, token: invitee.access_token })).status).toBe(200)
+    const step = Math.floor(Date.now() / TOTP_STEP_MS)
+    const { secret } = await enableTotp(invitee, step * TOTP_STEP_MS)
     const { token } = await invite(owner.host, owner.access_token, invitee.email)
     const res = await call(`${owner.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
     expect(res.status).toBe(200)
@@ -216,7 +210,7 @@ describe('POST /v1/invitations/accept', () => {
     expect(res.body).not.toHaveProperty('access_token')
     expect(await publicRole(owner.tenant.id, invitee.user.id)).toBe('member')
     // The next step's code (one step of drift is allowed) completes the sign-in on the tenant joined.
-    const verified = await call(`${owner.host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: TOTP.generate({ secret, timestamp: (step + 1) * 30_000 }) } })
+    const verified = await call(`${owner.host}/v1/auth/mfa/verify`, { body: { mfa_token: res.body.mfa_token, code: totpCode(secret, (step + 1) * TOTP_STEP_MS) } })
     expect(verified.status).toBe(200)
     expect((await call(`${owner.host}/v1/members`, { token: verified.body.access_token })).status).toBe(200)
   })

@@ -1,20 +1,7 @@
-import { Redis } from '@upstash/redis/cloudflare'
-import { env } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
-import { database, tablesOf } from './members-support.ts'
-import { call, createTenant, faults, tenantOrigin } from './support.ts'
-
-/**
- * The account lockout under concurrency and Redis faults: the attempt budget is taken before a
- * password is evaluated, each lockout write carries its TTL in the same step, and one burst
- * gives one lock of one length.
- */
-
-const PASSWORD = 'correct horse battery'
-const email = () => `${crypto.randomUUID()}@example.com`
-const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL as string, token: env.UPSTASH_REDIS_REST_TOKEN as string, enableTelemetry: false })
+import { call, database, faults, join, newEmail, openTenant, PASSWORD, redis, tablesOf, tenantOrigin } from './support.ts'
 
 afterEach(() => faults('redis', { mode: 'off' }))
 
@@ -29,18 +16,13 @@ async function auditRows(tenantId: string, action: string) {
   return database().select().from(log).where(eq(log.action, action))
 }
 
-async function openTenant(lockout: Record<string, number>) {
-  return createTenant({ settings: { signup_policy: 'open', lockout } })
-}
-
 // 100 (or 20) requests at once, or a dozen sign-ins in a row: more than the default 30 s on a loaded machine.
 describe('account lockout under concurrency', () => {
   it('evaluates at most max_attempts of 100 concurrent guesses (the right one among them): no sign-in, one lock, one length', async () => {
-    const tenant = await openTenant({ max_attempts: 3, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
-    const registered = await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
-    expect(registered.status).toBe(201)
+    const address = newEmail()
+    await join(tenant, address)
 
     // 99 wrong passwords, then the right one, all at once and each from its own address (call()).
     const guesses = [...Array.from({ length: 99 }, (_, i) => `wrong password ${i}`), PASSWORD]
@@ -73,10 +55,10 @@ describe('account lockout under concurrency', () => {
   }, 120_000)
 
   it('lets the right password through within the budget and starts a fresh window after it', async () => {
-    const tenant = await openTenant({ max_attempts: 3, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
-    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    const address = newEmail()
+    await join(tenant, address)
     for (let i = 0; i < 2; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: PASSWORD } })).status).toBe(200)
     // The success cleared the window: two more failures do not lock.
@@ -85,10 +67,10 @@ describe('account lockout under concurrency', () => {
   })
 
   it('records user.unlocked with the first sign-in after a lock, once, in the session’s batch', async () => {
-    const tenant = await openTenant({ max_attempts: 1, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 1, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
-    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    const address = newEmail()
+    await join(tenant, address)
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(429)
     // The cool-down over (its key expired), the lock history stays for a day.
     await redis.del((await lockoutKeys(tenant.id, address)).lock)
@@ -100,9 +82,9 @@ describe('account lockout under concurrency', () => {
   })
 
   it('locks a burst on an unknown email exactly like one on a known email', async () => {
-    const tenant = await openTenant({ max_attempts: 2, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
+    const address = newEmail()
     const answers = await Promise.all(Array.from({ length: 20 }, () => call(`${host}/v1/auth/login`, { body: { email: address, password: 'x'.repeat(12) } })))
     expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(2)
     expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(18)
@@ -114,11 +96,11 @@ describe('account lockout under concurrency', () => {
 describe('account lockout under Redis faults', () => {
   it('never leaves a lockout key without expiry, whichever Redis request of a failing sign-in fails', async () => {
     // max_attempts 1: every failure also locks, so each sign-in exercises every lockout write.
-    const tenant = await openTenant({ max_attempts: 1, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 1, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
     let keysWritten = 0
     for (let after = 0; after < 12; after++) {
-      const address = email()
+      const address = newEmail()
       await call(`${host}/v1/tenant`) // the tenant from the isolate cache, so the faults land on the sign-in's own requests
       // Two failures in a row: the request and the client's one retry.
       await faults('redis', { mode: 'fail', status: 503, after, count: 2 })
@@ -136,10 +118,10 @@ describe('account lockout under Redis faults', () => {
   }, 120_000)
 
   it('signs in and counts nothing while Redis is down, then locks as usual once it is back', async () => {
-    const tenant = await openTenant({ max_attempts: 2, base_seconds: 30, max_seconds: 600 })
+    const tenant = await openTenant({ lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
-    await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
+    const address = newEmail()
+    await join(tenant, address)
     await call(`${host}/v1/tenant`)
     await faults('redis', { mode: 'fail', status: 503 })
     for (let i = 0; i < 3; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)

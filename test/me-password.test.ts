@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
-import { auditEntries, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
-import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
+import { auditEntries, call, join, newEmail, openTenant, PASSWORD, PLATFORM, received, signUp, subscribe, tenantOrigin } from './support.ts'
+import { WebhookReceiver } from './webhook-receiver.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
 const receiver = new WebhookReceiver()
@@ -11,22 +10,15 @@ afterAll(() => receiver.stop())
 const change = (host: string, token: string | undefined, body: unknown) => call(`${host}/v1/me/password`, { body, token })
 const login = (host: string, email: string, password: string) => call(`${host}/v1/auth/login`, { body: { email, password } })
 
-async function subscribe(o: Owner, path: string, events: string[]) {
-  const res = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url(path), events }, token: o.access_token })
-  expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return () => receiver.requestsTo(path).map((r) => JSON.parse(r.body) as Envelope)
-}
-
 describe('POST /v1/me/password', () => {
   it('changes the password with the current one; other sessions end in every tenant, this one stays; audited, with its event', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/pw', ['user.password_changed'])
+    const got = await subscribe(receiver, o, '/pw', ['user.password_changed'])
     const second = await login(o.host, o.email, PASSWORD)
     expect(second.status).toBe(200)
     // The same account in another tenant (open sign-up: an existing account joins with its password).
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
-    const elsewhere = await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: o.email, password: PASSWORD } })
-    expect(elsewhere.status).toBe(201)
+    const other = await openTenant()
+    const elsewhere = await join(other, o.email)
 
     const res = await change(o.host, o.access_token, { current_password: PASSWORD, new_password: NEW_PASSWORD })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
@@ -34,7 +26,7 @@ describe('POST /v1/me/password', () => {
 
     expect((await call(`${o.host}/v1/me`, { token: o.access_token })).status).toBe(200)
     expect((await call(`${o.host}/v1/me`, { token: second.body.access_token })).body.error.code).toBe('invalid_token')
-    expect((await call(`${tenantOrigin(other.slug)}/v1/me`, { token: elsewhere.body.access_token })).body.error.code).toBe('invalid_token')
+    expect((await call(`${tenantOrigin(other.slug)}/v1/me`, { token: elsewhere.access_token })).body.error.code).toBe('invalid_token')
     expect((await login(o.host, o.email, PASSWORD)).status).toBe(401)
     expect((await login(o.host, o.email, NEW_PASSWORD)).status).toBe(200)
 
@@ -42,7 +34,7 @@ describe('POST /v1/me/password', () => {
     expect(events.body.data[0]).toMatchObject({ action: 'password.changed', details: { via: 'change', tenant: o.tenant.id, other_sessions_ended: true } })
     const audit = (await auditEntries(o.tenant.id)).filter((e) => e.action === 'user.password_changed')
     expect(audit).toEqual([expect.objectContaining({ actorType: 'user', actorId: o.user.id, targetId: o.user.id })])
-    const [event] = await until('user.password_changed', () => got().length > 0 && got())
+    const [event] = await received(got, 'user.password_changed')
     expect(event).toMatchObject({ type: 'user.password_changed', tenant_id: o.tenant.id, actor: { type: 'user', id: o.user.id }, data: { user_id: o.user.id, via: 'change', other_sessions_ended: true } })
   })
 
@@ -56,7 +48,7 @@ describe('POST /v1/me/password', () => {
   })
 
   it('refuses a new password below the tenant’s policy', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open', password_policy: { min_length: 16 } } })
+    const t = await openTenant({ password_policy: { min_length: 16 } })
     const host = tenantOrigin(t.slug)
     const u = (await call(`${host}/v1/auth/register`, { body: { email: newEmail(), password: 'sixteen chars long' } })).body
     const weak = await change(host, u.access_token, { current_password: 'sixteen chars long', new_password: 'too short' })
@@ -65,7 +57,7 @@ describe('POST /v1/me/password', () => {
   })
 
   it('refuses a wrong current password, counted towards the account’s lockout like a wrong sign-in', async () => {
-    const t = await createTenant({ settings: { signup_policy: 'open', lockout: { max_attempts: 2 } } })
+    const t = await openTenant({ lockout: { max_attempts: 2 } })
     const host = tenantOrigin(t.slug)
     const email = newEmail()
     const u = (await call(`${host}/v1/auth/register`, { body: { email, password: PASSWORD } })).body

@@ -1,8 +1,6 @@
-import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addMember, apiKey, database, invite, newEmail, PASSWORD, signUp, tablesOf, type Owner } from './members-support.ts'
-import { adminToken, call, PLATFORM } from './support.ts'
-import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
+import { addMember, adminToken, apiKey, call, invite, newEmail, outboxEvents, type Owner, PASSWORD, PLATFORM, received, signUp, subscribe } from './support.ts'
+import { WebhookReceiver } from './webhook-receiver.ts'
 
 /**
  * Membership changes as a tenant's webhook receiver gets them (member.invited, member.joined via
@@ -14,25 +12,6 @@ const receiver = new WebhookReceiver()
 beforeAll(() => receiver.start())
 afterAll(() => receiver.stop())
 
-/** Subscribe a new receiver path to `events`; answers a function giving the envelopes received there so far. */
-async function subscribe(o: Owner, path: string, events: string[] = ['member.*']) {
-  const res = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url(path), events }, token: o.access_token })
-  expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return () => receiver.requestsTo(path).map((r) => JSON.parse(r.body) as Envelope)
-}
-
-const received = (got: () => Envelope[], type: string, count = 1) =>
-  until(`${count} ${type}`, () => {
-    const matching = got().filter((e) => e.type === type)
-    return matching.length >= count && matching
-  })
-
-/** The events the tenant's outbox holds of a type. */
-async function outbox(o: Owner, type: string) {
-  const events = tablesOf(o.tenant.id).webhookEvents
-  return database().select().from(events).where(eq(events.type, type))
-}
-
 async function check(o: Owner, userId: string, action: string) {
   const res = await call(`${o.host}/v1/authz/check`, { body: { subject: { type: 'user', id: userId }, action, resource: { type: 'members' } }, token: o.access_token })
   expect(res.status, JSON.stringify(res.body)).toBe(200)
@@ -42,7 +21,7 @@ async function check(o: Owner, userId: string, action: string) {
 describe('membership webhook events', () => {
   it('sends member.invited with the invitation, its role, expiry and inviter', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/invited')
+    const got = await subscribe(receiver, o, '/invited', ['member.*'])
     const email = newEmail()
     const { invitation } = await invite(o.host, o.access_token, email, 'admin')
     const [event] = await received(got, 'member.invited')
@@ -58,7 +37,7 @@ describe('membership webhook events', () => {
 
   it('sends member.invited with the API key as actor and inviter when a key invites', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/invited-by-key')
+    const got = await subscribe(receiver, o, '/invited-by-key', ['member.*'])
     const key = await apiKey(o, ['admin'])
     const res = await call(`${o.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, headers: key.headers })
     expect(res.status).toBe(201)
@@ -68,7 +47,7 @@ describe('membership webhook events', () => {
 
   it('sends member.joined (via invitation) when an invitation is accepted, with the invited role', async () => {
     const o = await signUp()
-    const got = await subscribe(o, '/joined')
+    const got = await subscribe(receiver, o, '/joined', ['member.*'])
     const email = newEmail()
     const { token } = await invite(o.host, o.access_token, email, 'admin')
     const accepted = await call(`${o.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
@@ -83,17 +62,17 @@ describe('membership webhook events', () => {
 
   it('writes no member.joined for an accept that fails', async () => {
     const o = await signUp()
-    await subscribe(o, '/joined-twice')
+    await subscribe(receiver, o, '/joined-twice', ['member.*'])
     const { token } = await invite(o.host, o.access_token, newEmail())
     expect((await call(`${o.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })).status).toBe(200)
     expect((await call(`${o.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })).status).toBe(410)
-    expect(await outbox(o, 'member.joined')).toHaveLength(1)
+    expect(await outboxEvents(o, 'member.joined')).toHaveLength(1)
   })
 
   it('sends member.role_changed with the previous and new role and who changed it', async () => {
     const o = await signUp()
     const member = await addMember(o)
-    const got = await subscribe(o, '/role')
+    const got = await subscribe(receiver, o, '/role', ['member.*'])
     const res = await call(`${o.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, token: o.access_token })
     expect(res.status).toBe(200)
     const [event] = await received(got, 'member.role_changed')
@@ -108,12 +87,12 @@ describe('membership webhook events', () => {
     const o = await signUp()
     const member = await addMember(o)
     const admin = await addMember(o, 'admin')
-    await subscribe(o, '/role-none')
+    await subscribe(receiver, o, '/role-none', ['member.*'])
     const patch = (userId: string, role: string, token: string) => call(`${o.host}/v1/members/${userId}`, { method: 'PATCH', body: { role }, token })
     expect((await patch(member.user.id, 'member', o.access_token)).status).toBe(200)
     expect((await patch(member.user.id, 'owner', admin.access_token)).status).toBe(403)
     expect((await patch(o.user.id, 'admin', o.access_token)).status).toBe(409)
-    expect(await outbox(o, 'member.role_changed')).toEqual([])
+    expect(await outboxEvents(o, 'member.role_changed')).toEqual([])
   })
 
   it('sends member.removed when an admin removes a member, and when a member leaves (removed_by themselves)', async () => {
@@ -121,7 +100,7 @@ describe('membership webhook events', () => {
     const admin = await addMember(o, 'admin')
     const removed = await addMember(o)
     const leaver = await addMember(o, 'admin')
-    const got = await subscribe(o, '/removed')
+    const got = await subscribe(receiver, o, '/removed', ['member.*'])
     expect((await call(`${o.host}/v1/members/${removed.user.id}`, { method: 'DELETE', token: admin.access_token })).status).toBe(204)
     expect((await call(`${o.host}/v1/members/${leaver.user.id}`, { method: 'DELETE', token: leaver.access_token })).status).toBe(204)
     const events = await received(got, 'member.removed', 2)
@@ -133,14 +112,14 @@ describe('membership webhook events', () => {
     )
     // Removing again finds nobody and emits nothing more.
     expect((await call(`${o.host}/v1/members/${removed.user.id}`, { method: 'DELETE', token: admin.access_token })).status).toBe(404)
-    expect(await outbox(o, 'member.removed')).toHaveLength(2)
+    expect(await outboxEvents(o, 'member.removed')).toHaveLength(2)
   })
 
   it('sends member.removed with the API key as actor when a key removes a member', async () => {
     const o = await signUp()
     const member = await addMember(o)
     const key = await apiKey(o, ['admin'])
-    const got = await subscribe(o, '/removed-by-key')
+    const got = await subscribe(receiver, o, '/removed-by-key', ['member.*'])
     expect((await call(`${o.host}/v1/members/${member.user.id}`, { method: 'DELETE', headers: key.headers })).status).toBe(204)
     const [event] = await received(got, 'member.removed')
     expect(event).toMatchObject({ actor: { type: 'api_key', id: key.id }, data: { user_id: member.user.id, role: 'member', removed_by: key.id } })
@@ -149,8 +128,8 @@ describe('membership webhook events', () => {
   it('keeps each tenant’s member events to itself: B’s webhook receives none of A’s', async () => {
     const a = await signUp()
     const b = await signUp()
-    const aGot = await subscribe(a, '/tenant-a', ['*'])
-    const bGot = await subscribe(b, '/tenant-b', ['*'])
+    const aGot = await subscribe(receiver, a, '/tenant-a', ['*'])
+    const bGot = await subscribe(receiver, b, '/tenant-b', ['*'])
     const member = await addMember(a)
     await call(`${a.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, token: a.access_token })
     await call(`${a.host}/v1/members/${member.user.id}`, { method: 'DELETE', token: a.access_token })
@@ -162,7 +141,7 @@ describe('membership webhook events', () => {
     await received(bGot, 'member.joined')
     expect(bGot().every((e) => e.tenant_id === b.tenant.id)).toBe(true)
     expect(JSON.stringify(bGot())).not.toContain(member.user.id)
-    expect(await outbox(b, 'member.removed')).toEqual([])
+    expect(await outboxEvents(b, 'member.removed')).toEqual([])
   })
 })
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addMember, apiKey, auditActions, auditEntries, customRole, publicRole, signUp } from './members-support.ts'
-import { call, faults, PLATFORM } from './support.ts'
+import { addMember, apiKey, auditActions, auditEntries, call, customRole, faults, PLATFORM, publicRole, signUp } from './support.ts'
 
 const NOBODY = '0190a0b0-0000-7000-8000-000000000000'
 

@@ -2,89 +2,32 @@ import { env } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { Secret, TOTP, URI } from 'otpauth'
 import decodeQR from 'qr/decode.js'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { userBackupCodes, userMfa } from '../src/db/public-schema.ts'
 import { decryptSecret, hashToken } from '../src/identity/secrets.ts'
-import { connectDatabase } from '../src/platform/database.ts'
 import { FakeProviders } from './oauth-providers.ts'
 import { numericId, signIn } from './oauth-flow.ts'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+import { call, createTenant, database, enableTotp, join, mfaToken, newEmail, openTenant, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, TOTP_STEP_MS, totpClock } from './support.ts'
 
-const PASSWORD = 'correct horse battery'
-const STEP_MS = 30_000
-const email = () => `${crypto.randomUUID()}@example.com`
-const db = () => connectDatabase(env.DATABASE_URL, env.NEON_FETCH_ENDPOINT)
+const { step, advanceSteps, codeAt, inWindow } = totpClock()
 
-/*
- * The clock is fixed (only Date is faked; the Worker runs in this isolate, so it reads the same
- * clock) in the middle of a 30-second step, and moved a whole step at a time: codes are
- * computed for known steps, and no test depends on when it happens to run.
- */
-let now = 0
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  now = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2
-  vi.setSystemTime(now)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-const step = () => Math.floor(now / STEP_MS)
-function advanceSteps(n: number) {
-  now += n * STEP_MS
-  vi.setSystemTime(now)
-}
-
-/** The code an authenticator app shows for a step (otpauth, from the secret the API returned). */
-const codeAt = (secret: string, at: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at * STEP_MS })
-/** Whether a code is accepted in the current window (the step before, this step, the step after). */
-const inWindow = (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code)
-
-interface Account {
-  email: string
-  userId: string
-  tenant: { id: string; slug: string }
-  host: string
-  token: string
-}
-
-/** A user who signed up on the platform host: owner of a personal tenant, signed in there. */
-async function account(): Promise<Account> {
-  const address = email()
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: PASSWORD, name: 'Ada' } })
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { email: address, userId: res.body.user.id, tenant: res.body.tenant, host: tenantOrigin(res.body.tenant.slug), token: res.body.access_token }
-}
-
-async function enrol(a: Account) {
-  const res = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.token })
+async function enrol(a: Owner) {
+  const res = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
   expect(res.status).toBe(201)
   return res.body as { secret: string; otpauth_uri: string; qr_svg: string }
 }
 
 /** Enrolled and confirmed with the code of the current step (which becomes the last used one). */
-async function enrolled(a: Account) {
-  const { secret } = await enrol(a)
-  const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token: a.token })
-  expect(res.status).toBe(200)
-  return { secret, backupCodes: res.body.backup_codes as string[] }
-}
+const enrolled = (a: Owner) => enableTotp(a, step() * TOTP_STEP_MS)
 
-async function login(a: Pick<Account, 'email' | 'host'>) {
+async function login(a: Pick<Owner, 'email' | 'host'>) {
   return call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
-}
-
-async function mfaToken(a: Pick<Account, 'email' | 'host'>): Promise<string> {
-  const res = await login(a)
-  expect(res.status).toBe(200)
-  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-  return res.body.mfa_token
 }
 
 const verify = (host: string, mfa_token: string, code: string) => call(`${host}/v1/auth/mfa/verify`, { body: { mfa_token, code } })
 
-async function auditActions(a: Account): Promise<string[]> {
-  const res = await call(`${a.host}/v1/audit?limit=100`, { token: a.token })
+async function auditActions(a: Owner): Promise<string[]> {
+  const res = await call(`${a.host}/v1/audit?limit=100`, { token: a.access_token })
   expect(res.status).toBe(200)
   return res.body.data.map((e: { action: string }) => e.action)
 }
@@ -107,14 +50,14 @@ function scanQrSvg(svg: string): string {
 
 describe('TOTP enrolment', () => {
   it('answers a base32 secret, an otpauth URI (issuer = tenant name, label = email) and a QR code of that URI', async () => {
-    const a = await account()
-    const res = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.token })
+    const a = await signUp({ name: 'Ada' })
+    const res = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
     expect(res.status).toBe(201)
     expect(res.headers.get('cache-control')).toBe('no-store')
     const { secret, otpauth_uri, qr_svg } = res.body
     expect(secret).toMatch(/^[A-Z2-7]{32}$/)
     expect(Secret.fromBase32(secret).bytes).toHaveLength(20)
-    const tenant = await call(`${a.host}/v1/tenant`, { token: a.token })
+    const tenant = await call(`${a.host}/v1/tenant`, { token: a.access_token })
     const parsed = URI.parse(otpauth_uri) as TOTP
     expect(parsed).toBeInstanceOf(TOTP)
     expect(parsed).toMatchObject({ issuer: tenant.body.name, label: a.email, algorithm: 'SHA1', digits: 6, period: 30 })
@@ -122,70 +65,70 @@ describe('TOTP enrolment', () => {
     expect(qr_svg).toMatch(/^<svg [^>]*viewBox="0 0 \d+ \d+"[^>]*><rect [^>]*fill="#fff"\/><path d="M/)
     expect(scanQrSvg(qr_svg)).toBe(otpauth_uri)
 
-    const status = await call(`${a.host}/v1/me/mfa`, { token: a.token })
+    const status = await call(`${a.host}/v1/me/mfa`, { token: a.access_token })
     expect(status.body).toEqual({ totp: { enabled: false, enabled_at: null, pending: true }, backup_codes_remaining: 0 })
     // Pending is not on: sign-in still needs only the password.
     expect((await login(a)).body.access_token).toBeTruthy()
   })
 
   it('stores the secret encrypted (bound to the user) and the backup codes hashed, never in plaintext', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret, backupCodes } = await enrolled(a)
-    const [row] = await db().select().from(userMfa).where(eq(userMfa.userId, a.userId))
+    const [row] = await database().select().from(userMfa).where(eq(userMfa.userId, a.user.id))
     expect(row!.totpSecretEnc).toMatch(/^v1\.[\w-]+\.[\w-]+$/)
     expect(row!.totpSecretEnc).not.toContain(secret)
     expect(row!.totpSecretEnc).not.toContain(Secret.fromBase32(secret).hex)
-    expect(await decryptSecret(env.DATA_ENCRYPTION_KEY, row!.totpSecretEnc, `totp:${a.userId}`)).toBe(secret)
+    expect(await decryptSecret(env.DATA_ENCRYPTION_KEY, row!.totpSecretEnc, `totp:${a.user.id}`)).toBe(secret)
     await expect(decryptSecret(env.DATA_ENCRYPTION_KEY, row!.totpSecretEnc, 'totp:someone-else')).rejects.toThrow()
     expect(row!.enabledAt).not.toBeNull()
     expect(row!.lastUsedStep).toBe(step())
 
-    const stored = await db().select().from(userBackupCodes).where(eq(userBackupCodes.userId, a.userId))
+    const stored = await database().select().from(userBackupCodes).where(eq(userBackupCodes.userId, a.user.id))
     expect(stored.map((r) => r.codeHash).sort()).toEqual((await Promise.all(backupCodes.map(hashToken))).sort())
     expect(JSON.stringify(stored)).not.toMatch(new RegExp(backupCodes.join('|')))
   })
 
   it('confirms with a code from the app: MFA on, ten distinct backup codes shown once, audit and user event', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrol(a)
-    const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() - 1) }, token: a.token })
+    const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() - 1) }, token: a.access_token })
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.body.backup_codes).toHaveLength(10)
     expect(new Set(res.body.backup_codes).size).toBe(10)
     for (const code of res.body.backup_codes) expect(code).toMatch(/^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$/)
 
-    const status = await call(`${a.host}/v1/me/mfa`, { token: a.token })
+    const status = await call(`${a.host}/v1/me/mfa`, { token: a.access_token })
     expect(status.body).toMatchObject({ totp: { enabled: true, pending: false }, backup_codes_remaining: 10 })
     expect(new Date(status.body.totp.enabled_at).getTime()).toBeGreaterThan(0)
     expect(JSON.stringify(status.body)).not.toContain(res.body.backup_codes[0])
 
     expect(await auditActions(a)).toContain('mfa.enrolled')
-    const events = await call(`${a.host}/v1/me/events`, { token: a.token })
+    const events = await call(`${a.host}/v1/me/events`, { token: a.access_token })
     expect(events.body.data.map((e: { action: string }) => e.action)).toContain('mfa.enrolled')
   })
 
   it('refuses a wrong code (403) and one from two steps away; confirming twice is 409', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrol(a)
-    const wrong = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) === '000000' ? '111111' : '000000' }, token: a.token })
+    const wrong = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) === '000000' ? '111111' : '000000' }, token: a.access_token })
     expect(wrong.status).toBe(403)
     expect(wrong.body.error.code).toBe('incorrect_mfa_code')
     // A code from two steps ahead can equal one inside the window by chance (3 in 10^6): move the
     // clock to a step where it does not, so the assertion always runs.
     while (inWindow(secret, codeAt(secret, step() + 2))) advanceSteps(1)
-    const far = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() + 2) }, token: a.token })
+    const far = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() + 2) }, token: a.access_token })
     expect(far.status).toBe(403)
-    expect((await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token: a.token })).status).toBe(200)
-    const again = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() + 1) }, token: a.token })
+    expect((await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token: a.access_token })).status).toBe(200)
+    const again = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step() + 1) }, token: a.access_token })
     expect(again.status).toBe(409)
     expect(again.body.error.code).toBe('mfa_already_enabled')
     expect(await auditActions(a)).toContain('mfa.failed')
   })
 
   it('replaces an unconfirmed enrolment, refuses a new one while TOTP is on (409), and confirm without one is 409', async () => {
-    const a = await account()
-    const none = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: '123456' }, token: a.token })
+    const a = await signUp({ name: 'Ada' })
+    const none = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: '123456' }, token: a.access_token })
     expect(none.status).toBe(409)
     expect(none.body.error.code).toBe('mfa_enrolment_not_started')
 
@@ -195,12 +138,12 @@ describe('TOTP enrolment', () => {
     // The replaced secret's code can equal one of the new secret's window by chance: move the clock
     // to a step where it does not, so the assertion always runs.
     while (inWindow(second.secret, codeAt(first.secret, step()))) advanceSteps(1)
-    const stale = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(first.secret, step()) }, token: a.token })
+    const stale = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(first.secret, step()) }, token: a.access_token })
     expect(stale.status).toBe(403)
     expect(stale.body.error.code).toBe('incorrect_mfa_code')
-    expect((await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(second.secret, step()) }, token: a.token })).status).toBe(200)
+    expect((await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(second.secret, step()) }, token: a.access_token })).status).toBe(200)
 
-    const again = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.token })
+    const again = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
     expect(again.status).toBe(409)
     expect(again.body.error.code).toBe('mfa_already_enabled')
     // The refused attempt changed nothing: the enrolled secret still signs in.
@@ -211,7 +154,7 @@ describe('TOTP enrolment', () => {
 
 describe('sign-in with MFA', () => {
   it('answers mfa_required after the password, and tokens of an MFA session after a TOTP code', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const res = await login(a)
     expect(res.status).toBe(200)
@@ -223,10 +166,10 @@ describe('sign-in with MFA', () => {
     expect(done.status).toBe(200)
     expect(done.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) })
     const me = await call(`${a.host}/v1/me`, { token: done.body.access_token })
-    expect(me.body.id).toBe(a.userId)
+    expect(me.body.id).toBe(a.user.id)
     const sessions = await call(`${a.host}/v1/me/sessions`, { token: done.body.access_token })
     expect(sessions.body.data.find((s: { current: boolean }) => s.current)).toBeTruthy()
-    const t = await db().execute<{ mfa: boolean }>(`select mfa from tenant_${a.tenant.id.replace(/-/g, '')}.sessions where user_id = '${a.userId}' order by id desc limit 1`)
+    const t = await database().execute<{ mfa: boolean }>(`select mfa from tenant_${a.tenant.id.replace(/-/g, '')}.sessions where user_id = '${a.user.id}' order by id desc limit 1`)
     expect(t.rows[0]!.mfa).toBe(true)
 
     // The challenge is consumed.
@@ -239,7 +182,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('refuses a replayed TOTP code, accepts one step of drift either way, refuses two', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a) // the code of step() is now used
     const token = await mfaToken(a)
     const replay = await verify(a.host, token, codeAt(secret, step()))
@@ -263,7 +206,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('lets only one of two concurrent sign-ins with the same code through', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const [t1, t2] = [await mfaToken(a), await mfaToken(a)]
     const code = codeAt(secret, step() + 1)
@@ -272,7 +215,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('completes a sign-in with a backup code (any case, spaces), once; the same code is refused the next time', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { backupCodes } = await enrolled(a)
     const code = backupCodes[3]!
     const first = await verify(a.host, await mfaToken(a), ` ${code.toUpperCase().replace('-', ' ')} `)
@@ -291,7 +234,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('counts wrong codes down; the fifth destroys the challenge (and counts towards the account lockout)', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const token = await mfaToken(a)
     const good = codeAt(secret, step() + 1)
@@ -314,7 +257,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('counts concurrent guesses atomically: at most five are ever checked', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const token = await mfaToken(a)
     const wrong = Array.from({ length: 9 }, (_, i) => String(100000 + i * 111))
@@ -329,7 +272,7 @@ describe('sign-in with MFA', () => {
   })
 
   it('refuses malformed input with 400 without spending an attempt', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
     const token = await mfaToken(a)
     for (const body of [{ mfa_token: token }, { mfa_token: token, code: 'abc' }, { mfa_token: token, code: 123456 }, { mfa_token: '', code: '123456' }, { mfa_token: token, code: '123456', extra: 1 }]) {
@@ -344,11 +287,11 @@ describe('sign-in with MFA', () => {
   })
 
   it('refuses an mfa_token of tenant A on tenant B’s host (and leaves it usable on A)', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
+    const other = await openTenant()
     // The same person is a member of B too, so only the binding of the challenge can refuse it.
-    expect((await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })).status).toBe(201)
+    await join(other, a.email)
     const token = await mfaToken(a)
     const elsewhere = await verify(tenantOrigin(other.slug), token, codeAt(secret, step() + 1))
     expect(elsewhere.status).toBe(401)
@@ -359,9 +302,9 @@ describe('sign-in with MFA', () => {
   })
 
   it('asks for the second factor when an account with TOTP on signs up on another tenant with its password', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     const { secret } = await enrolled(a)
-    const other = await createTenant({ settings: { signup_policy: 'open' } })
+    const other = await openTenant()
     const host = tenantOrigin(other.slug)
     const res = await call(`${host}/v1/auth/register`, { body: { email: a.email, password: PASSWORD } })
     expect(res.status).toBe(201)
@@ -369,7 +312,7 @@ describe('sign-in with MFA', () => {
     expect(res.body).toMatchObject({ mfa_required: true, mfa_token: expect.stringMatching(/^[\w-]{43}$/), tenant: { id: other.id, slug: other.slug } })
     expect(res.body.access_token).toBeUndefined()
     expect(res.body.refresh_token).toBeUndefined()
-    const sessions = await db().execute<{ n: number }>(`select count(*)::int as n from tenant_${other.id.replace(/-/g, '')}.sessions where user_id = '${a.userId}'`)
+    const sessions = await database().execute<{ n: number }>(`select count(*)::int as n from tenant_${other.id.replace(/-/g, '')}.sessions where user_id = '${a.user.id}'`)
     expect(sessions.rows[0]!.n).toBe(0)
     // The same as a sign-in there now answers.
     const again = await call(`${host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
@@ -379,41 +322,41 @@ describe('sign-in with MFA', () => {
     const done = await verify(host, res.body.mfa_token, codeAt(secret, step()))
     expect(done.status).toBe(200)
     const me = await call(`${host}/v1/me`, { token: done.body.access_token })
-    expect(me.body.id).toBe(a.userId)
+    expect(me.body.id).toBe(a.user.id)
   })
 })
 
 describe('turning MFA off', () => {
   it('needs the right password; then sign-in needs only the password again; audit and user event', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     await enrolled(a)
-    const missing = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: {}, token: a.token })
+    const missing = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: {}, token: a.access_token })
     expect(missing.status).toBe(400)
     expect(missing.body.error.code).toBe('password_required')
-    const wrong = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: 'not the password' }, token: a.token })
+    const wrong = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: 'not the password' }, token: a.access_token })
     expect(wrong.status).toBe(403)
     expect(wrong.body.error.code).toBe('incorrect_password')
-    expect((await call(`${a.host}/v1/me/mfa`, { token: a.token })).body.totp.enabled).toBe(true)
+    expect((await call(`${a.host}/v1/me/mfa`, { token: a.access_token })).body.totp.enabled).toBe(true)
 
-    const ok = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: PASSWORD }, token: a.token })
+    const ok = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: PASSWORD }, token: a.access_token })
     expect(ok.status).toBe(204)
-    expect(await db().select().from(userMfa).where(eq(userMfa.userId, a.userId))).toEqual([])
-    expect(await db().select().from(userBackupCodes).where(eq(userBackupCodes.userId, a.userId))).toEqual([])
+    expect(await database().select().from(userMfa).where(eq(userMfa.userId, a.user.id))).toEqual([])
+    expect(await database().select().from(userBackupCodes).where(eq(userBackupCodes.userId, a.user.id))).toEqual([])
     expect((await login(a)).body.access_token).toBeTruthy()
-    const again = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: PASSWORD }, token: a.token })
+    const again = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body: { password: PASSWORD }, token: a.access_token })
     expect(again.status).toBe(404)
     expect(again.body.error.code).toBe('mfa_not_enabled')
 
     expect(await auditActions(a)).toEqual(expect.arrayContaining(['mfa.enrolled', 'mfa.failed', 'mfa.disabled']))
-    const events = await call(`${a.host}/v1/me/events`, { token: a.token })
+    const events = await call(`${a.host}/v1/me/events`, { token: a.access_token })
     expect(events.body.data.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['mfa.enrolled', 'mfa.disabled']))
   })
 
   it('refuses invalid input with 400', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     await enrolled(a)
     for (const body of [{ password: 5 }, { password: '' }, { password: PASSWORD, extra: true }, { code: '12' }, { code: 'abcd-efg!' }]) {
-      const res = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body, token: a.token })
+      const res = await call(`${a.host}/v1/me/mfa`, { method: 'DELETE', body, token: a.access_token })
       expect(res.status).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')
     }
@@ -425,13 +368,13 @@ describe('turning MFA off', () => {
     afterEach(() => fake.uninstall())
 
     it('asks for MFA at social sign-in too, and needs a current TOTP (or backup) code to turn it off', async () => {
-      const tenant = await createTenant({ settings: { signup_policy: 'open' } })
+      const tenant = await openTenant()
       const host = tenantOrigin(tenant.slug)
-      const person = { id: numericId(), email: email(), emailVerified: true }
+      const person = { id: numericId(), email: newEmail(), emailVerified: true }
       const first = await signIn(fake, tenant.slug, 'google', person)
       expect(first.status).toBe(200)
       const token = first.body.access_token as string
-      const { secret } = await enrol({ host, token } as Account)
+      const { secret } = await enrol({ host, access_token: token } as Owner)
       expect((await call(`${host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token })).status).toBe(200)
 
       const challenged = await signIn(fake, tenant.slug, 'google', person)
@@ -453,9 +396,9 @@ describe('turning MFA off', () => {
 
 describe('tenant setting require_mfa', () => {
   it('answers 403 mfa_enrolment_required until the user enrols, except enrolment, GET /v1/me, refresh and logout', async () => {
-    const tenant = await createTenant({ settings: { signup_policy: 'open', require_mfa: true } })
+    const tenant = await openTenant({ require_mfa: true })
     const host = tenantOrigin(tenant.slug)
-    const address = email()
+    const address = newEmail()
     const reg = await call(`${host}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
     expect(reg.status).toBe(201)
     const token = reg.body.access_token as string
@@ -470,7 +413,7 @@ describe('tenant setting require_mfa', () => {
     const refreshed = await call(`${host}/v1/auth/refresh`, { body: { refresh_token: reg.body.refresh_token }, token })
     expect(refreshed.status).toBe(200)
 
-    const { secret } = await enrol({ host, token } as Account)
+    const { secret } = await enrol({ host, access_token: token } as Owner)
     expect((await call(`${host}/v1/me/tenants`, { token })).status).toBe(403)
     expect((await call(`${host}/v1/me/mfa/totp/confirm`, { body: { code: codeAt(secret, step()) }, token })).status).toBe(200)
     expect((await call(`${host}/v1/me/tenants`, { token })).status).toBe(200)
@@ -483,8 +426,8 @@ describe('tenant setting require_mfa', () => {
   })
 
   it('leaves tenants without the setting, and anonymous requests, alone', async () => {
-    const a = await account()
-    expect((await call(`${a.host}/v1/me/tenants`, { token: a.token })).status).toBe(200)
+    const a = await signUp({ name: 'Ada' })
+    expect((await call(`${a.host}/v1/me/tenants`, { token: a.access_token })).status).toBe(200)
     const strict = await createTenant({ settings: { require_mfa: true } })
     expect((await call(`${tenantOrigin(strict.slug)}/v1/tenant`)).status).not.toBe(403)
   })
@@ -492,7 +435,7 @@ describe('tenant setting require_mfa', () => {
 
 describe('access', () => {
   it('answers 401 without a token on every /v1/me/mfa endpoint', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     for (const [method, path, body] of [['GET', '/v1/me/mfa', undefined], ['POST', '/v1/me/mfa/totp', undefined], ['POST', '/v1/me/mfa/totp/confirm', { code: '123456' }], ['DELETE', '/v1/me/mfa', { password: PASSWORD }]] as const) {
       const res = await call(`${a.host}${path}`, { method, body })
       expect(res.status, `${method} ${path}`).toBe(401)
@@ -501,15 +444,15 @@ describe('access', () => {
   })
 
   it('refuses a token of tenant A on tenant B’s host, and cannot touch A’s enrolment from B', async () => {
-    const a = await account()
-    const b = await account()
+    const a = await signUp({ name: 'Ada' })
+    const b = await signUp({ name: 'Ada' })
     await enrolled(a)
     for (const [method, path, body] of [['GET', '/v1/me/mfa', undefined], ['POST', '/v1/me/mfa/totp', undefined], ['DELETE', '/v1/me/mfa', { password: PASSWORD }]] as const) {
-      const res = await call(`${b.host}${path}`, { method, body, token: a.token })
+      const res = await call(`${b.host}${path}`, { method, body, token: a.access_token })
       expect(res.status, `${method} ${path}`).toBe(401)
       expect(res.body.error.code).toBe('invalid_token')
     }
-    expect((await call(`${a.host}/v1/me/mfa`, { token: a.token })).body.totp.enabled).toBe(true)
+    expect((await call(`${a.host}/v1/me/mfa`, { token: a.access_token })).body.totp.enabled).toBe(true)
   })
 
   it('answers on a tenant host only', async () => {
@@ -527,10 +470,10 @@ describe('access', () => {
   })
 
   it('refuses invalid input to confirm with 400', async () => {
-    const a = await account()
+    const a = await signUp({ name: 'Ada' })
     await enrol(a)
     for (const body of [{}, { code: '12345' }, { code: '12ab56' }, { code: 123456 }, { code: '123456', more: 1 }]) {
-      const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body, token: a.token })
+      const res = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body, token: a.access_token })
       expect(res.status).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')
     }

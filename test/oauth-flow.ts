@@ -1,9 +1,8 @@
-import { env, SELF } from 'cloudflare:test'
+import { SELF } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { tenants } from '../src/db/public-schema.ts'
-import { connectDatabase } from '../src/platform/database.ts'
 import type { FakeProviders, Person, ProviderName } from './oauth-providers.ts'
-import { adminToken, call, createTenant, PLATFORM, randomClientIp, tenantOrigin } from './support.ts'
+import { call, database, randomClientIp, tenantOrigin } from './support.ts'
 
 /** A browser request: redirects are not followed, cookies are passed by hand. */
 export async function browse(url: string, cookie?: string) {
@@ -28,26 +27,10 @@ export async function signIn(fake: FakeProviders, slug: string, provider: Provid
   return call(fake.consent(start.location!, provider, person))
 }
 
-export const email = (domain = 'example.com') => `${crypto.randomUUID()}@${domain}`
 export const numericId = () => String(10_000_000 + Math.floor(Math.random() * 80_000_000))
-
-export const openTenant = () => createTenant({ settings: { signup_policy: 'open' } })
-
-/** A user who owns a tenant (platform sign-up): the tenant admin of the provider-settings tests. */
-export async function tenantOwner() {
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: email(), password: 'correct horse battery', name: 'Owner' } })
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body as { user: { id: string }; tenant: { id: string; slug: string }; access_token: string }
-}
-
-export async function patchTenantSettings(id: string, settings: Record<string, unknown>) {
-  const res = await call(`${PLATFORM}/v1/tenants/${id}`, { method: 'PATCH', body: { settings }, token: adminToken() })
-  if (res.status !== 200) throw new Error(`patch failed: ${res.status} ${JSON.stringify(res.body)}`)
-}
 
 /** The tenant's settings as stored in Postgres, read directly (not through the API). */
 export async function storedSettings(id: string) {
-  const db = connectDatabase(env.DATABASE_URL, env.NEON_FETCH_ENDPOINT)
-  const rows = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, id))
+  const rows = await database().select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, id))
   return rows[0]!.settings
 }

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browse, cookieFrom, email, numericId, openTenant, patchTenantSettings, signIn, storedSettings, tenantOwner } from './oauth-flow.ts'
+import { browse, cookieFrom, numericId, signIn, storedSettings } from './oauth-flow.ts'
 import { FakeProviders } from './oauth-providers.ts'
-import { call, createTenant, PLATFORM, tenantOrigin } from './support.ts'
+import { call, createTenant, decodeJwt, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
 const fake = new FakeProviders()
 beforeAll(() => fake.install())
@@ -71,7 +71,7 @@ describe('GET /v1/auth/oauth/:provider', () => {
 describe('GET /v1/auth/oauth/:provider/callback', () => {
   it('creates a verified, password-less account with a Google identity, joins the open tenant and signs in', async () => {
     const tenant = await openTenant()
-    const address = email()
+    const address = newEmail()
     const res = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: address.toUpperCase(), name: 'Ada Lovelace' })
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 })
@@ -88,11 +88,11 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
   it('signs the same identity in again as the same user, and joins a second open tenant', async () => {
     const [a, b] = [await openTenant(), await openTenant()]
-    const person = { id: numericId(), email: email(), name: 'Grace' }
+    const person = { id: numericId(), email: newEmail(), name: 'Grace' }
     const first = await signIn(fake, a.slug, 'github', person)
     const again = await signIn(fake, a.slug, 'github', person)
     const elsewhere = await signIn(fake, b.slug, 'github', person)
-    const sub = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sub
+    const sub = (token: string) => decodeJwt(token).payload.sub
     expect(sub(again.body.access_token)).toBe(sub(first.body.access_token))
     expect(sub(elsewhere.body.access_token)).toBe(sub(first.body.access_token))
     const tenants = await call(`${tenantOrigin(b.slug)}/v1/me/tenants`, { token: elsewhere.body.access_token })
@@ -106,7 +106,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
     expect(bogus.body.error.code).toBe('invalid_state')
 
     const start = await browse(`${tenantOrigin(tenant.slug)}/v1/auth/oauth/google`)
-    const callback = fake.consent(start.location!, 'google', { id: numericId(), email: email() })
+    const callback = fake.consent(start.location!, 'google', { id: numericId(), email: newEmail() })
     expect((await call(callback)).status).toBe(200)
     const reused = await call(callback)
     expect(reused.status).toBe(400)
@@ -116,7 +116,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
   it('refuses a state from tenant A on tenant B’s callback (and A’s sign-in still works), and on another provider', async () => {
     const [a, b] = [await openTenant(), await openTenant()]
     const start = await browse(`${tenantOrigin(a.slug)}/v1/auth/oauth/google`)
-    const callback = new URL(fake.consent(start.location!, 'google', { id: numericId(), email: email() }))
+    const callback = new URL(fake.consent(start.location!, 'google', { id: numericId(), email: newEmail() }))
     const onB = await call(`${tenantOrigin(b.slug)}${callback.pathname}${callback.search}`)
     expect(onB.status).toBe(400)
     expect(onB.body.error.code).toBe('invalid_state')
@@ -143,7 +143,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
   it('links a verified email to the existing account that has it verified', async () => {
     const tenant = await openTenant()
-    const address = email()
+    const address = newEmail()
     const google = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: address })
     const github = await signIn(fake, tenant.slug, 'github', { id: numericId(), email: address, emailVerified: true })
     expect(github.status).toBe(200)
@@ -153,7 +153,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
   it('never links an unverified email to an existing account: GitHub unverified, Facebook, or an account that never verified it', async () => {
     const tenant = await openTenant()
-    const address = email()
+    const address = newEmail()
     const google = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: address })
 
     const unverified = await signIn(fake, tenant.slug, 'github', { id: numericId(), email: address, emailVerified: false })
@@ -167,17 +167,17 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
     expect(identities.body.data.map((i: { provider: string }) => i.provider)).toEqual(['google'])
 
     // A password account whose email nobody verified: Google's verified claim does not take it over.
-    const registered = await call(`${tenantOrigin(tenant.slug)}/v1/auth/register`, { body: { email: email(), password: 'correct horse battery' } })
+    const registered = await call(`${tenantOrigin(tenant.slug)}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     const takeover = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: registered.body.user.email })
     expect(takeover.status).toBe(409)
     expect(takeover.body.error.code).toBe('oauth_email_in_use')
   })
 
   it('creates an account with an unverified email from Facebook, and one with a placeholder email from TikTok', async () => {
-    const owner = await tenantOwner()
+    const owner = await signUp()
     await patchTenantSettings(owner.tenant.id, { signup_policy: 'open' })
     const slug = owner.tenant.slug
-    const fb = await signIn(fake, slug, 'facebook', { id: numericId(), email: email(), name: 'Fb User' })
+    const fb = await signIn(fake, slug, 'facebook', { id: numericId(), email: newEmail(), name: 'Fb User' })
     expect(fb.status).toBe(200)
     expect((await call(`${tenantOrigin(slug)}/v1/me`, { token: fb.body.access_token })).body).toMatchObject({ email_verified: false, name: 'Fb User' })
 
@@ -200,24 +200,24 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
   it('follows the sign-up policy: invite_only refuses a stranger (nothing created), domain admits its own domain only', async () => {
     const closed = await createTenant()
-    const address = email()
+    const address = newEmail()
     const refused = await signIn(fake, closed.slug, 'google', { id: numericId(), email: address })
     expect(refused.status).toBe(403)
     expect(refused.body.error.code).toBe('signup_closed')
     // No account was left behind: the address is still free.
-    expect((await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: 'correct horse battery' } })).status).toBe(201)
+    expect((await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: PASSWORD } })).status).toBe(201)
 
     const domain = await createTenant({ settings: { signup_policy: 'domain', signup_domains: ['example.org'] } })
-    const outsider = await signIn(fake, domain.slug, 'google', { id: numericId(), email: email('example.com') })
+    const outsider = await signIn(fake, domain.slug, 'google', { id: numericId(), email: newEmail('example.com') })
     expect(outsider.status).toBe(403)
     expect(outsider.body.error.code).toBe('signup_domain_refused')
-    expect((await signIn(fake, domain.slug, 'google', { id: numericId(), email: email('example.org') })).status).toBe(200)
+    expect((await signIn(fake, domain.slug, 'google', { id: numericId(), email: newEmail('example.org') })).status).toBe(200)
   })
 
   it('answers 401 when the provider refuses the code, 502 when it fails or its ID token is for another app', async () => {
     const tenant = await openTenant()
     const start = await browse(`${tenantOrigin(tenant.slug)}/v1/auth/oauth/github`)
-    const callback = new URL(fake.consent(start.location!, 'github', { id: numericId(), email: email() }))
+    const callback = new URL(fake.consent(start.location!, 'github', { id: numericId(), email: newEmail() }))
     callback.searchParams.set('code', 'wrong-code')
     const rejected = await call(callback.toString())
     expect(rejected.status).toBe(401)
@@ -225,13 +225,13 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
     fake.outage.add('google')
     try {
-      const down = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: email() })
+      const down = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: newEmail() })
       expect(down.status).toBe(502)
       expect(down.body.error.code).toBe('provider_unavailable')
     } finally {
       fake.outage.delete('google')
     }
-    const foreign = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: email(), idTokenClaims: { aud: 'another-app.apps.googleusercontent.com' } })
+    const foreign = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: newEmail(), idTokenClaims: { aud: 'another-app.apps.googleusercontent.com' } })
     expect(foreign.status).toBe(502)
     expect(foreign.body.error.code).toBe('provider_profile_invalid')
   })
@@ -242,7 +242,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
     expect(start.setCookie).toMatch(/HttpOnly/i)
     expect(start.setCookie).toMatch(/SameSite=Lax/i)
     const cookie = cookieFrom(start.setCookie)
-    const callback = fake.consent(start.location!, 'google', { id: numericId(), email: email() })
+    const callback = fake.consent(start.location!, 'google', { id: numericId(), email: newEmail() })
     const done = await browse(callback, cookie)
     expect(done.status).toBe(302)
     const target = new URL(done.location!)
@@ -253,14 +253,14 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 
     // Someone else's browser (no cookie) with a valid code and state: refused.
     const other = await browse(`${tenantOrigin(tenant.slug)}/v1/auth/oauth/google?redirect_to=/app`)
-    const stolen = await browse(fake.consent(other.location!, 'google', { id: numericId(), email: email() }))
+    const stolen = await browse(fake.consent(other.location!, 'google', { id: numericId(), email: newEmail() }))
     expect(stolen.status).toBe(400)
     expect(stolen.body.error.code).toBe('browser_mismatch')
 
     // An error after the state check goes back to the app too.
     const closed = await createTenant()
     const s = await browse(`${tenantOrigin(closed.slug)}/v1/auth/oauth/google?redirect_to=/welcome`)
-    const refused = await browse(fake.consent(s.location!, 'google', { id: numericId(), email: email() }), cookieFrom(s.setCookie))
+    const refused = await browse(fake.consent(s.location!, 'google', { id: numericId(), email: newEmail() }), cookieFrom(s.setCookie))
     expect(refused.status).toBe(302)
     expect(new URLSearchParams(new URL(refused.location!).hash.slice(1)).get('error')).toBe('signup_closed')
   })
@@ -269,7 +269,7 @@ describe('GET /v1/auth/oauth/:provider/callback', () => {
 describe('/v1/me/identities', () => {
   it('unlinks a provider while another way to sign in remains, and refuses the last one (409)', async () => {
     const tenant = await openTenant()
-    const address = email()
+    const address = newEmail()
     const google = await signIn(fake, tenant.slug, 'google', { id: numericId(), email: address })
     await signIn(fake, tenant.slug, 'github', { id: numericId(), email: address })
     const token = google.body.access_token
@@ -290,7 +290,7 @@ describe('/v1/me/identities', () => {
 
   it('is refused without a token, and with a token of another tenant', async () => {
     const [a, b] = [await openTenant(), await openTenant()]
-    const res = await signIn(fake, a.slug, 'google', { id: numericId(), email: email() })
+    const res = await signIn(fake, a.slug, 'google', { id: numericId(), email: newEmail() })
     expect((await call(`${tenantOrigin(a.slug)}/v1/me/identities`)).status).toBe(401)
     const wrong = await call(`${tenantOrigin(b.slug)}/v1/me/identities`, { token: res.body.access_token })
     expect(wrong.status).toBe(401)
@@ -301,7 +301,7 @@ describe('/v1/me/identities', () => {
 
 describe('/v1/oauth-providers', () => {
   it('stores the client secret encrypted, never returns it, and signs in with it', async () => {
-    const owner = await tenantOwner()
+    const owner = await signUp()
     await patchTenantSettings(owner.tenant.id, { signup_policy: 'open' })
     const slug = owner.tenant.slug
     const secret = `gh-secret-${crypto.randomUUID()}`
@@ -326,11 +326,11 @@ describe('/v1/oauth-providers', () => {
     // The stand-in GitHub accepts only the tenant's secret: the stored one decrypts to it.
     const start = await browse(`${tenantOrigin(slug)}/v1/auth/oauth/github`)
     expect(new URL(start.location!).searchParams.get('client_id')).toBe('Iv1.tenantapp')
-    expect((await call(fake.consent(start.location!, 'github', { id: numericId(), email: email() }))).status).toBe(200)
+    expect((await call(fake.consent(start.location!, 'github', { id: numericId(), email: newEmail() }))).status).toBe(200)
   })
 
   it('binds the ciphertext to its tenant: copied into another tenant’s settings it does not decrypt', async () => {
-    const owner = await tenantOwner()
+    const owner = await signUp()
     await call(`${tenantOrigin(owner.tenant.slug)}/v1/oauth-providers/github`, { method: 'PUT', body: { client_id: 'Iv1.copied', client_secret: 'copied-secret' }, token: owner.access_token })
     const copy = await openTenant()
     await patchTenantSettings(copy.id, { oauth: (await storedSettings(owner.tenant.id)).oauth })
@@ -340,7 +340,7 @@ describe('/v1/oauth-providers', () => {
   })
 
   it('keeps the stored secret when only enabled changes, turns the provider off, and falls back to the platform app on DELETE', async () => {
-    const owner = await tenantOwner()
+    const owner = await signUp()
     const slug = owner.tenant.slug
     const url = `${tenantOrigin(slug)}/v1/oauth-providers/google`
     const token = owner.access_token
@@ -364,7 +364,7 @@ describe('/v1/oauth-providers', () => {
   })
 
   it('refuses invalid input and unknown providers', async () => {
-    const owner = await tenantOwner()
+    const owner = await signUp()
     const base = `${tenantOrigin(owner.tenant.slug)}/v1/oauth-providers`
     const token = owner.access_token
     const missing = await call(`${base}/google`, { method: 'PUT', body: { client_secret: 'x' }, token })
@@ -378,7 +378,7 @@ describe('/v1/oauth-providers', () => {
   })
 
   it('is for the tenant’s admins only: not anonymous, not members, not admins of another tenant', async () => {
-    const [a, b] = [await tenantOwner(), await tenantOwner()]
+    const [a, b] = [await signUp(), await signUp()]
     const body = { client_id: 'Iv1.hijack', client_secret: 'hijack' }
     const anonymous = await call(`${tenantOrigin(b.tenant.slug)}/v1/oauth-providers/github`, { method: 'PUT', body })
     expect(anonymous.status).toBe(401)
@@ -390,7 +390,7 @@ describe('/v1/oauth-providers', () => {
     expect((await storedSettings(b.tenant.id)).oauth).toBeUndefined()
 
     await patchTenantSettings(b.tenant.id, { signup_policy: 'open' })
-    const member = await signIn(fake, b.tenant.slug, 'google', { id: numericId(), email: email() })
+    const member = await signIn(fake, b.tenant.slug, 'google', { id: numericId(), email: newEmail() })
     const forbidden = await call(`${tenantOrigin(b.tenant.slug)}/v1/oauth-providers/github`, { method: 'PUT', body, token: member.body.access_token })
     expect(forbidden.status).toBe(403)
     expect(forbidden.body.error.code).toBe('permission_denied')

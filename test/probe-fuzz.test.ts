@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { apiKey, signUp, type Owner } from './members-support.ts'
+import { apiKey, call, type Owner, PLATFORM, signUp } from './support.ts'
 import { exampleOf, loadOpenApi, operationsOf, pool, resolve, send, signIn, type OpenApiDocument, type Operation } from './probe-support.ts'
-import { call, PLATFORM } from './support.ts'
 
 /**
  * Schema-driven fuzz of every operation of /openapi.json, signed in with the strongest credential

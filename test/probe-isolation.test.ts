@@ -1,9 +1,8 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
-import { addMember, apiKey, invite, newEmail, signUp, type Owner } from './members-support.ts'
+import { addMember, apiKey, call, invite, newEmail, type Owner, PLATFORM, randomClientIp, signUp } from './support.ts'
 import { exampleOf, identifiersIn, loadOpenApi, operationsOf, pool, send, signIn, type OpenApiDocument, type Operation, type ProbeResponse } from './probe-support.ts'
-import { call, PLATFORM, randomClientIp } from './support.ts'
 
 /**
  * Cross-tenant probe over every operation of /openapi.json: tenant B's credentials (its owner's

@@ -1,7 +1,6 @@
 import { SELF } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { PASSWORD } from './members-support.ts'
-import { PLATFORM, randomClientIp } from './support.ts'
+import { PASSWORD, PLATFORM, randomClientIp } from './support.ts'
 
 /**
  * Shared by the probes (test/probe-isolation.test.ts, test/probe-fuzz.test.ts): every operation of

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addMember, signUp } from './members-support.ts'
-import { call, endpointRequests, randomClientIp, resetEndpointStats } from './support.ts'
+import { addMember, call, endpointRequests, randomClientIp, resetEndpointStats, signUp } from './support.ts'
 
 /**
  * Backend requests per request, counted by the local SQL and Redis endpoints (counts, not

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addMember, signUp } from './members-support.ts'
-import { call, tenantAction } from './support.ts'
+import { addMember, call, signUp, tenantAction } from './support.ts'
 
 /**
  * A warm request answers session state, membership and role from what the isolate holds, checked

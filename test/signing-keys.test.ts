@@ -2,33 +2,16 @@ import { env } from 'cloudflare:test'
 import { sql } from 'drizzle-orm'
 import { sign, verify } from 'hono/jwt'
 import { describe, expect, it, vi } from 'vitest'
-import { connectDatabase } from '../src/platform/database.ts'
 import { importVerifyKey, signingKeys, type PublicJwk } from '../src/platform/signing-keys.ts'
 import { currentKeyInsert, forgetTenantKeys, loadTenantKeys, newTenantKey } from '../src/tenancy/signing-keys.ts'
-import { accessToken, adminToken, call, createTenant, endpointRequests, PLATFORM, platformAccessToken, resetEndpointStats, tenantOrigin } from './support.ts'
+import { accessToken, adminToken, call, createTenant, database, decodeJwt, endpointRequests, newEmail, PASSWORD, PLATFORM, platformAccessToken, resetEndpointStats, signUp, tenantOrigin } from './support.ts'
 
-const PASSWORD = 'correct horse battery'
-const email = () => `${crypto.randomUUID()}@example.com`
-const db = () => connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
 const dataKey = env.DATA_ENCRYPTION_KEY as string
-
-function decode(token: string) {
-  const [h, p] = token.split('.').slice(0, 2).map((part) => JSON.parse(atob(part!.replace(/-/g, '+').replace(/_/g, '/'))))
-  return { header: h, payload: p }
-}
-
-async function registerOnPlatform() {
-  const address = email()
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: address, password: PASSWORD } })
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
-  const host = tenantOrigin(res.body.tenant.slug)
-  return { email: address, host, ...res.body } as { email: string; host: string; user: { id: string }; tenant: { id: string; slug: string }; access_token: string; refresh_token: string }
-}
 
 const schemaOf = (tenantId: string) => `tenant_${tenantId.replaceAll('-', '')}`
 
 async function keyRows(tenantId: string) {
-  const rows = await db().execute<{ kid: string; status: string; private_key_enc: string | null; adopted_at: string | null }>(
+  const rows = await database().execute<{ kid: string; status: string; private_key_enc: string | null; adopted_at: string | null }>(
     sql`select kid, status, private_key_enc, adopted_at::text from ${sql.identifier(schemaOf(tenantId))}.signing_keys order by created_at`,
   )
   return rows.rows
@@ -59,24 +42,24 @@ describe('per-tenant signing keys', () => {
   })
 
   it("signs access tokens with the tenant's key, with iss (the tenant's origin) and aud (atrium:<tenant id>), verifiable with its JWKS", async () => {
-    const u = await registerOnPlatform()
-    const { header, payload } = decode(u.access_token)
+    const u = await signUp()
+    const { header, payload } = decodeJwt(u.access_token)
     const published = await jwks(u.host)
     expect(header.kid).toBe(published[0]!.kid)
     expect(payload).toMatchObject({ aud: `atrium:${u.tenant.id}`, iss: `http://${u.tenant.slug}.localhost`, tid: u.tenant.id })
     // What a tenant's own backend does: verify with the tenant's JWKS and check iss and aud.
     const verified = await verify(u.access_token, await importVerifyKey(published[0]!), { alg: 'ES512' })
     expect(verified.aud).toBe(`atrium:${u.tenant.id}`)
-    const other = await registerOnPlatform()
+    const other = await signUp()
     await expect(verify(u.access_token, await importVerifyKey((await jwks(other.host))[0]!), { alg: 'ES512' })).rejects.toThrow()
   })
 
   it("refuses on tenant B a token signed with A's key, or with the platform key, even when every claim names B", async () => {
-    const a = await registerOnPlatform()
-    const b = await registerOnPlatform()
-    const bClaims = { sub: b.user.id, tid: b.tenant.id, sid: decode(b.access_token).payload.sid, aud: `atrium:${b.tenant.id}`, iss: tenantOrigin(b.tenant.slug) }
+    const a = await signUp()
+    const b = await signUp()
+    const bClaims = { sub: b.user.id, tid: b.tenant.id, sid: decodeJwt(b.access_token).payload.sid, aud: `atrium:${b.tenant.id}`, iss: tenantOrigin(b.tenant.slug) }
     const withKeyOfA = await accessToken(a.tenant, bClaims)
-    expect(decode(withKeyOfA).header.kid).toBe(decode(a.access_token).header.kid)
+    expect(decodeJwt(withKeyOfA).header.kid).toBe(decodeJwt(a.access_token).header.kid)
     const res = await call(`${b.host}/v1/me`, { token: withKeyOfA })
     expect(res.status).toBe(401)
     expect(res.body.error.code).toBe('invalid_token')
@@ -87,9 +70,9 @@ describe('per-tenant signing keys', () => {
   })
 
   it("refuses a token of the tenant's own key without this tenant's aud or iss", async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const other = await createTenant()
-    const claims = { sub: u.user.id, sid: decode(u.access_token).payload.sid }
+    const claims = { sub: u.user.id, sid: decodeJwt(u.access_token).payload.sid }
     expect((await call(`${u.host}/v1/me`, { token: await accessToken(u.tenant, claims) })).status).toBe(200)
     for (const bad of [{ aud: undefined }, { aud: `atrium:${other.id}` }, { aud: u.tenant.id }, { iss: tenantOrigin(other.slug) }, { iss: undefined }, { iss: 'not a url' }]) {
       const res = await call(`${u.host}/v1/me`, { token: await accessToken(u.tenant, { ...claims, ...bad }) })
@@ -98,10 +81,10 @@ describe('per-tenant signing keys', () => {
   })
 
   it('rotates per tenant: the replaced key still verifies, the next rotation retires it, other tenants are untouched', async () => {
-    const u = await registerOnPlatform()
+    const u = await signUp()
     const bystander = await createTenant()
     const bystanderKeys = await keyRows(bystander.id)
-    const k1 = decode(u.access_token).header.kid
+    const k1 = decodeJwt(u.access_token).header.kid
 
     const first = await rotate(u.tenant.id)
     expect(first.status).toBe(200)
@@ -111,7 +94,7 @@ describe('per-tenant signing keys', () => {
     expect((await call(`${u.host}/v1/me`, { token: u.access_token })).status).toBe(200)
     expect(kids(await jwks(u.host))).toEqual([k2, k1])
     const fresh = await login(u.host, u.email)
-    expect(decode(fresh.body.access_token).header.kid).toBe(k2)
+    expect(decodeJwt(fresh.body.access_token).header.kid).toBe(k2)
     expect(await keyRows(bystander.id)).toEqual(bystanderKeys)
 
     const second = await rotate(u.tenant.id)
@@ -121,7 +104,7 @@ describe('per-tenant signing keys', () => {
     expect(kids(await jwks(u.host))).toEqual([second.body.data[0].kid, k2])
     const retired = (await keyRows(u.tenant.id)).find((k) => k.kid === k1)!
     expect(retired).toMatchObject({ status: 'retired', private_key_enc: null })
-    const audit = await db().execute<{ action: string }>(sql`select action from ${sql.identifier(schemaOf(u.tenant.id))}.audit_log where action = 'signing_key.rotated'`)
+    const audit = await database().execute<{ action: string }>(sql`select action from ${sql.identifier(schemaOf(u.tenant.id))}.audit_log where action = 'signing_key.rotated'`)
     expect(audit.rows).toHaveLength(2)
   })
 
@@ -139,14 +122,14 @@ describe('per-tenant signing keys', () => {
   })
 
   it("rotates on the tenant host behind signing_keys:rotate, for that tenant only", async () => {
-    const owner = await registerOnPlatform()
+    const owner = await signUp()
     await call(`${PLATFORM}/v1/tenants/${owner.tenant.id}`, { method: 'PATCH', body: { settings: { signup_policy: 'open' } }, token: adminToken() })
-    const member = await call(`${owner.host}/v1/auth/register`, { body: { email: email(), password: PASSWORD } })
+    const member = await call(`${owner.host}/v1/auth/register`, { body: { email: newEmail(), password: PASSWORD } })
     expect(member.status).toBe(201)
     const path = `${owner.host}/v1/tenant/signing-keys/rotate`
     expect((await call(path, { method: 'POST' })).status).toBe(401)
     expect((await call(path, { method: 'POST', token: member.body.access_token })).status).toBe(403)
-    const stranger = await registerOnPlatform()
+    const stranger = await signUp()
     expect((await call(path, { method: 'POST', token: stranger.access_token })).status).toBe(401)
     const before = await keyRows(owner.tenant.id)
     expect(before).toHaveLength(1)
@@ -160,14 +143,14 @@ describe('per-tenant signing keys', () => {
   })
 
   it("verifies at once a token of a key another isolate rotated in (an unknown kid rereads the keys, at most every 5 s)", async () => {
-    const u = await registerOnPlatform()
-    const sid = decode(u.access_token).payload.sid
+    const u = await signUp()
+    const sid = decodeJwt(u.access_token).payload.sid
     // Another isolate's rotation, as it lands in the database: this isolate's cached copy does not know the new key.
     const key = await newTenantKey(dataKey, u.tenant.id)
     const s = sql.identifier(schemaOf(u.tenant.id))
-    await db().batch([
-      db().execute(sql`update ${s}.signing_keys set status = 'previous', rotated_at = now() where status = 'current'`),
-      currentKeyInsert(db(), schemaOf(u.tenant.id), key),
+    await database().batch([
+      database().execute(sql`update ${s}.signing_keys set status = 'previous', rotated_at = now() where status = 'current'`),
+      currentKeyInsert(database(), schemaOf(u.tenant.id), key),
     ])
     const now = Math.floor(Date.now() / 1000)
     const claims = { sub: u.user.id, tid: u.tenant.id, sid, aud: `atrium:${u.tenant.id}`, iss: tenantOrigin(u.tenant.slug), iat: now, exp: now + 300 }
@@ -189,11 +172,11 @@ describe('per-tenant signing keys', () => {
   describe('tenants created before per-tenant keys', () => {
     /** A tenant as it was before this change: no key of its own, its sessions' tokens signed with the platform key. */
     async function legacyTenant() {
-      const u = await registerOnPlatform()
-      await db().execute(sql`delete from ${sql.identifier(schemaOf(u.tenant.id))}.signing_keys`)
+      const u = await signUp()
+      await database().execute(sql`delete from ${sql.identifier(schemaOf(u.tenant.id))}.signing_keys`)
       forgetTenantKeys(u.tenant.id)
       const now = Math.floor(Date.now() / 1000)
-      const { payload } = decode(u.access_token)
+      const { payload } = decodeJwt(u.access_token)
       const legacy = await platformAccessToken({ sub: u.user.id, tid: u.tenant.id, sid: payload.sid, iss: payload.iss, iat: now - 5, exp: now + 600 })
       return { u, legacy }
     }
@@ -208,14 +191,14 @@ describe('per-tenant signing keys', () => {
       // During the window the tenant's JWKS also carries the platform key, for verifiers of the earlier tokens.
       expect(kids(await jwks(u.host))).toEqual([rows[0]!.kid, await platformKid()])
       const fresh = await login(u.host, u.email)
-      expect(decode(fresh.body.access_token).header.kid).toBe(rows[0]!.kid)
+      expect(decodeJwt(fresh.body.access_token).header.kid).toBe(rows[0]!.kid)
       expect((await call(`${u.host}/v1/me`, { token: fresh.body.access_token })).status).toBe(200)
     })
 
     it('refuse platform-signed tokens issued after the adoption, and publish only their own keys once the window has passed', async () => {
       const { u, legacy } = await legacyTenant()
       expect((await call(`${u.host}/v1/me`, { token: legacy })).status).toBe(200)
-      await db().execute(sql`update ${sql.identifier(schemaOf(u.tenant.id))}.signing_keys set adopted_at = now() - interval '1 hour'`)
+      await database().execute(sql`update ${sql.identifier(schemaOf(u.tenant.id))}.signing_keys set adopted_at = now() - interval '1 hour'`)
       forgetTenantKeys(u.tenant.id)
       expect((await call(`${u.host}/v1/me`, { token: legacy })).status).toBe(401)
       expect(kids(await jwks(u.host))).toEqual([(await keyRows(u.tenant.id))[0]!.kid])
@@ -224,7 +207,7 @@ describe('per-tenant signing keys', () => {
     it('adopt exactly one key when many requests race for it', async () => {
       const { u } = await legacyTenant()
       const tenant = { id: u.tenant.id, schemaName: schemaOf(u.tenant.id) }
-      const sets = await Promise.all(Array.from({ length: 6 }, () => loadTenantKeys({ db: db(), dataKey }, tenant)))
+      const sets = await Promise.all(Array.from({ length: 6 }, () => loadTenantKeys({ db: database(), dataKey }, tenant)))
       expect(new Set(sets.map((s) => s.signer.kid)).size).toBe(1)
       expect(await keyRows(u.tenant.id)).toHaveLength(1)
     })

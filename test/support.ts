@@ -1,9 +1,15 @@
 import { env, SELF } from 'cloudflare:test'
+import { Redis } from '@upstash/redis/cloudflare'
+import { eq } from 'drizzle-orm'
 import { sign } from 'hono/jwt'
-import { schemaNameFor } from '../src/db/tenant-schema.ts'
+import { Secret, TOTP } from 'otpauth'
+import { afterEach, beforeEach, expect, vi } from 'vitest'
+import { memberships } from '../src/db/public-schema.ts'
+import { schemaNameFor, tenantTables } from '../src/db/tenant-schema.ts'
 import { connectDatabase } from '../src/platform/database.ts'
 import { signingKeys } from '../src/platform/signing-keys.ts'
 import { loadTenantKeys, tenantAudience } from '../src/tenancy/signing-keys.ts'
+import { until, type Envelope, type WebhookReceiver } from './webhook-receiver.ts'
 
 export const PLATFORM = 'http://localhost'
 export const tenantOrigin = (slug: string) => `http://${slug}.atrium.test`
@@ -51,6 +57,157 @@ export async function call(url: string, options: CallOptions = {}) {
   return { status: res.status, headers: res.headers, body: json }
 }
 
+/*
+ * Accounts, built through the public API as a client would: an owner (a new account owns its
+ * personal tenant), members with a role (through an invitation), custom roles and API keys.
+ */
+
+export const PASSWORD = 'correct horse battery'
+/** An address no other test uses. */
+export const newEmail = (domain = 'example.com') => `${crypto.randomUUID()}@${domain}`
+
+export interface Account {
+  email: string
+  user: { id: string }
+  access_token: string
+  refresh_token: string
+}
+
+export interface Owner extends Account {
+  tenant: { id: string; slug: string }
+  host: string
+}
+
+/** A new account on the platform host, signed in: it owns its personal tenant (named after `name`, "Owner's workspace"). */
+export async function signUp({ email = newEmail(), name = 'Owner' }: { email?: string; name?: string } = {}): Promise<Owner> {
+  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD, name } })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return { ...res.body, email, host: tenantOrigin(res.body.tenant.slug) }
+}
+
+/*
+ * Two-factor authentication: the codes an authenticator app shows, TOTP turned on through the API,
+ * and a clock moved a step at a time for the tests that need to know which step a code is for.
+ */
+
+export const TOTP_STEP_MS = 30_000
+
+/** The code an authenticator app shows for `secret` at `at` (ms since the epoch; now by default). */
+export const totpCode = (secret: string, at = Date.now()) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at })
+
+/** TOTP turned on for `a`: enrolled, and confirmed with the code of `at` (now by default). Answers its secret and backup codes. */
+export async function enableTotp(a: { host: string; access_token: string }, at = Date.now()) {
+  const started = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
+  expect(started.status, JSON.stringify(started.body)).toBe(201)
+  const secret = started.body.secret as string
+  const confirmed = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: totpCode(secret, at) }, token: a.access_token })
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200)
+  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
+}
+
+/** The MFA challenge a password sign-in of `a` on its host answers when TOTP is on. */
+export async function mfaToken(a: { host: string; email: string }): Promise<string> {
+  const res = await call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
+  return res.body.mfa_token
+}
+
+/**
+ * A fixed clock for every test of the enclosing file or describe block: only Date is faked (the
+ * Worker runs in this isolate, so it reads the same clock), set in the middle of a 30-second step
+ * and moved a whole step at a time, so codes are computed for known steps and no test depends on
+ * when it happens to run.
+ */
+export function totpClock() {
+  let now = 0
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    now = Math.floor(Date.now() / TOTP_STEP_MS) * TOTP_STEP_MS + TOTP_STEP_MS / 2
+    vi.setSystemTime(now)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+  const step = () => Math.floor(now / TOTP_STEP_MS)
+  /** The code an authenticator app shows for a step. */
+  const codeAt = (secret: string, at: number) => totpCode(secret, at * TOTP_STEP_MS)
+  return {
+    step,
+    codeAt,
+    advanceSteps(n: number) {
+      now += n * TOTP_STEP_MS
+      vi.setSystemTime(now)
+    },
+    /** Whether a code is accepted in the current window (the step before, this step, the step after). */
+    inWindow: (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code),
+  }
+}
+
+/** A tenant anyone may sign up to (`signup_policy: open`), with more settings if given. */
+export const openTenant = (settings: Record<string, unknown> = {}) => createTenant({ settings: { signup_policy: 'open', ...settings } })
+
+/** A new account signed up on `tenant`'s host (open sign-up), or an existing one (`email`) that joins it with its password. */
+export async function join(tenant: { slug: string }, email = newEmail()): Promise<Account> {
+  const res = await call(`${tenantOrigin(tenant.slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return { ...res.body, email }
+}
+
+export async function invite(host: string, token: string, email: string, role = 'member') {
+  const res = await call(`${host}/v1/invitations`, { body: { email, role }, token })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return { invitation: res.body as { id: string; email: string; role: string }, ...(await mailedLink(email, '/accept-invitation')) }
+}
+
+/** A new account that joins `owner`'s tenant with `role`, through an invitation. */
+export async function addMember(owner: Owner, role = 'member'): Promise<Account> {
+  const email = newEmail()
+  const { token } = await invite(owner.host, owner.access_token, email, role)
+  const res = await call(`${owner.host}/v1/invitations/accept`, { body: { token, password: PASSWORD, name: `A ${role}` } })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  return { ...res.body, email }
+}
+
+export const tablesOf = (tenantId: string) => tenantTables(schemaNameFor(tenantId))
+
+/** The tenant's audit actions, oldest first. */
+export async function auditActions(tenantId: string): Promise<{ action: string; actorId: string | null; targetId: string | null; details: Record<string, unknown> }[]> {
+  const log = tablesOf(tenantId).auditLog
+  return database().select({ action: log.action, actorId: log.actorId, targetId: log.targetId, details: log.details }).from(log).orderBy(log.id)
+}
+
+export async function publicRole(tenantId: string, userId: string): Promise<string | undefined> {
+  const rows = await database().select({ role: memberships.role, tenantId: memberships.tenantId }).from(memberships).where(eq(memberships.userId, userId))
+  return rows.find((r) => r.tenantId === tenantId)?.role
+}
+
+/** The tenant's audit entries with the actor's type (user or api_key), oldest first. */
+export async function auditEntries(tenantId: string) {
+  const log = tablesOf(tenantId).auditLog
+  return database().select({ action: log.action, actorType: log.actorType, actorId: log.actorId, targetId: log.targetId, details: log.details }).from(log).orderBy(log.id)
+}
+
+/** A custom role, through POST /v1/roles. */
+export async function customRole(o: Owner, name: string, permissions: string[]) {
+  const res = await call(`${o.host}/v1/roles`, { body: { name, permissions }, token: o.access_token })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+}
+
+export interface ApiKeyAccount {
+  id: string
+  secret: string
+  /** Headers that authenticate as the key. */
+  headers: Record<string, string>
+}
+
+/** An API key of `o`'s tenant holding `roles`, created by its owner through POST /v1/api-keys. */
+export async function apiKey(o: Owner, roles: string[]): Promise<ApiKeyAccount> {
+  const res = await call(`${o.host}/v1/api-keys`, { body: { name: `key ${roles.join(' ')}`, roles }, token: o.access_token })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return { id: res.body.id, secret: res.body.secret, headers: { 'x-api-key': res.body.secret } }
+}
+
 export const adminToken = () => env.PLATFORM_ADMIN_TOKEN as string
 
 export async function createTenant(input: { slug?: string; name?: string; plan?: string; settings?: Record<string, unknown> } = {}) {
@@ -60,9 +217,27 @@ export async function createTenant(input: { slug?: string; name?: string; plan?:
   return res.body as { id: string; slug: string; schema_name: string; status: string; settings: Record<string, unknown> }
 }
 
+/** Change a tenant's settings as the platform admin (PATCH /v1/tenants/{id}). */
+export async function patchTenantSettings(id: string, settings: Record<string, unknown>) {
+  const res = await call(`${PLATFORM}/v1/tenants/${id}`, { method: 'PATCH', body: { settings }, token: adminToken() })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+}
+
 export async function tenantAction(id: string, action: 'suspend' | 'resume' | 'purge') {
   return call(`${PLATFORM}/v1/tenants/${id}/${action}`, { method: 'POST', token: adminToken() })
 }
+
+/** The database the Worker uses (the local SQL endpoint), for what the API does not show. */
+export const database = () => connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
+
+/** The header and claims of a JWT, unverified (what a client could read of it). */
+export function decodeJwt(token: string): { header: Record<string, any>; payload: Record<string, any> } {
+  const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))
+  return { header, payload }
+}
+
+/** The Redis the Worker uses (the local Redis endpoint), for what the API does not show. */
+export const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL as string, token: env.UPSTASH_REDIS_REST_TOKEN as string, enableTelemetry: false })
 
 /** An access token signed with the deployment's (platform) key, as tokens were before tenants had their own keys. */
 export async function platformAccessToken(claims: Record<string, unknown>) {
@@ -76,11 +251,35 @@ export async function platformAccessToken(claims: Record<string, unknown>) {
  * `aud` (the identity section issues the real ones; this stands in for a signed-in user).
  */
 export async function accessToken(tenant: { id: string; slug: string }, claims: Record<string, unknown>) {
-  const db = connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
-  const keys = await loadTenantKeys({ db, dataKey: env.DATA_ENCRYPTION_KEY as string }, { id: tenant.id, schemaName: schemaNameFor(tenant.id) })
+  const keys = await loadTenantKeys({ db: database(), dataKey: env.DATA_ENCRYPTION_KEY as string }, { id: tenant.id, schemaName: schemaNameFor(tenant.id) })
   const now = Math.floor(Date.now() / 1000)
   const standard = { iss: tenantOrigin(tenant.slug), aud: tenantAudience(tenant.id), tid: tenant.id, iat: now, exp: now + 300, jti: crypto.randomUUID() }
   return sign({ ...standard, ...claims }, keys.signer, 'ES512')
+}
+
+/*
+ * Webhook events: a tenant's receiver (test/webhook-receiver.ts) subscribed through the API, and
+ * the tenant's outbox, where each event is written in the same batch as its change.
+ */
+
+/** Subscribe `receiver`'s `path` to `events` on `o`'s tenant; answers a function giving the envelopes received there so far. */
+export async function subscribe(receiver: WebhookReceiver, o: Owner, path: string, events: string[]) {
+  const res = await call(`${o.host}/v1/webhooks`, { body: { url: receiver.url(path), events }, token: o.access_token })
+  expect(res.status, JSON.stringify(res.body)).toBe(201)
+  return () => receiver.envelopes(path)
+}
+
+/** Wait until `count` envelopes of `type` have arrived (deliveries run after the answer); answers them. */
+export const received = (got: () => Envelope[], type: string, count = 1) =>
+  until(`${count} ${type}`, () => {
+    const matching = got().filter((e) => e.type === type)
+    return matching.length >= count && matching
+  })
+
+/** The events of `type` in the tenant's outbox. */
+export async function outboxEvents(o: { tenant: { id: string } }, type: string) {
+  const events = tablesOf(o.tenant.id).webhookEvents
+  return database().select().from(events).where(eq(events.type, type))
 }
 
 type Endpoint = 'sql' | 'redis'
@@ -102,10 +301,41 @@ export async function resetEndpointStats(which: Endpoint) {
   await fetch(`${controlBase(which)}/__atrium/stats/reset`, { method: 'POST' })
 }
 
+/** `a`'s address verified, through the link mailed by POST /v1/auth/verify-email/request. */
+export async function verifyEmail(a: { host: string; email: string; access_token: string }) {
+  expect((await call(`${a.host}/v1/auth/verify-email/request`, { method: 'POST', token: a.access_token })).status).toBe(202)
+  const { token } = await mailedLink(a.email, '/verify-email')
+  expect((await call(`${a.host}/v1/auth/verify-email/confirm`, { body: { token } })).status).toBe(200)
+}
+
+/** A mail in the development outbox (MAIL_TRANSPORT=outbox). */
+export interface Mail {
+  to: string
+  subject: string
+  text: string
+  html: string
+}
+
+/** The mail sent to `to`, newest first (GET /dev/outbox). */
+export async function mailsTo(to: string): Promise<Mail[]> {
+  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
+  expect(res.status).toBe(200)
+  return res.body.messages
+}
+
+/** Mail sent after the answer (waitUntil) arrives a little later: wait for the `count`-th message to `to`, and answer the newest. */
+export async function waitForMail(to: string, count = 1): Promise<Mail> {
+  for (let i = 0; i < 100; i++) {
+    const messages = await mailsTo(to)
+    if (messages.length >= count) return messages[0]!
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`no mail #${count} for ${to}`)
+}
+
 /** The newest link to `path` (e.g. `/reset-password`) mailed to `to`, and the token in its fragment. */
 export async function mailedLink(to: string, path: string): Promise<{ url: URL; token: string }> {
-  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(to)}`)
-  const mail = res.body.messages?.[0]
+  const [mail] = await mailsTo(to)
   if (!mail) throw new Error(`no mail to ${to}`)
   const href = mail.text.match(new RegExp(`https?://\\S+${path}#token=[A-Za-z0-9_-]+`))?.[0]
   if (!href) throw new Error(`no ${path} link in the mail to ${to}: ${mail.text}`)

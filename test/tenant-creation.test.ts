@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { connectDatabase } from '../src/platform/database.ts'
 import { admitTenantCreation, isTenantCapError, ownedTenantCapStatements } from '../src/tenancy/creation-limits.ts'
-import { newEmail, PASSWORD, signUp } from './members-support.ts'
-import { call, PLATFORM, randomClientIp } from './support.ts'
+import { call, newEmail, PASSWORD, PLATFORM, randomClientIp, signUp } from './support.ts'
 
 /** Self-service tenant creation (platform sign-up today): off switch, per-account cap, per-IP and global limits. */
 

@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
-import { adminToken, call, createTenant, PLATFORM, randomClientIp, tenantAction, tenantOrigin, uniqueSlug } from './support.ts'
-import { auditEntries, mailedToken, newEmail, PASSWORD, signUp } from './members-support.ts'
+import { adminToken, auditEntries, call, createTenant, mailedLink, newEmail, PASSWORD, PLATFORM, randomClientIp, signUp, tenantAction, tenantOrigin, uniqueSlug, verifyEmail } from './support.ts'
 import { SendGridStandIn } from './sendgrid-stand-in.ts'
 
 const create = (body: Record<string, unknown>, token: string | null = adminToken(), origin = PLATFORM) => call(`${origin}/v1/tenants`, { body: { name: 'Acme', ...body }, token })
@@ -11,11 +10,7 @@ const inviteInto = (id: string, body: unknown, token: string | null = adminToken
 /** An account whose address is verified, through the verification link. */
 async function verifiedAccount() {
   const o = await signUp()
-  expect((await call(`${o.host}/v1/auth/verify-email/request`, { method: 'POST', token: o.access_token })).status).toBe(202)
-  const res = await call(`${PLATFORM}/dev/outbox?to=${encodeURIComponent(o.email)}`)
-  const href = res.body.messages[0].text.match(/https?:\/\/\S+/)[0] as string
-  const token = new URLSearchParams(new URL(href).hash.slice(1)).get('token')
-  expect((await call(`${o.host}/v1/auth/verify-email/confirm`, { body: { token } })).status).toBe(200)
+  await verifyEmail(o)
   return o
 }
 
@@ -26,8 +21,8 @@ describe('POST /v1/tenants with owner_email', () => {
     const res = await create({ slug, owner_email: email })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     expect(res.body).toMatchObject({ slug, owner: { status: 'invited', email } })
-    const { token, link } = await mailedToken(email)
-    expect(link).toContain(`${slug}.`)
+    const { token, url } = await mailedLink(email, '/accept-invitation')
+    expect(url.href).toContain(`${slug}.`)
     const accepted = await call(`${tenantOrigin(slug)}/v1/invitations/accept`, { body: { token, password: PASSWORD, name: 'Founder' } })
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200)
     const me = await call(`${tenantOrigin(slug)}/v1/tenant`, { token: accepted.body.access_token })
@@ -109,7 +104,7 @@ describe('POST /v1/tenants/:id/invitations (platform admin)', () => {
     const listed = await call(`${o.host}/v1/invitations`, { token: o.access_token })
     expect(listed.body.data.map((i: { id: string }) => i.id)).toContain(res.body.id)
     expect((await inviteInto(o.tenant.id, { email, role: 'member' })).body.error.code).toBe('invitation_pending')
-    const { token } = await mailedToken(email)
+    const { token } = await mailedLink(email, '/accept-invitation')
     const accepted = await call(`${o.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
     expect(accepted.status).toBe(200)
     expect((await call(`${o.host}/v1/tenant`, { token: accepted.body.access_token })).body.role).toBe('owner')
@@ -140,7 +135,7 @@ describe('POST /v1/tenants/:id/invitations (platform admin)', () => {
     expect((await inviteInto(a.tenant.id, { email, role: 'member' }, `not-the-admin-token-${crypto.randomUUID()}`)).status).toBe(403)
     expect((await inviteInto(a.tenant.id, { email, role: 'member' }, adminToken(), a.host)).status).toBe(404)
     expect((await inviteInto(a.tenant.id, { email, role: 'member' })).status).toBe(201)
-    const { token } = await mailedToken(email)
+    const { token } = await mailedLink(email, '/accept-invitation')
     const elsewhere = await call(`${b.host}/v1/invitations/accept`, { body: { token, password: PASSWORD } })
     expect(elsewhere.body.error.code).toBe('invitation_not_found')
     expect((await call(`${b.host}/v1/invitations`, { token: b.access_token })).body.data).toEqual([])

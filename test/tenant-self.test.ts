@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { adminToken, call, PLATFORM } from './support.ts'
-import { addMember, apiKey, auditEntries, customRole, PASSWORD, signUp } from './members-support.ts'
+import { addMember, adminToken, apiKey, auditEntries, call, customRole, PASSWORD, PLATFORM, signUp } from './support.ts'
 
 const patch = (host: string, token: string | undefined, body: unknown, headers?: Record<string, string>) => call(`${host}/v1/tenant`, { method: 'PATCH', body, token, headers })
 

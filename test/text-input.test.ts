@@ -1,8 +1,7 @@
 import { SELF } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { decodeUrlComponent, jsonIssue, textProblem } from '../src/middleware/text-input/index.ts'
-import { signUp, type Owner } from './members-support.ts'
-import { adminToken, call, createTenant, PLATFORM } from './support.ts'
+import { adminToken, call, createTenant, type Owner, PLATFORM, signUp } from './support.ts'
 
 const NUL = '\u0000'
 const LONE_HIGH = '\ud800'

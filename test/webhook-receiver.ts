@@ -37,6 +37,11 @@ export class WebhookReceiver {
     return `${this.origin}${unique}`
   }
 
+  /** The event envelopes `path` has received so far, in order of arrival. */
+  envelopes(path: string): Envelope[] {
+    return this.requestsTo(path).map((r) => JSON.parse(r.body) as Envelope)
+  }
+
   /** What the next requests to `path` get, in order; afterwards 200. */
   program(path: string, ...behaviours: Behaviour[]) {
     this.plans.set(this.unique(path), [...(this.plans.get(this.unique(path)) ?? []), ...behaviours])

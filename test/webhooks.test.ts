@@ -4,45 +4,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import worker from '../src/index.ts'
 import { schemaNameFor } from '../src/db/tenant-schema.ts'
 import { decryptSecret } from '../src/identity/secrets.ts'
-import { connectDatabase } from '../src/platform/database.ts'
-import { adminToken, call, PLATFORM, tenantOrigin } from './support.ts'
+import { call, database, decodeJwt, newEmail, type Owner, PASSWORD, patchTenantSettings, PLATFORM, signUp } from './support.ts'
 import { WebhookReceiver, until } from './webhook-receiver.ts'
 
-const PASSWORD = 'correct horse battery'
-const db = () => connectDatabase(env.DATABASE_URL as string, env.NEON_FETCH_ENDPOINT as string)
 const receiver = new WebhookReceiver()
 
 beforeAll(() => receiver.start())
 afterAll(() => receiver.stop())
 
-interface Owner {
-  host: string
-  token: string
-  tenantId: string
-  schema: string
-}
-
 /** A user who owns a fresh tenant (platform sign-up), with sign-up opened on it so others can join. */
 async function owner(settings: Record<string, unknown> = {}): Promise<Owner> {
-  const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email: `${crypto.randomUUID()}@example.com`, password: PASSWORD } })
-  expect(res.status).toBe(201)
-  const tenantId = res.body.tenant.id as string
-  const patched = await call(`${PLATFORM}/v1/tenants/${tenantId}`, { method: 'PATCH', body: { settings: { signup_policy: 'open', ...settings } }, token: adminToken() })
-  expect(patched.status).toBe(200)
-  return { host: tenantOrigin(res.body.tenant.slug), token: res.body.access_token, tenantId, schema: schemaNameFor(tenantId) }
+  const o = await signUp()
+  await patchTenantSettings(o.tenant.id, { signup_policy: 'open', ...settings })
+  return o
 }
 
-async function join(o: Owner, email = `${crypto.randomUUID()}@example.com`) {
+/** Sign-up on `o`'s tenant host, whatever its answer. */
+async function join(o: Owner, email = newEmail()) {
   const res = await call(`${o.host}/v1/auth/register`, { body: { email, password: PASSWORD } })
   return { ...res, email }
 }
 
 async function createWebhook(o: Owner, body: Record<string, unknown>) {
-  return call(`${o.host}/v1/webhooks`, { body, token: o.token })
+  return call(`${o.host}/v1/webhooks`, { body, token: o.access_token })
 }
 
 async function deliveries(o: Owner, webhookId: string) {
-  const res = await call(`${o.host}/v1/webhooks/${webhookId}/deliveries`, { token: o.token })
+  const res = await call(`${o.host}/v1/webhooks/${webhookId}/deliveries`, { token: o.access_token })
   expect(res.status).toBe(200)
   return res.body.data as Array<Record<string, any>>
 }
@@ -54,7 +42,7 @@ async function runScheduler() {
 
 /** Time travel for the retry schedule: make a delivery due now instead of waiting for its backoff. */
 async function makeDue(o: Owner, deliveryId: string) {
-  await db().execute(sql`update ${sql.identifier(o.schema)}.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`)
+  await database().execute(sql`update ${sql.identifier(schemaNameFor(o.tenant.id))}.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`)
 }
 
 // --- A receiver written from docs/api/webhooks.md ("Verifying a delivery") alone. ---------------------
@@ -82,32 +70,32 @@ describe('webhook endpoints', () => {
     expect(created.body).toMatchObject({ url: receiver.url('/crud'), events: ['member.joined', 'role.*'], description: 'CRM sync', enabled: true })
     const id = created.body.id as string
 
-    const list = await call(`${o.host}/v1/webhooks`, { token: o.token })
+    const list = await call(`${o.host}/v1/webhooks`, { token: o.access_token })
     expect(list.status).toBe(200)
     expect(list.body.data.map((w: { id: string }) => w.id)).toEqual([id])
     expect(JSON.stringify(list.body)).not.toContain(created.body.secret)
-    const one = await call(`${o.host}/v1/webhooks/${id}`, { token: o.token })
+    const one = await call(`${o.host}/v1/webhooks/${id}`, { token: o.access_token })
     expect(one.status).toBe(200)
     expect(one.body).not.toHaveProperty('secret')
 
-    const stored = await db().execute<{ secret_enc: string }>(sql`select secret_enc from ${sql.identifier(o.schema)}.webhooks where id = ${id}`)
+    const stored = await database().execute<{ secret_enc: string }>(sql`select secret_enc from ${sql.identifier(schemaNameFor(o.tenant.id))}.webhooks where id = ${id}`)
     const secretEnc = stored.rows[0]!.secret_enc
     expect(secretEnc).toMatch(/^v1\./)
     expect(secretEnc).not.toContain(created.body.secret.slice(6))
     expect(await decryptSecret(env.DATA_ENCRYPTION_KEY as string, secretEnc, `webhook:${id}`)).toBe(created.body.secret)
     await expect(decryptSecret(env.DATA_ENCRYPTION_KEY as string, secretEnc, 'webhook:another-id')).rejects.toThrow()
 
-    const patched = await call(`${o.host}/v1/webhooks/${id}`, { method: 'PATCH', body: { events: ['*'], enabled: false, description: null }, token: o.token })
+    const patched = await call(`${o.host}/v1/webhooks/${id}`, { method: 'PATCH', body: { events: ['*'], enabled: false, description: null }, token: o.access_token })
     expect(patched.status).toBe(200)
     expect(patched.body).toMatchObject({ id, events: ['*'], enabled: false, description: null, url: receiver.url('/crud') })
 
-    const audit = await call(`${o.host}/v1/audit?action=webhook.*`, { token: o.token })
+    const audit = await call(`${o.host}/v1/audit?action=webhook.*`, { token: o.access_token })
     expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['webhook.updated', 'webhook.created'])
 
-    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'DELETE', token: o.token })).status).toBe(204)
-    expect((await call(`${o.host}/v1/webhooks/${id}`, { token: o.token })).status).toBe(404)
-    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'DELETE', token: o.token })).status).toBe(404)
-    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'PATCH', body: { enabled: true }, token: o.token })).status).toBe(404)
+    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'DELETE', token: o.access_token })).status).toBe(204)
+    expect((await call(`${o.host}/v1/webhooks/${id}`, { token: o.access_token })).status).toBe(404)
+    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'DELETE', token: o.access_token })).status).toBe(404)
+    expect((await call(`${o.host}/v1/webhooks/${id}`, { method: 'PATCH', body: { enabled: true }, token: o.access_token })).status).toBe(404)
   })
 
   it('pages the list newest first and caps the number of webhooks per tenant', async () => {
@@ -117,9 +105,9 @@ describe('webhook endpoints', () => {
     const over = await createWebhook(o, { url: receiver.url('/cap/21'), events: ['*'] })
     expect(over.status).toBe(409)
     expect(over.body.error.code).toBe('webhook_limit_reached')
-    const first = await call(`${o.host}/v1/webhooks?limit=15`, { token: o.token })
+    const first = await call(`${o.host}/v1/webhooks?limit=15`, { token: o.access_token })
     expect(first.body.data).toHaveLength(15)
-    const second = await call(`${o.host}/v1/webhooks?limit=15&cursor=${first.body.next_cursor}`, { token: o.token })
+    const second = await call(`${o.host}/v1/webhooks?limit=15&cursor=${first.body.next_cursor}`, { token: o.access_token })
     expect(second.body.next_cursor).toBeNull()
     expect([...first.body.data, ...second.body.data].map((w: { id: string }) => w.id)).toEqual([...ids].reverse())
   })
@@ -141,12 +129,12 @@ describe('webhook endpoints', () => {
     await refused({ url: receiver.url('/x') }, 'validation_failed')
     await refused({ url: receiver.url('/x'), events: ['*'], secret: 'mine' }, 'validation_failed')
     const { body } = await createWebhook(o, { url: receiver.url('/x'), events: ['*'] })
-    const patch = (b: unknown) => call(`${o.host}/v1/webhooks/${body.id}`, { method: 'PATCH', body: b, token: o.token })
+    const patch = (b: unknown) => call(`${o.host}/v1/webhooks/${body.id}`, { method: 'PATCH', body: b, token: o.access_token })
     expect((await patch({})).status).toBe(400)
     expect((await patch({ url: 'gopher://x' })).body.error.code).toBe('invalid_webhook_url')
     expect((await patch({ enabled: 'yes' })).status).toBe(400)
-    expect((await call(`${o.host}/v1/webhooks/not-a-uuid`, { token: o.token })).status).toBe(400)
-    expect((await call(`${o.host}/v1/webhooks/${body.id}/deliveries?status=lost`, { token: o.token })).status).toBe(400)
+    expect((await call(`${o.host}/v1/webhooks/not-a-uuid`, { token: o.access_token })).status).toBe(400)
+    expect((await call(`${o.host}/v1/webhooks/${body.id}/deliveries?status=lost`, { token: o.access_token })).status).toBe(400)
   })
 
   it('answers 401 without a token and 403 permission_denied to a member without the webhooks permissions', async () => {
@@ -161,7 +149,7 @@ describe('webhook endpoints', () => {
     const asMember = await call(`${o.host}/v1/webhooks`, { token: member.body.access_token })
     expect(asMember.status).toBe(403)
     expect(asMember.body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'webhooks:read' } })
-    expect((await createWebhook({ ...o, token: member.body.access_token }, { url: receiver.url('/m'), events: ['*'] })).status).toBe(403)
+    expect((await createWebhook({ ...o, access_token: member.body.access_token }, { url: receiver.url('/m'), events: ['*'] })).status).toBe(403)
     expect((await call(`${o.host}/v1/webhooks/${body.id}/test`, { method: 'POST', token: member.body.access_token })).status).toBe(403)
   })
 
@@ -170,20 +158,20 @@ describe('webhook endpoints', () => {
     const b = await owner()
     const hook = (await createWebhook(a, { url: receiver.url('/tenant-a'), events: ['*'] })).body
     receiver.program('/tenant-a', 500)
-    const test = await call(`${a.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: a.token })
+    const test = await call(`${a.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: a.access_token })
     const deliveryId = test.body.delivery.id as string
     // A's token is refused on B's host…
-    expect((await call(`${b.host}/v1/webhooks`, { token: a.token })).status).toBe(401)
+    expect((await call(`${b.host}/v1/webhooks`, { token: a.access_token })).status).toBe(401)
     // …and B's admin on B's host cannot reach A's webhook or its deliveries by id.
-    expect((await call(`${b.host}/v1/webhooks`, { token: b.token })).body.data).toEqual([])
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { token: b.token })).status).toBe(404)
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { method: 'PATCH', body: { url: receiver.url('/stolen') }, token: b.token })).status).toBe(404)
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: b.token })).status).toBe(404)
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}/deliveries`, { token: b.token })).status).toBe(404)
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}/deliveries/${deliveryId}/retry`, { method: 'POST', token: b.token })).status).toBe(404)
-    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { method: 'DELETE', token: b.token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks`, { token: b.access_token })).body.data).toEqual([])
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { method: 'PATCH', body: { url: receiver.url('/stolen') }, token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}/deliveries`, { token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}/deliveries/${deliveryId}/retry`, { method: 'POST', token: b.access_token })).status).toBe(404)
+    expect((await call(`${b.host}/v1/webhooks/${hook.id}`, { method: 'DELETE', token: b.access_token })).status).toBe(404)
     // Nothing moved in A.
-    const still = await call(`${a.host}/v1/webhooks/${hook.id}`, { token: a.token })
+    const still = await call(`${a.host}/v1/webhooks/${hook.id}`, { token: a.access_token })
     expect(still.body.url).toBe(receiver.url('/tenant-a'))
     expect((await deliveries(a, hook.id)).map((d) => d.attempts)).toEqual([1])
   })
@@ -193,7 +181,7 @@ describe('webhook delivery', () => {
   it('signs each delivery so that a receiver written from the documentation verifies it', async () => {
     const o = await owner()
     const { body: hook } = await createWebhook(o, { url: receiver.url('/signed'), events: ['member.*'] })
-    const test = await call(`${o.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: o.token })
+    const test = await call(`${o.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: o.access_token })
     expect(test.status).toBe(200)
     expect(test.body).toMatchObject({ delivered: true, status_code: 200, error: null, delivery: { status: 'delivered', attempts: 1, event_type: 'webhook.test' } })
 
@@ -213,7 +201,7 @@ describe('webhook delivery', () => {
       id: joinRequest!.headers.get('atrium-webhook-id'),
       type: 'member.joined',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      tenant_id: o.tenantId,
+      tenant_id: o.tenant.id,
       actor: { type: 'user', id: joined.body.user.id },
       data: { user_id: joined.body.user.id, email: joined.email, role: 'member', via: 'signup' },
     })
@@ -269,21 +257,21 @@ describe('webhook delivery', () => {
     receiver.program('/dead', 500, 500, 200)
     await join(o)
     const first = await until('the first attempt', async () => (await deliveries(o, hook.id)).find((d) => d.attempts === 1 && d.last_status_code))
-    await db().execute(sql`update ${sql.identifier(o.schema)}.webhook_deliveries set attempts = 7, next_attempt_at = now() where id = ${first.id}`)
+    await database().execute(sql`update ${sql.identifier(schemaNameFor(o.tenant.id))}.webhook_deliveries set attempts = 7, next_attempt_at = now() where id = ${first.id}`)
     await runScheduler()
     const failed = (await deliveries(o, hook.id))[0]!
     expect(failed).toMatchObject({ status: 'failed', attempts: 8, last_status_code: 500, next_attempt_at: null })
-    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries?status=failed`, { token: o.token })).body.data).toHaveLength(1)
-    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries?status=pending`, { token: o.token })).body.data).toHaveLength(0)
+    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries?status=failed`, { token: o.access_token })).body.data).toHaveLength(1)
+    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries?status=pending`, { token: o.access_token })).body.data).toHaveLength(0)
 
     await makeDue(o, first.id)
     await runScheduler()
     expect(receiver.requestsTo('/dead')).toHaveLength(2)
 
-    const retried = await call(`${o.host}/v1/webhooks/${hook.id}/deliveries/${first.id}/retry`, { method: 'POST', token: o.token })
+    const retried = await call(`${o.host}/v1/webhooks/${hook.id}/deliveries/${first.id}/retry`, { method: 'POST', token: o.access_token })
     expect(retried.status).toBe(200)
     expect(retried.body).toMatchObject({ delivered: true, status_code: 200, delivery: { id: first.id, status: 'delivered', attempts: 9 } })
-    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries/${crypto.randomUUID()}/retry`, { method: 'POST', token: o.token })).status).toBe(404)
+    expect((await call(`${o.host}/v1/webhooks/${hook.id}/deliveries/${crypto.randomUUID()}/retry`, { method: 'POST', token: o.access_token })).status).toBe(404)
   })
 
   it('never lets two scheduler runs send the same attempt', async () => {
@@ -302,17 +290,17 @@ describe('webhook delivery', () => {
     const o = await owner()
     const { body: hook } = await createWebhook(o, { url: receiver.url('/test-fail'), events: ['user.login'] })
     receiver.program('/test-fail', 418)
-    const res = await call(`${o.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: o.token })
+    const res = await call(`${o.host}/v1/webhooks/${hook.id}/test`, { method: 'POST', token: o.access_token })
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ delivered: false, status_code: 418, error: 'unexpected status 418', delivery: { status: 'pending', attempts: 1, event_type: 'webhook.test' } })
     expect(res.body.delivery.next_attempt_at).toBeTruthy()
-    expect((await call(`${o.host}/v1/webhooks/${crypto.randomUUID()}/test`, { method: 'POST', token: o.token })).status).toBe(404)
+    expect((await call(`${o.host}/v1/webhooks/${crypto.randomUUID()}/test`, { method: 'POST', token: o.access_token })).status).toBe(404)
   })
 
   it('sends nothing to a disabled webhook nor for events it does not subscribe to', async () => {
     const o = await owner()
     const { body: off } = await createWebhook(o, { url: receiver.url('/off'), events: ['*'] })
-    await call(`${o.host}/v1/webhooks/${off.id}`, { method: 'PATCH', body: { enabled: false }, token: o.token })
+    await call(`${o.host}/v1/webhooks/${off.id}`, { method: 'PATCH', body: { enabled: false }, token: o.access_token })
     const { body: other } = await createWebhook(o, { url: receiver.url('/roles-only'), events: ['role.*', 'api_key.created'] })
     const { body: on } = await createWebhook(o, { url: receiver.url('/members'), events: ['member.*'] })
     await join(o)
@@ -327,7 +315,7 @@ describe('webhook delivery', () => {
 
 describe('events in the outbox', () => {
   const events = async (o: Owner, type: string) =>
-    (await db().execute<{ id: string; payload: Record<string, unknown> }>(sql`select id, payload from ${sql.identifier(o.schema)}.webhook_events where type = ${type} order by id`)).rows
+    (await database().execute<{ id: string; payload: Record<string, unknown> }>(sql`select id, payload from ${sql.identifier(schemaNameFor(o.tenant.id))}.webhook_events where type = ${type} order by id`)).rows
 
   it('writes member.joined in the same batch as the membership, with its delivery', async () => {
     const o = await owner()
@@ -341,9 +329,9 @@ describe('events in the outbox', () => {
     const rows = await events(o, 'member.joined')
     expect(rows).toHaveLength(1)
     expect(rows[0]!.payload).toEqual({ user_id: joined.body.user.id, email: joined.email, role: 'member', via: 'signup' })
-    const member = await db().execute(sql`select 1 from ${sql.identifier(o.schema)}.members where user_id = ${joined.body.user.id}`)
+    const member = await database().execute(sql`select 1 from ${sql.identifier(schemaNameFor(o.tenant.id))}.members where user_id = ${joined.body.user.id}`)
     expect(member.rows).toHaveLength(1)
-    const d = await db().execute<{ webhook_id: string }>(sql`select webhook_id from ${sql.identifier(o.schema)}.webhook_deliveries where event_id = ${rows[0]!.id}`)
+    const d = await database().execute<{ webhook_id: string }>(sql`select webhook_id from ${sql.identifier(schemaNameFor(o.tenant.id))}.webhook_deliveries where event_id = ${rows[0]!.id}`)
     expect(d.rows.map((r) => r.webhook_id)).toEqual([hook.id])
 
     // A refused sign-up (already a member) changes nothing and emits nothing.
@@ -360,7 +348,7 @@ describe('events in the outbox', () => {
     expect(await events(o, 'user.login')).toEqual([])
     const ok = await call(`${o.host}/v1/auth/login`, { body: { email: joined.email, password: PASSWORD } })
     expect(ok.status).toBe(200)
-    const sid = JSON.parse(atob(ok.body.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sid
+    const sid = decodeJwt(ok.body.access_token).payload.sid
     const rows = await events(o, 'user.login')
     expect(rows.map((r) => r.payload)).toEqual([{ user_id: joined.body.user.id, session_id: sid, mfa: false }])
   })

@@ -1,7 +1,5 @@
-import { Secret, TOTP } from 'otpauth'
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, PLATFORM, tenantOrigin, uniqueSlug } from './support.ts'
-import { auditEntries, newEmail, PASSWORD, signUp, type Owner } from './members-support.ts'
+import { auditEntries, call, createTenant, enableTotp, join, newEmail, openTenant, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
 
 const platformLogin = (email: string, password = PASSWORD) => call(`${PLATFORM}/v1/auth/login`, { body: { email, password } })
 const select = (host: string, selection_token: string) => call(`${host}/v1/auth/select`, { body: { selection_token } })
@@ -10,7 +8,7 @@ const select = (host: string, selection_token: string) => call(`${host}/v1/auth/
 async function memberOfTwo(): Promise<{ o: Owner; other: { id: string; slug: string } }> {
   const o = await signUp()
   const other = await createTenant({ name: 'Zeta Corp', settings: { signup_policy: 'open' } })
-  expect((await call(`${tenantOrigin(other.slug)}/v1/auth/register`, { body: { email: o.email, password: PASSWORD } })).status).toBe(201)
+  await join(other, o.email)
   return { o, other }
 }
 
@@ -81,9 +79,9 @@ describe('sign-in on the platform host (workspace picker)', () => {
 
   it('keeps the chosen tenant’s lock: an account locked there is not signed in through the picker', async () => {
     const o = await signUp()
-    const strict = await createTenant({ settings: { signup_policy: 'open', lockout: { max_attempts: 1 } } })
+    const strict = await openTenant({ lockout: { max_attempts: 1 } })
     const host = tenantOrigin(strict.slug)
-    expect((await call(`${host}/v1/auth/register`, { body: { email: o.email, password: PASSWORD } })).status).toBe(201)
+    await join(strict, o.email)
     expect((await call(`${host}/v1/auth/login`, { body: { email: o.email, password: 'not the password' } })).status).toBe(429)
     const { selection_token } = (await platformLogin(o.email)).body
     const locked = await select(host, selection_token)
@@ -93,16 +91,13 @@ describe('sign-in on the platform host (workspace picker)', () => {
 
   it('asks for the second factor when the account has MFA on', async () => {
     const o = await signUp()
-    const enrolment = await call(`${o.host}/v1/me/mfa/totp`, { method: 'POST', token: o.access_token })
-    const code = TOTP.generate({ secret: Secret.fromBase32(enrolment.body.secret) })
-    const confirmed = await call(`${o.host}/v1/me/mfa/totp/confirm`, { body: { code }, token: o.access_token })
-    expect(confirmed.status).toBe(200)
+    const { backupCodes } = await enableTotp(o)
     const { selection_token } = (await platformLogin(o.email)).body
     const chosen = await select(o.host, selection_token)
     expect(chosen.status).toBe(200)
     expect(chosen.body).toMatchObject({ mfa_required: true })
     expect(chosen.body.access_token).toBeUndefined()
-    const verified = await call(`${o.host}/v1/auth/mfa/verify`, { body: { mfa_token: chosen.body.mfa_token, code: confirmed.body.backup_codes[0] } })
+    const verified = await call(`${o.host}/v1/auth/mfa/verify`, { body: { mfa_token: chosen.body.mfa_token, code: backupCodes[0] } })
     expect(verified.status, JSON.stringify(verified.body)).toBe(200)
     expect(verified.body.access_token).toBeTypeOf('string')
   })

@@ -1,6 +1,5 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { sign } from 'hono/jwt'
 import { uuidv7 } from '../db/ids.ts'
 import { memberships, tenants } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
@@ -9,7 +8,7 @@ import type { Database } from '../platform/database.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
 import type { RedisRound } from '../platform/redis-round.ts'
-import type { SigningKeys } from '../platform/signing-keys.ts'
+import { signEs512, type SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { auditInsert, type RequestMeta } from './audit.ts'
 import { IdentityErrors } from './errors.ts'
@@ -45,7 +44,7 @@ export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
 
 export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return sign({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer(), 'ES512')
+  return signEs512({ ...claims, iss: deps.issuer, aud: deps.audience, iat: now, exp: now + deps.accessTtl, jti: crypto.randomUUID() }, await deps.signer())
 }
 
 /** How a new session starts: whether it passed MFA, and an absolute end it may not outlive (a switch carries its source's). */

@@ -32,6 +32,9 @@ export function connectRedis(url: string, token: string, options: RedisOptions =
       token,
       retry: { retries: 1, backoff: () => 25 },
       enableTelemetry: false,
+      // Replies as plain JSON rather than base64-encoded strings (decoded on every reply): every value
+      // Atrium stores is text (JSON, numbers, ids), so base64's protection of binary values is not needed.
+      responseEncoding: false,
       signal: () => {
         const budget = currentBudget()
         if (budget?.cacheDown) return AbortSignal.abort(new DependencyUnavailable('cache', 'unreachable', 'Redis failed earlier in this request'))

@@ -128,3 +128,27 @@ export interface VerificationKey {
   /** Tokens under this key count only if issued (`iat`, seconds) before this. */
   issuedBefore?: number
 }
+
+/**
+ * Imported signing keys, per isolate, by the JWK object they came from: importing a P-521 private
+ * JWK costs about as much as the signature itself, and hono/jwt's `sign` imports it on every call.
+ */
+const importedSigners = new WeakMap<object, Promise<CryptoKey>>()
+
+const textBytes = new TextEncoder()
+const base64urlText = (text: string) => base64url(textBytes.encode(text).buffer as ArrayBuffer)
+
+/** An ES512 JWS (compact JWT) of `payload`, its header naming the key's `kid`: what hono/jwt's `sign` writes, with the key imported once. */
+export async function signEs512(payload: Record<string, unknown>, jwk: SigningKeys['privateJwk']): Promise<string> {
+  let key = importedSigners.get(jwk)
+  if (!key) {
+    const { kty, crv, x, y, d } = jwk
+    key = crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, ALGORITHM, false, ['sign'])
+    importedSigners.set(jwk, key)
+    key.catch(() => importedSigners.delete(jwk))
+  }
+  const input = `${base64urlText(JSON.stringify({ alg: 'ES512', typ: 'JWT', kid: jwk.kid }))}.${base64urlText(JSON.stringify(payload))}`
+  // WebCrypto's ECDSA signature is r‖s (IEEE P1363), the form JWS uses (RFC 7518 §3.4).
+  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-512' }, await key, textBytes.encode(input))
+  return `${input}.${base64url(signature)}`
+}

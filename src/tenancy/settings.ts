@@ -45,8 +45,24 @@ export interface EffectiveSettings {
   logoUrl: string | null
 }
 
-/** Settings with defaults filled in; a malformed stored value falls back to the default. */
-export function effectiveSettings(raw: Record<string, unknown> | undefined): EffectiveSettings {
+/**
+ * By settings object: a tenant from the directory's cache keeps the same object across requests,
+ * and several middleware read its settings on every request (CORS, MFA, limits): parsed once.
+ */
+const effective = new WeakMap<object, Readonly<EffectiveSettings>>()
+
+/** Settings with defaults filled in; a malformed stored value falls back to the default. Read-only: shared between callers. */
+export function effectiveSettings(raw: Record<string, unknown> | undefined): Readonly<EffectiveSettings> {
+  if (!raw) return parseSettings(raw)
+  let settings = effective.get(raw)
+  if (!settings) {
+    settings = Object.freeze(parseSettings(raw))
+    effective.set(raw, settings)
+  }
+  return settings
+}
+
+function parseSettings(raw: Record<string, unknown> | undefined): EffectiveSettings {
   const parsed = KnownSettings.safeParse(raw ?? {})
   const s = parsed.success ? parsed.data : {}
   return {

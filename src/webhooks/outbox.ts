@@ -30,6 +30,7 @@ export interface WebhookEventPayloads {
   'user.login': { user_id: string; session_id: string; mfa: boolean }
   'user.locked': { user_id: string; email: string; lock_seconds: number }
   'user.password_changed': { user_id: string; via: 'change' | 'password_reset'; other_sessions_ended: boolean }
+  'user.deleted': { user_id: string }
   'api_key.created': { api_key_id: string; name: string; prefix: string; roles: string[]; expires_at: string | null; created_by: string | null }
   'api_key.revoked': { api_key_id: string; revoked_by: string | null }
   'webhook.test': { webhook_id: string; message: string }
@@ -54,6 +55,7 @@ export const SUBSCRIBABLE_EVENT_TYPES = [
   'user.login',
   'user.locked',
   'user.password_changed',
+  'user.deleted',
   'api_key.created',
   'api_key.revoked',
 ] as const satisfies readonly Exclude<WebhookEventType, 'webhook.test'>[]

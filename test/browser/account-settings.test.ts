@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTenant, hasBrowser, launchBrowser, newPage, PASSWORD, registerMember, screenshot, tenantOrigin } from './support.ts'
+import { api, createTenant, hasBrowser, launchBrowser, newPage, PASSWORD, platformOrigin, registerMember, screenshot, stack, tenantOrigin, uniqueEmail } from './support.ts'
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name }).waitFor()
 const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
@@ -72,6 +72,67 @@ describe.skipIf(!hasBrowser)('account settings pages', () => {
     await signIn(fresh.page, origin, email, 'a new passphrase here')
     await heading(fresh.page, 'Your account')
     await fresh.context.close()
+    await context.close()
+  })
+
+  it('deletes the account after stating what happens to each organization', async () => {
+    // Its own organization (no one else in it) and an open one it joined.
+    const email = uniqueEmail('leaving')
+    const home = await api(`${platformOrigin()}/v1/auth/register`, { body: { email, password: PASSWORD } })
+    expect(home.status).toBe(201)
+    const tenant = await createTenant({}, 'Staying Org')
+    expect((await api(`${tenantOrigin(tenant.slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })).status).toBe(201)
+    const origin = tenantOrigin(tenant.slug)
+
+    const { page, context } = await newPage(browser, { width: 360 })
+    await signIn(page, origin, email)
+    await heading(page, 'Your account')
+    await page.getByRole('link', { name: 'Delete your account…' }).click()
+    await heading(page, 'Delete your account')
+    const orgs = page.getByRole('list', { name: 'What happens to your organizations' })
+    await orgs.waitFor()
+    expect(await orgs.getByRole('listitem').filter({ hasText: 'Staying Org' }).textContent()).toMatch(/You leave it; it stays/)
+    expect(await orgs.getByRole('listitem').filter({ hasText: home.body.tenant.slug.split('-')[0] }).textContent()).toMatch(/Deleted with your account/)
+
+    await page.getByLabel(/to confirm/).fill('delete it')
+    await page.getByLabel('Your password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Delete my account' }).click()
+    expect(await fieldError(page, 'Type “delete my account” to confirm')).toMatch(/Type the words exactly/)
+    await page.getByLabel(/to confirm/).fill('delete my account')
+    await page.getByLabel('Your password').fill('not my password')
+    await page.getByRole('button', { name: 'Delete my account' }).click()
+    expect(await fieldError(page, 'Your password')).toMatch(/password is not correct/)
+    expect(await fitsWidth(page)).toBe(true)
+    await screenshot(page, 'delete-account')
+
+    await page.getByLabel('Your password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Delete my account' }).click()
+    await heading(page, 'Your account was deleted')
+    // Signed out, and the account is gone.
+    expect((await context.cookies(`${origin}/v1/auth/session/refresh`)).some((c) => c.name === 'atrium_session')).toBe(false)
+    expect((await api(`${origin}/v1/auth/login`, { body: { email, password: PASSWORD } })).status).toBe(401)
+    expect((await api(`${tenantOrigin(home.body.tenant.slug)}/v1/tenant/sign-in-options`)).status).toBe(404)
+    await context.close()
+  })
+
+  it('offers no deletion while the account is the only owner of an organization with other members', async () => {
+    const email = uniqueEmail('owner')
+    const home = await api(`${platformOrigin()}/v1/auth/register`, { body: { email, password: PASSWORD } })
+    expect(home.status).toBe(201)
+    const slug = home.body.tenant.slug as string
+    expect((await api(`${platformOrigin()}/v1/tenants/${home.body.tenant.id}`, { method: 'PATCH', body: { settings: { signup_policy: 'open' } }, token: stack!.adminToken })).status).toBe(200)
+    await registerMember(slug)
+
+    const { page, context } = await newPage(browser)
+    await signIn(page, tenantOrigin(slug), email)
+    await heading(page, 'Your account')
+    await page.goto(`${tenantOrigin(slug)}/account/delete`)
+    await heading(page, 'Delete your account')
+    const orgs = page.getByRole('list', { name: 'What happens to your organizations' })
+    expect(await orgs.textContent()).toMatch(/you are its only owner and it has 1 other member/)
+    await page.getByRole('alert').filter({ hasText: 'cannot be deleted yet' }).waitFor()
+    expect(await page.getByRole('button', { name: 'Delete my account' }).count()).toBe(0)
+    await screenshot(page, 'delete-account-blocked')
     await context.close()
   })
 })

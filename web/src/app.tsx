@@ -4,6 +4,7 @@ import { Link, navigate, usePath } from './router.tsx'
 import { SessionProvider, useSession, type SignInOptions, type Tenant } from './session.tsx'
 import { AccountPage } from './pages/account.tsx'
 import { ChangePasswordPage } from './pages/change-password.tsx'
+import { AccountDeletedPage, DeleteAccountPage } from './pages/delete-account.tsx'
 import { AcceptInvitationPage } from './pages/accept-invitation.tsx'
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password.tsx'
 import { HandoffPage, MagicLinkPage, OAuthCompletePage, VerifyEmailPage } from './pages/landings.tsx'
@@ -47,7 +48,7 @@ const TITLES: Record<string, string> = {
   '/sign-in': 'Sign in', '/sign-up': 'Sign up', '/account': 'Your account', '/forgot-password': 'Forgot password',
   '/reset-password': 'Choose a new password', '/verify-email': 'Verify your email', '/magic-link': 'Signing in',
   '/accept-invitation': 'Accept invitation', '/oauth-complete': 'Signing in', '/handoff': 'Switching organization',
-  '/account/password': 'Change your password',
+  '/account/password': 'Change your password', '/account/delete': 'Delete your account', '/account-deleted': 'Account deleted',
 }
 
 function Pages() {
@@ -74,6 +75,8 @@ function Pages() {
   else if (path === '/handoff') page = <HandoffPage />
   else if (path === '/accept-invitation' || path === '/invitations/accept') page = <AcceptInvitationPage />
   else if (path === '/account/password') page = user ? <ChangePasswordPage /> : null
+  else if (path === '/account/delete') page = user ? <DeleteAccountPage /> : null
+  else if (path === '/account-deleted') page = <AccountDeletedPage />
   else if (isSignedInOnly(path)) page = user ? <AccountPage /> : null
   else page = <NotFound />
   return <Shell>{page}</Shell>

@@ -65,9 +65,9 @@ export function useForm(submit: (values: Record<string, string>) => Promise<Form
   return { errors, setErrors, busy, onSubmit }
 }
 
-export function Submit({ busy, children }: { busy: boolean; children: ReactNode }) {
+export function Submit({ busy, danger, children }: { busy: boolean; danger?: boolean; children: ReactNode }) {
   return (
-    <button type="submit" disabled={busy} aria-busy={busy || undefined}>
+    <button type="submit" className={danger ? 'danger' : undefined} disabled={busy} aria-busy={busy || undefined}>
       {children}
     </button>
   )

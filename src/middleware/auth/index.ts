@@ -81,7 +81,7 @@ export function authenticate(options: {
       c.set('auth', null)
       return next()
     }
-    const tenant = c.var.tenant
+    const tenant = c.get('tenant')
     let claims: AccessClaims
     try {
       // Only for the answer (the token is refused either way): another tenant's token names a
@@ -130,7 +130,7 @@ export interface SignedInVariables {
 /** Routes for a signed-in user; gives the route's context non-null `auth`. */
 export function requireAuth(): MiddlewareHandler<{ Variables: SignedInVariables }> {
   return async function requireAuthMiddleware(c, next) {
-    if (!c.var.auth) throw commonError('unauthenticated')
+    if (!c.get('auth')) throw commonError('unauthenticated')
     await next()
   }
 }

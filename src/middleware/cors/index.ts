@@ -31,7 +31,7 @@ function appendVary(headers: Headers) {
 export function tenantCors(): MiddlewareHandler<{ Variables: TenantVariables }> {
   return async function tenantCorsMiddleware(c, next) {
     const origin = c.req.header('origin')
-    const tenant = c.var.tenant
+    const tenant = c.get('tenant')
     const allowed = origin !== undefined && tenant !== null && originAllowed(origin, effectiveSettings(tenant.settings).corsAllowedOrigins)
     const preflight = c.req.method === 'OPTIONS' && origin !== undefined && c.req.header('access-control-request-method') !== undefined
     if (preflight) {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { commonError } from '../../errors.ts'
 
@@ -11,13 +11,22 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
  * (415) and malformed JSON or UTF-8 (400) before any handler runs, with the shared error shape.
  * The decoded text is cached on the request (Hono's bodyCache), so validators read it from there.
  */
-export function jsonBody(options: { maxBytes: number }): MiddlewareHandler {
-  const limit = bodyLimit({
-    maxSize: options.maxBytes,
-    onError: () => {
-      throw commonError('payload_too_large', `The request body is larger than ${options.maxBytes} bytes.`)
-    },
-  })
+export function jsonBody(options: { maxBytes: number | ((c: Context) => number) }): MiddlewareHandler {
+  // By size: the limit may come from the configuration, read per request (one limiter per value).
+  const limits = new Map<number, MiddlewareHandler>()
+  const limitOf = (maxBytes: number) => {
+    let limit = limits.get(maxBytes)
+    if (!limit) {
+      limit = bodyLimit({
+        maxSize: maxBytes,
+        onError: () => {
+          throw commonError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`)
+        },
+      })
+      limits.set(maxBytes, limit)
+    }
+    return limit
+  }
   return async function jsonBodyMiddleware(c, next) {
     if (!WITH_BODY.has(c.req.method)) return next()
     const length = c.req.header('content-length')
@@ -25,6 +34,7 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler {
     if (!hasBody) return next()
     const type = c.req.header('content-type')
     if (!type || !JSON_TYPE.test(type)) throw commonError('unsupported_media_type', `Send the body as application/json (got ${type ?? 'no Content-Type'}).`)
+    const limit = limitOf(typeof options.maxBytes === 'function' ? options.maxBytes(c) : options.maxBytes)
     return limit(c, async () => {
       // JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, never silently turned into U+FFFD.
       let text: string

@@ -30,24 +30,26 @@ export type PermissionContext = AppScope<PermissionVariables & TenantHostVariabl
 
 /** A context on a tenant host that can keep the request's model. */
 export interface AuthzHolder {
-  readonly var: Readonly<Services & TenantHostVariables & { authz?: AuthzEngine }>
+  readonly var: Readonly<Services & TenantHostVariables>
+  get(key: 'authz'): AuthzEngine | undefined
   set(key: 'authz', value: AuthzEngine): void
 }
 
 /** The caller: `c.var.subject` when an earlier middleware set one, else the API key, else the JWT's user. */
 export function callerSubject(c: { var: Pick<AppEnv['Variables'], 'apiKey' | 'auth'> & { subject?: Subject | null } }): Subject | null {
-  const given = c.var.subject
+  const { subject: given, apiKey, auth } = c.var
   if (given) return given
-  if (c.var.apiKey) return { type: 'api_key', id: c.var.apiKey.id }
-  if (c.var.auth) return { type: 'user', id: c.var.auth.sub }
+  if (apiKey) return { type: 'api_key', id: apiKey.id }
+  if (auth) return { type: 'user', id: auth.sub }
   return null
 }
 
 /** The request's model: loaded once (one Redis GET when warm), then shared by every check of the request. */
 export async function requestAuthz(c: AuthzHolder): Promise<AuthzEngine> {
-  let engine = c.var.authz
+  let engine = c.get('authz')
   if (!engine) {
-    engine = await authzEngine(c.var, c.var.tenant)
+    const v = c.var
+    engine = await authzEngine(v, v.tenant)
     c.set('authz', engine)
   }
   return engine

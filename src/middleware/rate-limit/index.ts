@@ -104,8 +104,9 @@ export async function consumeRateLimit(
 
 /** The caller: the user when a token was verified, the API key when one was, otherwise the client IP. */
 export function callerOf(c: { var: AuthVariables & Partial<ApiKeyVariables>; req: { header(name: string): string | undefined } }): string {
-  if (c.var.auth) return `user:${c.var.auth.sub}`
-  if (c.var.apiKey) return `key:${c.var.apiKey.id}`
+  const { auth, apiKey } = c.var
+  if (auth) return `user:${auth.sub}`
+  if (apiKey) return `key:${apiKey.id}`
   return `ip:${c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? 'unknown'}`
 }
 
@@ -122,7 +123,7 @@ const settledInRound = new WeakMap<Request, Map<LimitSpec, Verdict | null>>()
 
 function identifierOf(c: Parameters<MiddlewareHandler>[0], spec: LimitSpec): string {
   const caller = spec.byIp ? `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}` : callerOf(c as never)
-  return `${(c.var as Partial<TenantVariables>).tenant?.id ?? 'platform'}:${caller}`
+  return `${(c.get('tenant') as TenantVariables['tenant'] | undefined)?.id ?? 'platform'}:${caller}`
 }
 
 /**
@@ -134,13 +135,14 @@ async function hitWithRouteLimits(c: Parameters<MiddlewareHandler>[0], own: Limi
   const routeSpecs = matchedRoutes(c)
     .map((route) => (route.handler as { [LIMIT_SPEC]?: LimitSpec })[LIMIT_SPEC])
     .filter((spec): spec is LimitSpec => spec !== undefined && spec !== own)
-  if (!round || routeSpecs.length === 0) return hit(c.var.redis, round, own.limitFor(c), own.prefix, identifierOf(c, own))
+  const redis = c.get('redis') as Redis
+  if (!round || routeSpecs.length === 0) return hit(redis, round, own.limitFor(c), own.prefix, identifierOf(c, own))
   const specs = [own, ...routeSpecs]
   const commands = await Promise.all(specs.map((spec) => slidingWindowHit(spec.limitFor(c), spec.prefix, identifierOf(c, spec))))
   const settled = new Map<LimitSpec, Verdict | null>(routeSpecs.map((spec) => [spec, null]))
   settledInRound.set(c.req.raw, settled)
   const replies = await round.run((pipe) => (commands.forEach((command) => command.add(pipe)), commands.length))
-  const verdicts = await Promise.all(commands.map((command, i) => verdictOf(c.var.redis, command, replies[i])))
+  const verdicts = await Promise.all(commands.map((command, i) => verdictOf(redis, command, replies[i])))
   routeSpecs.forEach((spec, i) => settled.set(spec, verdicts[i + 1]!))
   return verdicts[0]!
 }
@@ -165,16 +167,17 @@ export function rateLimit(options: {
   const rateLimitMiddleware: MiddlewareHandler<{ Variables: AuthVariables & TenantVariables & { redis: Redis; logger: Logger; round?: RedisRound } }> = async (c, next) => {
     const limit = spec.limitFor(c)
     let result: Verdict | null = null
+    const round = c.get('round')
     const settled = settledInRound.get(c.req.raw)
     if (settled?.has(spec)) result = settled.get(spec)!
     else {
       try {
-        result = await hitWithRouteLimits(c, spec, c.var.round)
+        result = await hitWithRouteLimits(c, spec, round)
       } catch (err) {
-        c.var.logger.warn('rate limiter unavailable; request let through', { err })
+        c.get('logger').warn('rate limiter unavailable; request let through', { err })
       }
     }
-    await c.var.round?.settle()
+    await round?.settle()
     if (!result) return next()
     const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000))
     const headers = {

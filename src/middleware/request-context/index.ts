@@ -32,10 +32,14 @@ export function requestContext(): MiddlewareHandler<{ Variables: RequestContextV
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
     c.set('requestId', requestId)
     c.header('X-Request-Id', requestId)
-    // A bad configuration must still produce a JSON error with the request id: log at error level by default.
-    c.set('logger', createLogger('error', { request_id: requestId }))
-
-    const config = configFor(c.env as object)
+    let config: Config
+    try {
+      config = configFor(c.env as object)
+    } catch (err) {
+      // A bad configuration must still produce a JSON error with the request id: log at error level.
+      c.set('logger', createLogger('error', { request_id: requestId }))
+      throw err
+    }
     const logger = createLogger(config.LOG_LEVEL, { request_id: requestId })
     const db = connectDatabase(config.DATABASE_URL, config.NEON_FETCH_ENDPOINT, { timeoutMs: config.SQL_TIMEOUT_MS })
     const redis = connectRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN, { timeoutMs: config.REDIS_TIMEOUT_MS })
@@ -57,7 +61,7 @@ export function requestContext(): MiddlewareHandler<{ Variables: RequestContextV
 
     logger.info('request', {
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      path: c.req.path,
       status: c.res.status,
       duration_ms: Date.now() - started,
     })

@@ -21,8 +21,8 @@ function allowedBeforeEnrolment(method: string, path: string): boolean {
  */
 export function requireMfaEnrolment(): MiddlewareHandler<AppEnv> {
   return async function requireMfaEnrolmentMiddleware(c, next) {
-    const tenant = c.var.tenant
-    const auth = c.var.auth
+    const tenant = c.get('tenant')
+    const auth = c.get('auth')
     if (!tenant || !auth || !effectiveSettings(tenant.settings).requireMfa) return next()
     if (allowedBeforeEnrolment(c.req.method, c.req.path)) return next()
     if (!(await userHasMfa(c.var, auth.sub))) throw fail(IdentityErrors, 'mfa_enrolment_required')

@@ -50,7 +50,7 @@ export function resolveTenant(
       return next()
     }
 
-    const tenant = await lookup(c.var.tenants, key)
+    const tenant = await lookup(c.get('tenants'), key)
     if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
     if (tenant.status === 'suspended') throw fail(TenantErrors, 'tenant_suspended')
     c.set('tenant', tenant)
@@ -61,7 +61,7 @@ export function resolveTenant(
 /** Routes that exist only on a tenant host; gives the route's context a non-null `tenant`. */
 export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantHostVariables }> {
   return async function tenantHostOnlyMiddleware(c, next) {
-    if (!c.var.tenant) throw fail(TenantErrors, 'tenant_required')
+    if (!c.get('tenant')) throw fail(TenantErrors, 'tenant_required')
     await next()
   }
 }
@@ -69,7 +69,7 @@ export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantHostVaria
 /** Routes that exist only on the platform host. */
 export function platformHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
   return async function platformHostOnlyMiddleware(c, next) {
-    if (c.var.tenant) throw fail(TenantErrors, 'platform_host_required')
+    if (c.get('tenant')) throw fail(TenantErrors, 'platform_host_required')
     await next()
   }
 }

@@ -14,6 +14,8 @@ import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { Password, UserSchema } from '../../identity/schemas.ts'
 import { PasswordChanged } from '../auth-email/schemas.ts'
 import { changePassword } from './password.ts'
+import { deleteAccount, deletionPlan, presentPlan } from './delete-account.ts'
+import { clearSessionCookie } from '../browser-session/cookie.ts'
 import { createOwnTenant } from '../workspaces/create.ts'
 import { CreatedWorkspace, CreateOwnTenantBody } from '../workspaces/schemas.ts'
 
@@ -37,6 +39,23 @@ const ChangePasswordBody = z
     end_other_sessions: z.boolean().default(true).openapi({ description: 'End every other session of the account, in every tenant (default true); the calling session stays' }),
   })
   .openapi('ChangePassword')
+
+const DeletionOutcome = z.enum(['left', 'deleted', 'blocks_deletion']).openapi({
+  description: 'left: the membership ends; deleted: no other member, the organization is deleted with the account; blocks_deletion: the only owner of an organization with other members',
+})
+const DeletionPlan = z
+  .object({
+    tenants: z.array(z.object({ id: z.uuid(), slug: z.string(), name: z.string(), role: z.string(), other_members: z.number().int(), outcome: DeletionOutcome })),
+    blocked: z.boolean().openapi({ description: 'Whether some organization blocks the deletion (the account is its only owner and it has other members)' }),
+    confirmation: z.enum(['password', 'recent_sign_in']).openapi({ description: 'What DELETE /v1/me needs: the password, or (no password) a sign-in within the last 10 minutes' }),
+  })
+  .openapi('AccountDeletionPlan')
+const DeleteAccountBody = z
+  .strictObject({
+    confirm: z.literal('delete my account').openapi({ description: 'The words "delete my account", typed by the person' }),
+    password: Password.optional().openapi({ description: 'Required when the account has a password' }),
+  })
+  .openapi('DeleteAccount')
 
 /** The signed-in user's own account, tenants and sessions: /v1/me*. */
 export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -64,6 +83,40 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
         .where(eq(users.id, c.var.auth.sub))
         .returning()
       return c.json(presentUser(user!), 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'get', path: '/deletion', middleware: selfService(), tags, security,
+      summary: 'What deleting the account would do to each organization it belongs to (shown before DELETE /v1/me)',
+      responses: { 200: json(DeletionPlan, 'The plan'), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const user = await findUserById(c.var.db, c.var.auth.sub)
+      if (!user) throw fail(IdentityErrors, 'not_a_member')
+      const plan = presentPlan(await deletionPlan(c.var.db, user.id))
+      return c.json({ tenants: plan, blocked: plan.some((p) => p.outcome === 'blocks_deletion'), confirmation: user.passwordHash ? 'password' as const : 'recent_sign_in' as const }, 200)
+    },
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'delete', path: '/', tags, security, middleware: [...selfService(), credentialThrottle] as const,
+      summary: 'Delete the account: refused while it is the only owner of an organization with other members; organizations with no other member are deleted with it; every session ends',
+      request: { body: { required: true, content: { 'application/json': { schema: DeleteAccountBody } } } },
+      responses: {
+        200: json(z.object({ deleted: z.literal(true), deleted_tenants: z.array(z.uuid()) }).openapi('AccountDeleted'), 'Deleted, with the organizations deleted with it'),
+        ...errorResponses(400, 401, 403, 409, 429),
+      },
+    }),
+    async (c) => {
+      const auth = c.var.auth
+      const { deleted_tenants } = await deleteAccount(c, c.var.tenant, auth.sub, auth.sid, c.req.valid('json').password)
+      // The browser's session cookie is of no further use.
+      clearSessionCookie(c)
+      c.header('Cache-Control', 'no-store')
+      return c.json({ deleted: true as const, deleted_tenants }, 200)
     },
   )
 

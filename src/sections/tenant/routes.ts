@@ -36,7 +36,7 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
       responses: { 200: json(CurrentTenant, 'The tenant'), ...errorResponses(401, 403, 404, 429) },
     }),
     async (c) => {
-      const tenant = c.var.tenant
+      const tenant = c.get('tenant')
       const caller = await callerView(c)
       const settings = caller.permissions?.includes('tenant:update') ? { settings: ownSettingsView(tenant) } : {}
       return c.json({ ...presentCurrentTenant(tenant), ...caller, ...settings }, 200)

@@ -2047,7 +2047,76 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete the account: refused while it is the only owner of an organization with other members; organizations with no other member are deleted with it; every session ends */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeleteAccount"];
+                };
+            };
+            responses: {
+                /** @description Deleted, with the organizations deleted with it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountDeleted"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         /** Update the signed-in user’s profile */
@@ -2102,6 +2171,60 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/me/deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What deleting the account would do to each organization it belongs to (shown before DELETE /v1/me) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The plan */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountDeletionPlan"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/me/password": {
@@ -7642,6 +7765,45 @@ export interface components {
         };
         UpdateMe: {
             name: string | null;
+        };
+        AccountDeletionPlan: {
+            tenants: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+                name: string;
+                role: string;
+                other_members: number;
+                /**
+                 * @description left: the membership ends; deleted: no other member, the organization is deleted with the account; blocks_deletion: the only owner of an organization with other members
+                 * @enum {string}
+                 */
+                outcome: "left" | "deleted" | "blocks_deletion";
+            }[];
+            /** @description Whether some organization blocks the deletion (the account is its only owner and it has other members) */
+            blocked: boolean;
+            /**
+             * @description What DELETE /v1/me needs: the password, or (no password) a sign-in within the last 10 minutes
+             * @enum {string}
+             */
+            confirmation: "password" | "recent_sign_in";
+        };
+        AccountDeleted: {
+            /** @enum {boolean} */
+            deleted: true;
+            deleted_tenants: string[];
+        };
+        DeleteAccount: {
+            /**
+             * @description The words "delete my account", typed by the person
+             * @enum {string}
+             */
+            confirm: "delete my account";
+            /**
+             * Format: password
+             * @description Required when the account has a password
+             */
+            password?: string;
         };
         PasswordChanged: {
             /** @enum {boolean} */

@@ -15,6 +15,11 @@ export function AccountPage() {
       <MfaSection />
       <SessionsSection />
       <IdentitiesSection />
+      <section aria-labelledby="delete-section-title">
+        <h2 id="delete-section-title">Account deletion</h2>
+        <p>See first what happens to the organizations you belong to.</p>
+        <p><Link href="/account/delete">Delete your account…</Link></p>
+      </section>
     </>
   )
 }
