@@ -135,4 +135,41 @@ describe.skipIf(!hasBrowser)('account settings pages', () => {
     await screenshot(page, 'delete-account-blocked')
     await context.close()
   })
+
+  it('starts linking a social account from the account page and shows the provider’s refusal there', async () => {
+    const email = uniqueEmail('linker')
+    const home = await api(`${platformOrigin()}/v1/auth/register`, { body: { email, password: PASSWORD } })
+    expect(home.status).toBe(201)
+    const slug = home.body.tenant.slug as string
+    const origin = tenantOrigin(slug)
+    // The organization's own GitHub app (the browser stack has no platform apps).
+    const put = await api(`${origin}/v1/oauth-providers/github`, { method: 'PUT', body: { client_id: 'Iv1.browserlink', client_secret: 'browser-link-secret' }, token: home.body.access_token })
+    expect(put.status, JSON.stringify(put.body)).toBe(200)
+
+    const { page, context } = await newPage(browser)
+    // GitHub is not reachable here: its authorization page answers as a person who said no would.
+    let authorize: URL | undefined
+    await page.route('https://github.com/**', (route) => {
+      authorize = new URL(route.request().url())
+      const back = new URL(authorize.searchParams.get('redirect_uri')!)
+      back.searchParams.set('error', 'access_denied')
+      back.searchParams.set('state', authorize.searchParams.get('state')!)
+      return route.fulfill({ status: 302, headers: { location: back.toString() } })
+    })
+    await signIn(page, origin, email)
+    await heading(page, 'Your account')
+    const section = page.getByRole('region', { name: 'Linked accounts' })
+    await section.getByText('No social account is linked yet.').waitFor()
+    await screenshot(page, 'link-account')
+    await section.getByRole('button', { name: 'Link GitHub' }).click()
+
+    await page.waitForURL(`${origin}/account`)
+    await section.getByRole('alert').filter({ hasText: 'cancelled or refused at the provider' }).waitFor()
+    expect(authorize!.searchParams.get('client_id')).toBe('Iv1.browserlink')
+    expect(authorize!.searchParams.get('redirect_uri')).toBe(`${origin}/v1/auth/oauth/github/callback`)
+    // The result was read from the fragment and wiped from the address bar; nothing was linked.
+    expect(new URL(page.url()).hash).toBe('')
+    expect((await api(`${origin}/v1/me/identities`, { token: home.body.access_token })).body.data).toEqual([])
+    await context.close()
+  })
 })

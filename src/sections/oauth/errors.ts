@@ -16,6 +16,7 @@ export const OAuthErrors = {
   provider_credentials_unreadable: [503, 'The stored credentials of this provider cannot be read: an admin must set them again.'],
   oauth_email_in_use: [409, 'An account with this email already exists. Sign in to it another way: it is linked automatically only when both sides have verified the email.'],
   provider_already_linked: [409, 'This account is already linked to another account of this provider.'],
+  identity_in_use: [409, 'This provider account is already linked to another account: sign in with it there, or unlink it there first.'],
   identity_not_found: [404, 'No identity of this provider is linked to your account.'],
   last_sign_in_method: [409, 'This is your last way to sign in: set a password or link another provider first.'],
   provider_settings_not_found: [404, 'This organization has no settings of its own for this provider.'],

@@ -23,6 +23,8 @@ export interface PendingSignIn {
   browserHash: string | null
   /** The refresh token goes into the browser session cookie, not the fragment (session=cookie). */
   cookieSession?: boolean
+  /** Set when a signed-in user links the provider to their account: the callback links, and signs nobody in. */
+  linkUserId?: string
 }
 
 /**

@@ -1,12 +1,15 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { AppScope } from '../../app-env.ts'
-import { isPgError } from '../../db/pg-errors.ts'
+import { uuidv7 } from '../../db/ids.ts'
+import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
+import { findUserById } from '../../identity/users.ts'
 import { OAuthErrors } from './errors.ts'
+import type { ProviderProfile } from './profile.ts'
 import { isProviderId, type ProviderId } from './schemas.ts'
 
 /** The social accounts linked to a user, oldest first. */
@@ -52,4 +55,38 @@ export async function unlinkIdentity(c: AppScope, tenant: Tenant, userId: string
     const still = await db.select({ id: userIdentities.id }).from(userIdentities).where(and(eq(userIdentities.userId, userId), eq(userIdentities.provider, provider))).limit(1)
     throw fail(OAuthErrors, still.length ? 'last_sign_in_method' : 'identity_not_found')
   }
+}
+
+/**
+ * The callback of a link started by a signed-in user (POST /v1/me/identities/:provider): the
+ * provider account joins theirs. No email match is needed — the user proved both accounts in
+ * this browser (the session that started it, and the provider's consent; the flow is bound to
+ * the browser, so another person's callback cannot link an account of theirs to this one).
+ * Refused when the provider account is already someone else's (409 identity_in_use) or the
+ * user already has one of this provider (409 provider_already_linked). Linking the same one
+ * again changes nothing. Audited like the automatic link of a sign-in.
+ */
+export async function linkIdentity(c: AppScope, tenant: Tenant, userId: string, provider: ProviderId, profile: ProviderProfile) {
+  const db = c.var.db
+  const meta = requestMeta(c)
+  const [owner] = await db
+    .select({ userId: userIdentities.userId })
+    .from(userIdentities)
+    .where(and(eq(userIdentities.provider, provider), eq(userIdentities.providerUserId, profile.providerUserId)))
+    .limit(1)
+  if (owner && owner.userId !== userId) throw fail(OAuthErrors, 'identity_in_use')
+  if (owner) return { linked: provider }
+  if (!(await findUserById(db, userId))) throw fail(OAuthErrors, 'invalid_state')
+  try {
+    await db.batch([
+      db.insert(userIdentities).values({ id: uuidv7(), userId, provider, providerUserId: profile.providerUserId, email: profile.email }),
+      userEventInsert(db, userId, meta, 'identity.linked', { provider, tenant: tenant.id, via: 'account' }),
+      auditInsert(db, tenant.schemaName, meta, { action: 'user.identity_linked', actorId: userId, targetType: 'user', targetId: userId, details: { provider, via: 'account' } }),
+    ])
+  } catch (err) {
+    if (isPgError(err, UNIQUE_VIOLATION, 'user_identities_user_provider_unique')) throw fail(OAuthErrors, 'provider_already_linked')
+    if (isPgError(err, UNIQUE_VIOLATION)) throw fail(OAuthErrors, 'identity_in_use')
+    throw err
+  }
+  return { linked: provider }
 }

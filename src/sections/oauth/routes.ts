@@ -6,7 +6,7 @@ import { AppError, commonError, fail } from '../../errors.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
 import { selfService } from '../../middleware/membership/index.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { tenantHostOnly, type TenantHostVariables } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
@@ -14,10 +14,10 @@ import { setSessionCookie } from '../browser-session/cookie.ts'
 import { signInWithProfile } from './accounts.ts'
 import { OAuthErrors } from './errors.ts'
 import { bindBrowser, safeRedirect, sameBrowser, savePendingSignIn, takePendingSignIn } from './flow.ts'
-import { listIdentities, unlinkIdentity } from './identities.ts'
+import { linkIdentity, listIdentities, unlinkIdentity } from './identities.ts'
 import { callbackUrl, deleteProviderSettings, presentProviders, putProviderSettings } from './provider-settings.ts'
 import { oauthProvider, providerCredentials } from './providers.ts'
-import { CallbackQuery, IdentityView, isProviderId, ProviderParam, ProviderSettingsBody, ProviderView, StartQuery, type ProviderId } from './schemas.ts'
+import { CallbackQuery, IdentityView, isProviderId, LinkStartBody, ProviderParam, ProviderSettingsBody, ProviderView, StartQuery, type ProviderId } from './schemas.ts'
 
 const bearer = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -35,6 +35,20 @@ function redirectWithFragment<E extends AppEnv>(c: Context<E>, target: string, r
   c.header('Cache-Control', 'no-store')
   c.header('Referrer-Policy', 'no-referrer')
   return c.redirect(url.toString(), 302)
+}
+
+/**
+ * The provider's authorization URL for a new flow, its state (and PKCE verifier) kept in Redis for
+ * the callback. A flow whose result goes to a browser page is bound to this browser (bindBrowser).
+ */
+async function authorizationFor<E extends AppEnv & { Variables: TenantHostVariables }>(c: Context<E>, provider: ProviderId, flow: { redirectTo: string | null; cookieSession?: boolean; linkUserId?: string }) {
+  const tenant = c.var.tenant
+  const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
+  const state = generateState()
+  const codeVerifier = client.pkce ? generateCodeVerifier() : null
+  const browserHash = flow.redirectTo ? await bindBrowser(c) : null
+  await savePendingSignIn(c, state, { tenantId: tenant.id, provider, codeVerifier, browserHash, ...flow })
+  return client.authorizationUrl(state, codeVerifier ?? '').toString()
 }
 
 /** Sign in with Google, GitHub, Facebook or TikTok (/v1/auth/oauth/*): redirect, then callback. */
@@ -58,13 +72,9 @@ function signInRoutes() {
       const query = c.req.valid('query')
       const redirectTo = query.redirect_to === undefined ? null : safeRedirect(new URL(tenantUrl(c, tenant)).origin, query.redirect_to)
       if (query.session === 'cookie' && !redirectTo) throw commonError('validation_failed', 'session=cookie needs redirect_to.')
-      const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
-      const state = generateState()
-      const codeVerifier = client.pkce ? generateCodeVerifier() : null
-      const browserHash = redirectTo ? await bindBrowser(c) : null
-      await savePendingSignIn(c, state, { tenantId: tenant.id, provider, codeVerifier, redirectTo, browserHash, cookieSession: query.session === 'cookie' })
+      const authorizationUrl = await authorizationFor(c, provider, { redirectTo, cookieSession: query.session === 'cookie' })
       c.header('Cache-Control', 'no-store')
-      return c.redirect(client.authorizationUrl(state, codeVerifier ?? '').toString(), 302)
+      return c.redirect(authorizationUrl, 302)
     },
   )
 
@@ -93,7 +103,10 @@ function signInRoutes() {
         if (query.error !== undefined || query.code === undefined) throw fail(OAuthErrors, 'oauth_denied', undefined, { provider_error: query.error ?? null })
         const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
         const tokens = await client.exchangeCode(query.code, pending.codeVerifier)
-        const result = await signInWithProfile(c, tenant, provider, await client.fetchProfile(tokens))
+        const profile = await client.fetchProfile(tokens)
+        // Linking, started by a signed-in user (POST /v1/me/identities/:provider): no sign-in, the result goes back to the page.
+        if (pending.linkUserId) return redirectWithFragment(c, pending.redirectTo!, await linkIdentity(c, tenant, pending.linkUserId, provider, profile))
+        const result = await signInWithProfile(c, tenant, provider, profile)
         if (pending.redirectTo && pending.cookieSession && 'refresh_token' in result) {
           const { refresh_token: refreshToken, ...rest } = result
           setSessionCookie(c, refreshToken)
@@ -121,6 +134,27 @@ function identityRoutes() {
       responses: { 200: json(z.object({ data: z.array(IdentityView) }), 'Linked identities, oldest first'), ...errorResponses(401, 403, 404) },
     }),
     async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth.sub) }, 200),
+  )
+
+  router.openapi(
+    createRoute({
+      method: 'post', path: '/{provider}', middleware: selfService(), tags, security: bearer,
+      summary: 'Link a social account to mine: the provider’s authorization URL, for a top-level navigation; the callback links it and returns to redirect_to (default /account) with `linked` or `error` in the fragment',
+      request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: LinkStartBody } } } },
+      responses: {
+        201: json(z.object({ authorization_url: z.string() }).openapi('IdentityLinkStart'), 'Where to send the browser (the flow is bound to it by a cookie)'),
+        ...errorResponses(400, 401, 403, 404, 409, 503),
+      },
+    }),
+    async (c) => {
+      const tenant = c.var.tenant
+      const provider = providerFrom(c.req.valid('param').provider)
+      const userId = c.var.auth.sub
+      if ((await listIdentities(c.var.db, userId)).some((i) => i.provider === provider)) throw fail(OAuthErrors, 'provider_already_linked')
+      const redirectTo = safeRedirect(new URL(tenantUrl(c, tenant)).origin, c.req.valid('json').redirect_to ?? '/account')
+      c.header('Cache-Control', 'no-store')
+      return c.json({ authorization_url: await authorizationFor(c, provider, { redirectTo, linkUserId: userId }) }, 201)
+    },
   )
 
   router.openapi(

@@ -51,6 +51,10 @@ export const ProviderView = z
   })
   .openapi('OAuthProvider')
 
+export const LinkStartBody = z
+  .strictObject({ redirect_to: z.string().min(1).max(2048).optional().openapi({ description: 'Where the browser returns after linking, on this tenant’s own host (default /account)', example: '/account' }) })
+  .openapi('IdentityLinkBody')
+
 export const IdentityView = z
   .object({ provider: z.enum(PROVIDERS), email: z.string().nullable(), created_at: z.string() })
   .openapi('LinkedIdentity')

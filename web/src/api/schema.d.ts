@@ -3347,7 +3347,88 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
+        /** Link a social account to mine: the provider’s authorization URL, for a top-level navigation; the callback links it and returns to redirect_to (default /account) with `linked` or `error` in the fragment */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description One of google, github, facebook, tiktok */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["IdentityLinkBody"];
+                };
+            };
+            responses: {
+                /** @description Where to send the browser (the flow is bound to it by a cookie) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IdentityLinkStart"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A backing service is down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         /** Unlink a social account; refused (409 last_sign_in_method) when it is the last way to sign in */
         delete: {
             parameters: {
@@ -7914,6 +7995,16 @@ export interface components {
             provider: "google" | "github" | "facebook" | "tiktok";
             email: string | null;
             created_at: string;
+        };
+        IdentityLinkStart: {
+            authorization_url: string;
+        };
+        IdentityLinkBody: {
+            /**
+             * @description Where the browser returns after linking, on this tenant’s own host (default /account)
+             * @example /account
+             */
+            redirect_to?: string;
         };
         OAuthProvider: {
             /** @enum {string} */

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import { api, apiError, type Schemas } from '../api/client.ts'
+import { takeFragment } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import { Field, FormError, formErrors, Notice, Submit, useForm } from '../ui.tsx'
 
@@ -187,11 +188,18 @@ export function MfaSection() {
 
 const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub', facebook: 'Facebook', tiktok: 'TikTok' }
 
-/** Social accounts linked to mine; unlinking the last way to sign in is refused by the API (shown here). */
+/**
+ * Social accounts linked to mine: link another (a top-level trip to the provider, back to this
+ * page with the result in the fragment), unlink one — refused by the API when it is the last
+ * way to sign in (shown here).
+ */
 export function IdentitiesSection() {
+  const { options } = useSession()
   const [identities, setIdentities] = useState<Schemas['LinkedIdentity'][] | null>(null)
-  const [error, setError] = useState<string | undefined>()
-  const [notice, setNotice] = useState<string | null>(null)
+  // The result of a link, when the provider sent the browser back here.
+  const [returned] = useState(() => (/(^|&)(linked|error)=/.test(location.hash.slice(1)) ? takeFragment() : null))
+  const [error, setError] = useState<string | undefined>(returned?.get('error_description') ?? undefined)
+  const [notice, setNotice] = useState<string | null>(returned?.get('linked') ? `${PROVIDER_NAMES[returned.get('linked')!] ?? returned.get('linked')} is now linked: you can sign in with it.` : null)
   const load = useCallback(async () => {
     const { data } = await api.GET('/v1/me/identities')
     setIdentities(data?.data ?? [])
@@ -205,11 +213,18 @@ export function IdentitiesSection() {
     setNotice(`${PROVIDER_NAMES[provider]} was unlinked.`)
     await load()
   }
+  const link = async (provider: string) => {
+    setNotice(null)
+    const { data, error } = await api.POST('/v1/me/identities/{provider}', { params: { path: { provider } }, body: { redirect_to: '/account' } })
+    if (error) return setError(apiError(error).message)
+    location.assign(data.authorization_url)
+  }
+  const linkable = (options?.social_providers ?? []).filter((p) => !identities?.some((i) => i.provider === p))
   return (
     <section aria-labelledby="identities-title">
       <h2 id="identities-title">Linked accounts</h2>
       {!identities ? <p role="status">Loading…</p> : identities.length === 0 ? (
-        <p>No social account is linked. Signing in with one whose verified email is yours links it.</p>
+        <p>No social account is linked yet.</p>
       ) : (
         <ul className="plain" aria-label="Linked accounts">
           {identities.map((i) => (
@@ -221,6 +236,13 @@ export function IdentitiesSection() {
             </li>
           ))}
         </ul>
+      )}
+      {identities && linkable.length > 0 && (
+        <div className="actions" role="group" aria-label="Link another account">
+          {linkable.map((p) => (
+            <button key={p} type="button" className="secondary" onClick={() => void link(p)}>Link {PROVIDER_NAMES[p] ?? p}</button>
+          ))}
+        </div>
       )}
       {notice && <Notice>{notice}</Notice>}
       <FormError error={error} />
