@@ -1,4 +1,5 @@
 import type { AppScope, TenantScope } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
@@ -48,7 +49,7 @@ async function writeProviderSettings(c: AppScope, tenant: Tenant, provider: Prov
   const meta = requestMeta(c)
   // Behind requirePermission: a signed-in user or an API key.
   const actor = callerSubject(c)!
-  const updated = await changeTenant(c.var, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
+  const updated = await changeTenant(changeDeps(c), tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
   await auditInsert(c.var.db, updated.schemaName, meta, { action, actorType: actor.type, actorId: actor.id, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
   return updated
 }

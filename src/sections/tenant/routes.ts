@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { AppScope } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { callerCheck, callerSubject, requestAuthz, requirePermission, type AuthzHolder } from '../../middleware/permission/index.ts'
@@ -53,7 +54,7 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
     }),
     async (c) => {
       const subject = c.var.subject
-      const updated = await changeTenant(c.var, c.var.tenant.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c) })
+      const updated = await changeTenant(changeDeps(c), c.var.tenant.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c) })
       return c.json({ ...presentCurrentTenant(updated), settings: ownSettingsView(updated) }, 200)
     },
   )
