@@ -35,6 +35,8 @@ const bindings = {
   SQL_TIMEOUT_MS: '30000',
   REDIS_TIMEOUT_MS: '10000',
   REQUEST_BUDGET_MS: '60000',
+  // An isolate re-checks Redis against pending effects only after a failure, not on a timer: request counts stay exact.
+  EFFECTS_FENCE_SECONDS: '3600',
   LOG_LEVEL: 'error',
   MAIL_TRANSPORT: 'outbox',
   // Cheap password hashes for the suite's many sign-ups (refused in production); passwords.test.ts pins the real ones.

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
+import { cacheTrust } from './middleware/cache-trust/index.ts'
 import { authenticateApiKey } from './middleware/api-key/index.ts'
 import { tenantCors } from './middleware/cors/index.ts'
 import { authenticate } from './middleware/auth/index.ts'
@@ -46,8 +47,9 @@ export const OPENAPI_DOCUMENT = {
 
 /**
  * The whole request path, top to bottom:
- *   request id + logs + errors → security headers → JSON body rules → text rules → tenant from subdomain → CORS
- *   → cookie sign-in → JWT → API key → rate limit (with the session's checks, one Redis round trip) → sections.
+ *   request id + logs + errors → security headers → JSON body rules → text rules → cache trust (pending effects)
+ *   → tenant from subdomain → CORS → cookie sign-in → JWT → API key → rate limit (with the session's checks,
+ *   one Redis round trip) → sections.
  * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
  * right after it (each host publishes its own keys).
  */
@@ -70,6 +72,8 @@ export function createApp() {
   })
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
 
+  // Redis is only trusted by an isolate that knows no committed change still owes it an effect.
+  app.use('*', cacheTrust())
   app.use('*', resolveTenant((c) => {
     const config = (c as C).get('config')
     return { baseDomains: config.BASE_DOMAINS, allowHeader: config.ALLOW_TENANT_HEADER }

@@ -29,6 +29,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
   TENANT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(5),
   TENANT_REDIS_CACHE_TTL_SECONDS: positiveInt.default(300),
+  /**
+   * How long an isolate trusts Redis after it last checked that no committed change still owes it
+   * an effect (src/changes/drain.ts): the bound on a stale cache entry in an isolate that saw no
+   * Redis failure itself. Any Redis failure it sees ends the trust at once.
+   */
+  EFFECTS_FENCE_SECONDS: positiveInt.default(30),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** Self-service tenant creation (src/tenancy/creation-limits.ts): on/off, per-account cap, hourly limits per IP and overall. */
   SELF_SERVICE_TENANTS: bool.default(true),

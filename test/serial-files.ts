@@ -7,6 +7,7 @@
  */
 export const SERIAL_WORKER_FILES = [
   'test/authz-check.test.ts',
+  'test/durable-effects.test.ts',
   'test/fault-matrix.test.ts',
   'test/health.test.ts',
   'test/idempotency.test.ts',

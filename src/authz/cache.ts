@@ -12,14 +12,16 @@ import { databaseVersion, loadSnapshot, type AuthzSnapshot } from './snapshot.ts
  * version that tells whether a cached copy is current.
  *
  * - Every change to the model bumps `authz_state.version` in the same batch as the change
- *   (`versionBump`), then publishes the new number to Redis (`publishVersion`) before answering.
+ *   (`versionBump`, or the 0006 triggers), and writes the `authz_version` effect with it
+ *   (`commitChange`, src/changes): the new number is published to Redis (`queuePublish`) before
+ *   answering, and if Redis fails then, by the first drain after it (src/changes/drain.ts).
  * - Every check (or request) reads that number: ONE Redis GET. A copy older than it is never
  *   used, so the check after a change has returned cannot see the old model.
  * - The published number only moves forward (a Lua max), so a slow writer or a refill from the
  *   database cannot put an older number back.
- * - A copy is also trusted for at most SNAPSHOT_MAX_AGE_SECONDS after its rows were read. That
- *   bounds staleness in the cases the version cannot see: a member or API key changed by code
- *   that does not call `authzChanged`, or a publish that failed while Redis was down.
+ * - A copy is also trusted for at most SNAPSHOT_MAX_AGE_SECONDS after its rows were read. An
+ *   isolate that saw nothing of a Redis failure that lost a publish trusts Redis for at most
+ *   EFFECTS_FENCE_SECONDS before it drains (every other isolate drains first).
  * - Redis down: the version is read from the database instead (one small query), so a check
  *   never trusts a copy it cannot verify.
  */
@@ -79,6 +81,15 @@ export function bumpedVersion(result: unknown): number {
   const version = Number(value)
   if (!Number.isFinite(version)) throw new Error('the authorization version bump returned no version')
   return version
+}
+
+/**
+ * Queue the publication of `version` on a pipeline (the `authz_version` effect of a committed
+ * change, src/changes/effects.ts): the same monotonic write as `publishVersion`, failing loudly.
+ */
+export function queuePublish(pipe: ReturnType<Redis['pipeline']>, tenantId: string, version: number): void {
+  written.set(tenantId, Math.max(written.get(tenantId) ?? 0, version))
+  pipe.eval(PUBLISH_MAX, [authzVersionKey(tenantId)], [String(version), String(VERSION_TTL_SECONDS)])
 }
 
 /** Make `version` the current one for every isolate (after the batch that bumped it committed). */

@@ -142,3 +142,28 @@ export const idempotencyKeys = pgTable(
     check('idempotency_keys_state_check', sql`${t.state} in ('started', 'committed', 'done')`),
   ],
 )
+
+/**
+ * What committed changes still owe to the caches (docs/architecture.md, "The one way to write a
+ * change"): a row is written in the change's own batch (`commitChange`, src/changes), applied to
+ * Redis right after the commit, and by every drain until `applied_at` is set — an isolate that
+ * cannot vouch for Redis drains before trusting it, and so does the cron. Applying is idempotent.
+ * Applied session revocations stay until their access tokens have expired (`keep_until`), to be
+ * written again into a Redis that lost its data; the cron prunes the rest.
+ */
+export const pendingEffects = pgTable(
+  'pending_effects',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind').notNull(),
+    tenantId: uuid('tenant_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    keepUntil: timestamp('keep_until', { withTimezone: true, mode: 'string' }),
+    appliedAt: timestamp('applied_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [
+    index('pending_effects_pending_idx').on(t.id).where(sql`${t.appliedAt} is null`),
+    index('pending_effects_keep_idx').on(t.keepUntil),
+  ],
+)

@@ -1,3 +1,4 @@
+import { changeDeps } from '../changes/commit.ts'
 import type { RequestScope } from '../platform/request-scope.ts'
 import type { VerificationKey } from '../platform/signing-keys.ts'
 import { classifyHost, tenantUrl } from '../tenancy/hosts.ts'
@@ -24,6 +25,8 @@ export async function sessionDeps(c: RequestScope, tenant: Pick<Tenant, 'id' | '
     refreshGrace: config.REFRESH_GRACE_SECONDS,
     dataKey: config.DATA_ENCRYPTION_KEY,
     issuer: tenantUrl(c, tenant),
+    defer: changeDeps(c).defer,
+    config,
   }
 }
 

@@ -1,5 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
+import type { Change } from '../changes/commit.ts'
+import { authzVersionChanged } from '../changes/effects.ts'
 import { uuidv7 } from '../db/ids.ts'
 import { memberships } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
@@ -8,7 +10,6 @@ import type { Tenant } from '../tenancy/registry.ts'
 import { effectiveSettings } from '../tenancy/settings.ts'
 import { fail } from '../errors.ts'
 import { IdentityErrors } from './errors.ts'
-import { eventStatements } from '../webhooks/outbox.ts'
 import type { RequestMeta } from './audit.ts'
 import type { User } from './users.ts'
 
@@ -80,36 +81,33 @@ export function pendingMembershipStatements(db: Database, tenant: Pick<Tenant, '
 }
 
 /**
- * Statements that turn the account's pending membership into an active one, for the batch that
- * proves the address (so the activation is durable with the proof). Each statement after the
- * first acts only if the first activated the row in this transaction (`joined_at = now()`, the
- * transaction's time): without a pending row — removed meanwhile, or never there — the batch
- * writes no index row, no audit entry and no member.joined event.
+ * The change that turns the account's pending membership into an active one, for `commitChange`
+ * in the batch that proves the address (so the activation is durable with the proof). Everything
+ * after the first statement acts only if it activated the row in this transaction (`joined_at =
+ * now()`, the transaction's time): without a pending row — removed meanwhile, or never there —
+ * the batch writes no index row, no audit entry, no member.joined event and no effect. The status
+ * change bumps the authorization version (0006 trigger): the `authz_version` effect publishes it.
  */
-export function activationStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, user: Pick<User, 'id' | 'email'>, meta: RequestMeta, proof: 'verification_link' | 'verified_address'): BatchItem<'pg'>[] {
+export function activationChange(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, user: Pick<User, 'id' | 'email'>, meta: RequestMeta, proof: 'verification_link' | 'verified_address'): Change {
   const s = sql.identifier(tenant.schemaName)
   const activatedNow = sql`exists (select 1 from ${s}.members where user_id = ${user.id} and status = 'active' and joined_at = now())`
-  return [
-    db.execute(sql`update ${s}.members set status = 'active', joined_at = now(), updated_at = now() where user_id = ${user.id} and status = 'pending'`),
-    db.execute(sql`
-      insert into public.memberships (tenant_id, user_id, role)
-      select ${tenant.id}, user_id, role from ${s}.members where user_id = ${user.id} and status = 'active' and joined_at = now()
-      on conflict do nothing`),
-    db.execute(sql`
-      insert into ${s}.audit_log (id, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, details)
-      select ${uuidv7()}, 'user', ${user.id}, 'member.joined', 'user', ${user.id}, 'success', ${meta.ip}::inet, ${meta.userAgent},
-             ${JSON.stringify({ role: 'member', via: 'signup', proof })}::jsonb
-      where ${activatedNow}`),
-    ...eventStatements(db, tenant, {
-      type: 'member.joined',
-      data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' },
-      actor: { type: 'user', id: user.id },
-      when: activatedNow,
-    }),
-  ]
+  return {
+    tenant,
+    meta,
+    statements: [
+      db.execute(sql`update ${s}.members set status = 'active', joined_at = now(), updated_at = now() where user_id = ${user.id} and status = 'pending'`),
+      db.execute(sql`
+        insert into public.memberships (tenant_id, user_id, role)
+        select ${tenant.id}, user_id, role from ${s}.members where user_id = ${user.id} and status = 'active' and joined_at = now()
+        on conflict do nothing`),
+    ],
+    audit: { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup', proof }, when: activatedNow },
+    events: [{ type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }],
+    effects: [authzVersionChanged(tenant)],
+  }
 }
 
-/** Whether a batch that included `activationStatements` activated the membership (the UPDATE's row count). */
+/** Whether a change that included `activationChange`'s statements activated the membership (the UPDATE's row count, at `index`). */
 export function activatedIn(results: readonly unknown[], index: number): boolean {
   const update = results[index] as { rowCount?: number | null } | undefined
   return (update?.rowCount ?? 0) > 0

@@ -1,5 +1,8 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
+import { commitChange, type ChangeDeps } from '../changes/commit.ts'
+import type { WebhookEvent, WebhookEventType } from '../webhooks/outbox.ts'
+import { revokedKey, sessionsRevoked } from '../changes/effects.ts'
 import { uuidv7 } from '../db/ids.ts'
 import { memberships, tenants } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
@@ -10,7 +13,7 @@ import type { Redis } from '../platform/redis.ts'
 import type { RedisRound } from '../platform/redis-round.ts'
 import { signEs512, type SigningKeys } from '../platform/signing-keys.ts'
 import type { Tenant } from '../tenancy/registry.ts'
-import { auditInsert, type RequestMeta } from './audit.ts'
+import type { RequestMeta } from './audit.ts'
 import { IdentityErrors } from './errors.ts'
 import { decryptSecret, encryptSecret, hashToken, randomToken } from './secrets.ts'
 
@@ -37,10 +40,13 @@ export interface SessionDeps {
   dataKey: string
   /** The tenant's URL, the `iss` of its tokens (https://<slug>.<base domain>). */
   issuer: string
+  /** Work finished after the answer (the request's waitUntil): marking applied effects, delivering webhooks. */
+  defer?: (work: Promise<unknown>) => void
+  /** To deliver webhook events at once (their secrets); without it the scheduler delivers them. */
+  config?: ChangeDeps['config']
 }
 
-/** Redis key whose presence means the session's access tokens must be refused. */
-export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
+export { revokedKey }
 
 export async function signAccessToken(deps: SessionDeps, claims: { sub: string; tid: string; sid: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
@@ -80,23 +86,26 @@ export async function tokensFor(deps: SessionDeps, tenant: Pick<Tenant, 'id'>, u
 }
 
 /**
- * Open a session and answer its tokens. `extra` adds statements to the same batch (a webhook
- * event, say); the batch's results are returned for whoever needs them.
+ * Open a session and answer its tokens, through `commitChange`: the session, `also` (statements
+ * that belong to the same transaction), the audit entry and `events` (given the new session's
+ * id, e.g. user.login), delivered after the answer. The batch's results are returned.
  */
 export async function startSession(
   deps: SessionDeps,
   tenant: Tenant,
   userId: string,
   meta: RequestMeta,
-  options: SessionOptions & { action?: string; extra?: (sessionId: string) => BatchItem<'pg'>[] } = {},
+  options: SessionOptions & { action?: string; events?: (sessionId: string) => WebhookEvent<WebhookEventType>[]; also?: readonly BatchItem<'pg'>[] } = {},
 ) {
   const { sessionId, refreshToken, statements } = await sessionStatements(deps, tenant, userId, meta, options)
-  const results: readonly unknown[] = await deps.db.batch([
-    ...statements,
-    auditInsert(deps.db, tenant.schemaName, meta, { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId }),
-    ...(options.extra?.(sessionId) ?? []),
-  ])
-  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results }
+  const { batch } = await commitChange(deps, {
+    tenant,
+    meta,
+    statements: [...statements, ...(options.also ?? [])],
+    audit: { action: options.action ?? 'user.login', actorId: userId, targetType: 'session', targetId: sessionId },
+    events: options.events?.(sessionId),
+  })
+  return { sessionId, tokens: await tokensFor(deps, tenant, userId, sessionId, refreshToken), results: batch }
 }
 
 /** Additional data binding an encrypted successor to the tenant and to the token it succeeds. */
@@ -160,40 +169,65 @@ export async function refreshSession(deps: SessionDeps, tenant: Tenant, presente
   throw fail(IdentityErrors, 'invalid_grant')
 }
 
-/** End a session: its refresh tokens stop at once, its access tokens within seconds (Redis revocation set). */
-export async function revokeSession(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, tenant: Tenant, sessionId: string, reason: string, meta: RequestMeta, actorId: string | null, userId?: string): Promise<boolean> {
+type RevocationDeps = Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl' | 'defer'>
+
+/** How long a revocation must be remembered: as long as an access token of the session can live. */
+const keepSeconds = (deps: Pick<SessionDeps, 'accessTtl'>) => deps.accessTtl + 60
+
+/**
+ * The statement that ends every live session of a user in a tenant (optionally sparing one, and
+ * only if `when` holds in the batch's transaction), with the `sessions_revoked` effect that
+ * makes every isolate refuse their access tokens: for the batch of the change that ends them.
+ */
+export function sessionRevocation(deps: Pick<SessionDeps, 'db' | 'accessTtl'>, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, reason: string, options: { except?: string; when?: SQL } = {}) {
+  const s = sql.identifier(tenant.schemaName)
+  return {
+    statement: deps.db.execute<{ id: string }>(sql`
+      update ${s}.sessions set revoked_at = now(), revoked_reason = ${reason}
+      where user_id = ${userId} and revoked_at is null
+        ${options.except ? sql`and id <> ${options.except}` : sql``}
+        ${options.when ? sql`and ${options.when}` : sql``}
+      returning id`),
+    // Those this transaction revoked (now() is its start).
+    effect: sessionsRevoked(tenant, sql`select id from ${s}.sessions where user_id = ${userId} and revoked_at = now() and revoked_reason = ${reason}`, keepSeconds(deps)),
+  }
+}
+
+/**
+ * End a session: its refresh tokens stop at once, its access tokens as soon as the
+ * `sessions_revoked` effect is applied — before the answer, or by the next drain if Redis fails.
+ */
+export async function revokeSession(deps: RevocationDeps, tenant: Tenant, sessionId: string, reason: string, meta: RequestMeta, actorId: string | null, userId?: string): Promise<boolean> {
   const t = tenantTables(tenant.schemaName)
-  const [rows] = await deps.db.batch([
-    deps.db
-      .update(t.sessions)
-      .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
-      .where(and(eq(t.sessions.id, sessionId), isNull(t.sessions.revokedAt), userId ? eq(t.sessions.userId, userId) : undefined))
-      .returning({ id: t.sessions.id, userId: t.sessions.userId }),
-    auditInsert(deps.db, tenant.schemaName, meta, { action: 'session.revoked', actorId, targetType: 'session', targetId: sessionId, details: { reason } }),
-  ])
-  const revoked = (rows as { id: string }[]).length > 0
-  if (revoked) await markRevoked(deps, [sessionId])
-  return revoked
+  const s = sql.identifier(tenant.schemaName)
+  const { results } = await commitChange(deps, {
+    tenant,
+    meta,
+    statements: [
+      deps.db
+        .update(t.sessions)
+        .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+        .where(and(eq(t.sessions.id, sessionId), isNull(t.sessions.revokedAt), userId ? eq(t.sessions.userId, userId) : undefined))
+        .returning({ id: t.sessions.id, userId: t.sessions.userId }),
+    ],
+    audit: { action: 'session.revoked', actorId, targetType: 'session', targetId: sessionId, details: { reason } },
+    effects: [sessionsRevoked(tenant, sql`select id from ${s}.sessions where id = ${sessionId} and revoked_at = now()`, keepSeconds(deps))],
+  })
+  return (results[0] as { id: string }[]).length > 0
 }
 
 /** End every live session of a user in a tenant (logout-all, password reset), optionally sparing one. */
-export async function revokeAllSessions(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, tenant: Tenant, userId: string, reason: string, except?: string): Promise<string[]> {
-  const t = tenantTables(tenant.schemaName)
-  const rows = await deps.db
-    .update(t.sessions)
-    .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
-    .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), except ? sql`${t.sessions.id} <> ${except}` : undefined))
-    .returning({ id: t.sessions.id })
-  const ids = rows.map((r) => r.id)
-  await markRevoked(deps, ids)
-  return ids
+export async function revokeAllSessions(deps: RevocationDeps, tenant: Tenant, userId: string, reason: string, except?: string): Promise<string[]> {
+  const { statement, effect } = sessionRevocation(deps, tenant, userId, reason, { except })
+  const { results } = await commitChange(deps, { tenant: null, statements: [statement], effects: [effect] })
+  return rowsOf<{ id: string }>(results[0]).map((r) => r.id)
 }
 
 /**
  * End the user's sessions in every tenant they belong to (the password is global, so a password
  * change or reset concerns them all), optionally sparing one session of `spare.tenantId`.
  */
-export async function revokeSessionsEverywhere(deps: Pick<SessionDeps, 'db' | 'redis' | 'logger' | 'accessTtl'>, userId: string, reason: string, spare?: { tenantId: string; sessionId: string }): Promise<string[]> {
+export async function revokeSessionsEverywhere(deps: RevocationDeps, userId: string, reason: string, spare?: { tenantId: string; sessionId: string }): Promise<string[]> {
   const memberOf = await deps.db
     .select({ id: tenants.id, schemaName: tenants.schemaName })
     .from(memberships)
@@ -204,17 +238,10 @@ export async function revokeSessionsEverywhere(deps: Pick<SessionDeps, 'db' | 'r
   return revoked
 }
 
-async function markRevoked(deps: Pick<SessionDeps, 'redis' | 'logger' | 'accessTtl'>, sessionIds: string[]) {
-  if (!sessionIds.length) return
-  try {
-    const pipe = deps.redis.pipeline()
-    // Kept as long as an access token of the session can live.
-    for (const id of sessionIds) pipe.set(revokedKey(id), 1, { ex: deps.accessTtl + 60 })
-    await pipe.exec()
-  } catch (err) {
-    // The JWT middleware falls back to the database when Redis is unreachable, so this is not fatal.
-    deps.logger.error('could not record session revocation in Redis', { err, sessions: sessionIds })
-  }
+/** The rows of a raw result (the HTTP driver answers batch rows as arrays or objects; a single column here). */
+function rowsOf<T extends Record<string, unknown>>(result: unknown): T[] {
+  const { fields, rows } = result as { fields?: { name: string }[]; rows?: unknown[] }
+  return (rows ?? []).map((row) => (Array.isArray(row) ? (Object.fromEntries((fields ?? []).map((f, i) => [f.name, row[i]])) as T) : (row as T)))
 }
 
 /**

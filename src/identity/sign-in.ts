@@ -1,21 +1,19 @@
 import { eq, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { publishDatabaseVersion } from '../authz/cache.ts'
+import { changeDeps, commitChange } from '../changes/commit.ts'
 import { userMfa, users } from '../db/public-schema.ts'
 import { tenantTables } from '../db/tenant-schema.ts'
 import { fail } from '../errors.ts'
-import type { Database } from '../platform/database.ts'
 import type { RequestScope } from '../platform/request-scope.ts'
 import type { Tenant } from '../tenancy/registry.ts'
 import { effectiveSettings } from '../tenancy/settings.ts'
-import { deliverAfterResponse } from '../webhooks/deliver.ts'
-import { eventStatements } from '../webhooks/outbox.ts'
+import { eventStatements, type WebhookEvent, type WebhookEventType } from '../webhooks/outbox.ts'
 import { auditInsert, requestMeta } from './audit.ts'
 import { sessionDeps } from './context.ts'
 import { IdentityErrors } from './errors.ts'
 import { mailVerificationLink } from './link-mail.ts'
 import { lockoutSafely, recordFailure, recordSuccess, reserveAttempt } from './lockout.ts'
-import { activatedIn, activationStatements, signupAdmits } from './memberships.ts'
+import { activatedIn, activationChange, signupAdmits } from './memberships.ts'
 import { createMfaChallenge } from './mfa/challenge.ts'
 import { hasTotpEnabled } from './mfa/status.ts'
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts'
@@ -58,12 +56,8 @@ async function signInCandidate(c: RequestScope, tenant: Tenant, email: string): 
  */
 export async function signInWhilePending(c: RequestScope, tenant: Tenant, user: User, options: { action?: string } = {}) {
   if (user.emailVerifiedAt && signupAdmits(tenant, user.email)) {
-    const results = await c.var.db.batch(activationStatements(c.var.db, tenant, user, requestMeta(c), 'verified_address') as unknown as Parameters<Database['batch']>[0])
-    if (activatedIn(results, 0)) {
-      await publishDatabaseVersion(c.var, tenant)
-      deliverAfterResponse(c, tenant, results)
-      return completeLogin(c, tenant, user, options)
-    }
+    const { results } = await commitChange(changeDeps(c), activationChange(c.var.db, tenant, user, requestMeta(c), 'verified_address'))
+    if (activatedIn(results, 0)) return completeLogin(c, tenant, user, options)
     throw fail(IdentityErrors, 'not_a_member')
   }
   const sent = await mailVerificationLink(c, tenant, user)
@@ -106,8 +100,7 @@ export async function passwordLogin(c: RequestScope, tenant: Tenant, email: stri
     const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, email, policy, reservation), 0) : 0
     const failed = auditInsert(c.var.db, tenant.schemaName, meta, { action: 'user.login', actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, outcome: 'failure', details: { reason: 'invalid_credentials' } })
     const lock = lockSeconds > 0 ? lockStatements(c, tenant, user ?? null, lockSeconds) : []
-    const results = await c.var.db.batch([failed, ...lock])
-    deliverAfterResponse(c, tenant, results)
+    await commitChange(changeDeps(c), { tenant, statements: [failed, ...lock] })
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))
       throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
@@ -149,9 +142,9 @@ export function lockStatements(c: RequestScope, tenant: Tenant, user: Pick<User,
   ]
 }
 
-/** The `user.login` event of a new session, for `startSession`'s `extra` (same batch as the session). */
-export function loginEvent(c: RequestScope, tenant: Tenant, userId: string, mfa: boolean) {
-  return (sessionId: string) => eventStatements(c.var.db, tenant, { type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } })
+/** The `user.login` event of a new session, for `startSession`'s `events` (same batch as the session). */
+export function loginEvent(userId: string, mfa: boolean) {
+  return (sessionId: string): WebhookEvent<WebhookEventType>[] => [{ type: 'user.login', data: { user_id: userId, session_id: sessionId, mfa }, actor: { type: 'user', id: userId } }]
 }
 
 /**
@@ -162,13 +155,9 @@ export function loginEvent(c: RequestScope, tenant: Tenant, userId: string, mfa:
 export async function completeLogin(c: RequestScope, tenant: Tenant, user: Pick<User, 'id'>, options: { action?: string; totp?: boolean; alsoInBatch?: BatchItem<'pg'>[] } = {}) {
   const also = options.alsoInBatch ?? []
   if (options.totp ?? (await hasTotpEnabled(c.var.db, user.id))) {
-    if (also.length) await c.var.db.batch(also as unknown as Parameters<Database['batch']>[0])
+    if (also.length) await commitChange(changeDeps(c), { tenant, statements: also })
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id }) }
   }
-  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), {
-    action: options.action,
-    extra: (sessionId) => [...loginEvent(c, tenant, user.id, false)(sessionId), ...also],
-  })
-  deliverAfterResponse(c, tenant, results)
+  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, user.id, requestMeta(c), { action: options.action, events: loginEvent(user.id, false), also })
   return tokens
 }

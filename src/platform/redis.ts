@@ -11,6 +11,20 @@ const DEFAULT_OPTIONS: RedisOptions = { timeoutMs: 2_000 }
 
 const clients = new Map<string, Redis>()
 
+/** How many times this isolate has seen Redis fail. */
+let failures = 0
+
+/** A counter of the Redis failures this isolate has seen: after one, whatever it wrote may be missing there. */
+export function cacheFailureCount(): number {
+  return failures
+}
+
+/** The rest of this request skips Redis, as after a failure: it cannot be trusted for now (src/changes/drain.ts). */
+export function skipCacheForRequest(): void {
+  const budget = currentBudget()
+  if (budget) budget.cacheDown = true
+}
+
 /**
  * An Upstash REST client. One retry with a short back-off: the callers (rate limit, caches,
  * health) degrade on failure rather than wait through the client's default five retries.
@@ -47,6 +61,7 @@ export function connectRedis(url: string, token: string, options: RedisOptions =
       } catch (err) {
         const failure = cacheFailure(err, options.timeoutMs)
         if (!failure) throw err
+        failures += 1
         const budget = currentBudget()
         if (budget) budget.cacheDown = true
         throw failure

@@ -28,6 +28,14 @@ const MISS_TTL_SECONDS = 30
 
 const keyOf = (key: TenantKey) => ('slug' in key ? `tenant:slug:${key.slug}` : `tenant:id:${key.id}`)
 
+/** The Redis keys of a tenant's cached copies (the `tenant_changed` effect deletes them). */
+export const tenantCacheKeys = (tenant: Pick<Tenant, 'id' | 'slug'>) => [keyOf({ slug: tenant.slug }), keyOf({ id: tenant.id })]
+
+/** Drop this isolate's copies of a tenant (other isolates' expire within TENANT_CACHE_TTL_SECONDS). */
+export function forgetTenantLocally(tenant: Pick<Tenant, 'id' | 'slug'>): void {
+  for (const key of tenantCacheKeys(tenant)) memory.delete(key)
+}
+
 function remember(key: string, tenant: Tenant | null, ttlMs: number) {
   if (ttlMs <= 0) return
   if (memory.size >= MAX_ENTRIES) memory.delete(memory.keys().next().value!)

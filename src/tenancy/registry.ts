@@ -1,6 +1,8 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { tenantMigrations } from '../../migrations/index.ts'
+import { commitChange, type ChangeDeps } from '../changes/commit.ts'
+import { tenantChanged } from '../changes/effects.ts'
 import { uuidv7 } from '../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import { tenants, type TenantRow, type TenantStatus } from '../db/public-schema.ts'
@@ -32,6 +34,12 @@ const audit = (db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, ctx: Aud
     userAgent: ctx.userAgent ?? null,
     details,
   })
+
+/** The registry row was changed by this transaction (its updated_at is the transaction's time). */
+const changedNow = (id: string) => sql`exists (select 1 from ${tenants} where ${tenants.id} = ${id} and ${tenants.updatedAt} = now())`
+
+const metaOf = (ctx: AuditContext) => ({ ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null })
+const auditActorOf = (ctx: AuditContext) => ({ actorType: ctx.actorType, actorId: ctx.actorId ?? null })
 
 export async function findTenantBySlug(db: Database, slug: string): Promise<Tenant | undefined> {
   const rows = await db.select().from(tenants).where(eq(tenants.slug, slug)).limit(1)
@@ -145,22 +153,28 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
  * `updated_at` has not moved since the read (optimistic concurrency): a concurrent update
  * answers 409 instead of being silently overwritten.
  */
-export async function updateTenant(db: Database, id: string, patch: TenantPatch, ctx: AuditContext): Promise<Tenant> {
+export async function updateTenant(deps: ChangeDeps, id: string, patch: TenantPatch, ctx: AuditContext): Promise<Tenant> {
+  const { db } = deps
   const current = await findTenantById(db, id)
   if (!current || current.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
   const values: Partial<Tenant> = { updatedAt: sql`now()` as unknown as string }
   if (patch.name !== undefined) values.name = patch.name
   if (patch.plan !== undefined) values.plan = patch.plan
   if (patch.settings !== undefined) values.settings = mergePatch(current.settings, patch.settings)
-  const [rows] = await db.batch([
-    db
-      .update(tenants)
-      .set(values)
-      .where(and(eq(tenants.id, id), eq(tenants.updatedAt, current.updatedAt), inArray(tenants.status, ['active', 'suspended'])))
-      .returning(),
-    audit(db, current, ctx, 'tenant.updated', { fields: Object.keys(patch) }),
-  ])
-  const updated = (rows as Tenant[])[0]
+  const { results } = await commitChange(deps, {
+    tenant: current,
+    meta: metaOf(ctx),
+    statements: [
+      db
+        .update(tenants)
+        .set(values)
+        .where(and(eq(tenants.id, id), eq(tenants.updatedAt, current.updatedAt), inArray(tenants.status, ['active', 'suspended'])))
+        .returning(),
+    ],
+    audit: { ...auditActorOf(ctx), action: 'tenant.updated', targetType: 'tenant', targetId: id, details: { fields: Object.keys(patch) }, when: changedNow(id) },
+    effects: [tenantChanged(current)],
+  })
+  const updated = (results[0] as Tenant[])[0]
   if (!updated) throw fail(TenantErrors, 'tenant_conflict')
   return updated
 }
@@ -172,7 +186,8 @@ const TRANSITIONS: Record<'suspend' | 'resume' | 'delete', { from: TenantStatus[
 }
 
 /** Move a tenant through its lifecycle with a conditional write (no read-then-write race). */
-export async function transitionTenant(db: Database, id: string, action: keyof typeof TRANSITIONS, ctx: AuditContext): Promise<Tenant> {
+export async function transitionTenant(deps: ChangeDeps, id: string, action: keyof typeof TRANSITIONS, ctx: AuditContext): Promise<Tenant> {
+  const { db } = deps
   const { from, to } = TRANSITIONS[action]
   const current = await findTenantById(db, id)
   if (!current) throw fail(TenantErrors, 'tenant_not_found')
@@ -181,15 +196,21 @@ export async function transitionTenant(db: Database, id: string, action: keyof t
       status: current.status,
     })
   }
-  const [rows] = await db.batch([
-    db
-      .update(tenants)
-      .set({ status: to, updatedAt: sql`now()` as unknown as string, deletedAt: to === 'deleted' ? (sql`now()` as unknown as string) : null })
-      .where(and(eq(tenants.id, id), inArray(tenants.status, from)))
-      .returning(),
-    audit(db, current, ctx, `tenant.${action === 'delete' ? 'deleted' : `${action}d`}`),
-  ])
-  const updated = (rows as Tenant[])[0]
+  // The cached copies go in the same transaction's effects: a suspended tenant is never served as active after the answer.
+  const { results } = await commitChange(deps, {
+    tenant: current,
+    meta: metaOf(ctx),
+    statements: [
+      db
+        .update(tenants)
+        .set({ status: to, updatedAt: sql`now()` as unknown as string, deletedAt: to === 'deleted' ? (sql`now()` as unknown as string) : null })
+        .where(and(eq(tenants.id, id), inArray(tenants.status, from)))
+        .returning(),
+    ],
+    audit: { ...auditActorOf(ctx), action: `tenant.${action === 'delete' ? 'deleted' : `${action}d`}`, targetType: 'tenant', targetId: id, when: changedNow(id) },
+    effects: [tenantChanged(current)],
+  })
+  const updated = (results[0] as Tenant[])[0]
   if (!updated) throw fail(TenantErrors, 'tenant_conflict')
   return updated
 }
@@ -199,16 +220,18 @@ export async function transitionTenant(db: Database, id: string, action: keyof t
  * by zero unless the tenant is still `deleted`, aborting the whole batch: the check and the
  * drop happen in the same transaction.
  */
-export async function purgeTenant(db: Database, id: string): Promise<Tenant> {
+export async function purgeTenant(deps: ChangeDeps, id: string): Promise<Tenant> {
+  const { db } = deps
   const current = await findTenantById(db, id)
   if (!current) throw fail(TenantErrors, 'tenant_not_found')
   if (current.status !== 'deleted') throw fail(TenantErrors, 'purge_requires_deleted', undefined, { status: current.status })
   try {
-    await db.batch([
-      db.execute(sql`select 1 / (select count(*) from ${tenants} where ${tenants.id} = ${id} and ${tenants.status} = 'deleted')::int`),
-      db.execute(sql.raw(`drop schema if exists ${quotedSchema(current.schemaName)} cascade`)),
-      db.delete(tenants).where(eq(tenants.id, id)),
-    ])
+    await commitChange(deps, {
+      tenant: null,
+      guards: [db.execute(sql`select 1 / (select count(*) from ${tenants} where ${tenants.id} = ${id} and ${tenants.status} = 'deleted')::int`)],
+      statements: [db.execute(sql.raw(`drop schema if exists ${quotedSchema(current.schemaName)} cascade`)), db.delete(tenants).where(eq(tenants.id, id))],
+      effects: [tenantChanged(current)],
+    })
   } catch (err) {
     if (isPgError(err, '22012')) throw fail(TenantErrors, 'tenant_conflict') // division_by_zero: status changed
     throw err

@@ -237,16 +237,20 @@ export async function deliverClaimed(deps: DeliveryDeps, tenant: Pick<Tenant, 'i
  * delivered here is picked up by the scheduler.
  */
 export function deliverAfterResponse(c: RequestScope, tenant: Pick<Tenant, 'id' | 'schemaName'>, batchResults: readonly unknown[]): void {
-  const ids = deliveryIdsIn(batchResults)
-  if (!ids.length) return
   let ctx: Pick<ExecutionContext, 'waitUntil'>
   try {
     ctx = c.executionCtx
   } catch {
     return // no execution context (app.fetch called without one): the scheduler delivers
   }
-  const deps: DeliveryDeps = { db: c.var.db, logger: c.var.logger, config: c.var.config }
-  ctx.waitUntil((async () => {
+  deliverSoon({ db: c.var.db, logger: c.var.logger, config: c.var.config }, (work) => ctx.waitUntil(work), tenant, batchResults)
+}
+
+/** The deliveries a batch created, attempted by `defer` (a waitUntil); what fails is left to the scheduler. */
+export function deliverSoon(deps: DeliveryDeps, defer: (work: Promise<unknown>) => void, tenant: Pick<Tenant, 'id' | 'schemaName'>, batchResults: readonly unknown[]): void {
+  const ids = deliveryIdsIn(batchResults)
+  if (!ids.length) return
+  defer((async () => {
     try {
       const claimed = await claimDeliveries(deps.db, tenant, { ids, limit: ids.length })
       await deliverClaimed(deps, tenant, claimed)

@@ -9,7 +9,7 @@ import { findUserById } from '../users.ts'
 import type { RequestScope } from '../../platform/request-scope.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { lockStatements, loginEvent } from '../sign-in.ts'
 import { countAttempt, endChallenge, findChallenge, MFA_MAX_ATTEMPTS } from './challenge.ts'
 import { MfaErrors } from './errors.ts'
@@ -59,8 +59,7 @@ export async function completeMfaSignIn(c: RequestScope, tenant: Tenant, token: 
       details: { stage: 'sign_in', reason: spent.reason, attempt, challenge_destroyed: exhausted || lockSeconds > 0 },
     })
     // The wrong code that locks the account is recorded like a wrong password's: user.locked, with its event.
-    const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
-    deliverAfterResponse(c, tenant, results)
+    await commitChange(changeDeps(c), { tenant, statements: [failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])] })
     if (lockSeconds > 0) c.header('Retry-After', String(lockSeconds))
     if (exhausted) throw fail(MfaErrors, 'mfa_attempts_exceeded', undefined, lockSeconds > 0 ? { retry_after: lockSeconds } : undefined)
     if (lockSeconds > 0) throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
@@ -78,8 +77,7 @@ export async function completeMfaSignIn(c: RequestScope, tenant: Tenant, token: 
   if (spent.method === 'backup_code') {
     events.push(auditInsert(db, tenant.schemaName, meta, { action: 'backup_code.used', actorId: userId, targetType: 'user', targetId: userId, details: { remaining: spent.remaining } }))
   }
-  await db.batch(events as [(typeof events)[0]])
-  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, expiresAt: challenge.sessionExpiresAt, extra: loginEvent(c, tenant, userId, true) })
-  deliverAfterResponse(c, tenant, results)
+  // The factor's entries commit with the session they open.
+  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, userId, meta, { mfa: true, expiresAt: challenge.sessionExpiresAt, events: loginEvent(userId, true), also: events })
   return tokens
 }

@@ -3,7 +3,8 @@ import { and, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange, type Change } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
@@ -12,8 +13,7 @@ import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { API_KEY_PREFIX, forgetApiKey } from '../../identity/api-keys.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
+import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
 import { assertAssignableRoles } from './assignable.ts'
 import { ApiKey, ApiKeyErrors, ApiKeyPage, CreateApiKey, IdParam, ListQuery, present, type ApiKeyRow } from './schemas.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
@@ -29,27 +29,23 @@ const textArray = (values: readonly string[]) => sql`array[${sql.join(values.map
 /** The caller (a user or an API key) as the actor of audit entries and events. */
 const actorOf = (c: C) => ({ type: c.var.subject.type, id: c.var.subject.id })
 
-/** An audit entry by the caller, written only if `when` holds in the batch's transaction (after the change). */
-function auditWhen(c: C, when: SQL, entry: { action: string; targetId: string; details?: Record<string, unknown> }) {
-  const tenant = c.var.tenant!
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
-  const actor = actorOf(c)
-  return c.var.db.execute(sql`
-    insert into ${sql.identifier(tenant.schemaName)}.audit_log (id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, details)
-    select ${uuidv7()}, ${actor.type}, ${actor.id}, ${entry.action}, 'api_key', ${entry.targetId}, ${meta.ip}::inet, ${meta.userAgent}, ${JSON.stringify(entry.details ?? {})}::jsonb
-    where ${when}`)
-}
-
 /**
- * Writes to api_keys bump the authorization model's version in their own transaction (trigger,
- * migrations/0006): publish it before answering, so the next check anywhere sees the change.
+ * A change to api_keys, for `commitChange`: its audit entry (only if `when` holds) and event, and
+ * the `authz_version` effect — the write bumped the model's version in its own transaction
+ * (trigger, migrations/0006), published before the answer so the next check anywhere sees it.
  */
-async function commitKeyChange(c: C, statements: BatchItem<'pg'>[]): Promise<unknown[]> {
+function keyChange(c: C, change: { statements: BatchItem<'pg'>[]; when: SQL; audit: { action: string; targetId: string; details?: Record<string, unknown> }; event: WebhookEvent<WebhookEventType>; marks?: BatchItem<'pg'>[] }): Change {
   const tenant = c.var.tenant!
-  const results = (await c.var.db.batch(statements as [BatchItem<'pg'>, ...BatchItem<'pg'>[]])) as unknown[]
-  await publishDatabaseVersion(c.var, tenant)
-  deliverAfterResponse(c as unknown as Context<AppEnv>, tenant, results)
-  return results
+  const actor = actorOf(c)
+  return {
+    tenant,
+    meta: requestMeta(c as unknown as Context<AppEnv>),
+    statements: change.statements,
+    audit: { ...change.audit, actorType: actor.type, actorId: actor.id, targetType: 'api_key', when: change.when },
+    events: [{ ...change.event, actor }],
+    effects: [authzVersionChanged(tenant)],
+    marks: change.marks,
+  }
 }
 
 /** Service accounts: /v1/api-keys (api_keys:read|create|revoke). The secret is shown once, stored as SHA-256. */
@@ -75,22 +71,20 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       const expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null
       const createdBy = c.var.subject.id
       const exists = sql`exists (select 1 from ${t.apiKeys} where ${t.apiKeys.id} = ${id})`
-      const [rows] = (await commitKeyChange(c, [
-        // Only if every role still exists when the batch runs (a role deleted since it was checked).
-        c.var.db
-          .insert(t.apiKeys)
-          .select(sql`select ${id}::uuid, ${body.name}, ${prefix}, ${await hashToken(secret)}, ${textArray(roles)}, ${createdBy}::uuid, now(), ${expiresAt}::timestamptz, null::timestamptz, null::timestamptz
-            where (select count(*) from ${t.roles} where ${t.roles.name} = any(${textArray(roles)})) = ${roles.length}`)
-          .returning(),
-        auditWhen(c, exists, { action: 'api_key.created', targetId: id, details: { name: body.name, roles } }),
-        ...eventStatements(c.var.db, tenant, {
-          type: 'api_key.created',
-          data: { api_key_id: id, name: body.name, prefix, roles, expires_at: expiresAt, created_by: createdBy },
-          actor: actorOf(c),
-          when: exists,
-        }),
-        ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/api-keys/${id}`, exists)] : []),
-      ])) as [ApiKeyRow[]]
+      const [rows] = (await commitChange(changeDeps(c), keyChange(c, {
+        statements: [
+          // Only if every role still exists when the batch runs (a role deleted since it was checked).
+          c.var.db
+            .insert(t.apiKeys)
+            .select(sql`select ${id}::uuid, ${body.name}, ${prefix}, ${await hashToken(secret)}, ${textArray(roles)}, ${createdBy}::uuid, now(), ${expiresAt}::timestamptz, null::timestamptz, null::timestamptz
+              where (select count(*) from ${t.roles} where ${t.roles.name} = any(${textArray(roles)})) = ${roles.length}`)
+            .returning(),
+        ],
+        when: exists,
+        audit: { action: 'api_key.created', targetId: id, details: { name: body.name, roles } },
+        event: { type: 'api_key.created', data: { api_key_id: id, name: body.name, prefix, roles, expires_at: expiresAt, created_by: createdBy } },
+        marks: c.var.idempotency ? [c.var.idempotency.committed(`/v1/api-keys/${id}`, exists)] : [],
+      }))).results as [ApiKeyRow[]]
       const row = rows[0]
       if (!row) {
         await assertAssignableRoles(c, roles) // names the role that went away
@@ -149,11 +143,12 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       const id = c.req.valid('param').id
       // Revoked by this transaction (now() is its start): a second revocation records and emits nothing.
       const revokedNow = sql`exists (select 1 from ${k} where ${k.id} = ${id} and ${k.revokedAt} = now())`
-      const [rows] = (await commitKeyChange(c, [
-        c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` as unknown as string }).where(eq(k.id, id)).returning(),
-        auditWhen(c, revokedNow, { action: 'api_key.revoked', targetId: id }),
-        ...eventStatements(c.var.db, tenant, { type: 'api_key.revoked', data: { api_key_id: id, revoked_by: c.var.subject.id }, actor: actorOf(c), when: revokedNow }),
-      ])) as [ApiKeyRow[]]
+      const [rows] = (await commitChange(changeDeps(c), keyChange(c, {
+        statements: [c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` as unknown as string }).where(eq(k.id, id)).returning()],
+        when: revokedNow,
+        audit: { action: 'api_key.revoked', targetId: id },
+        event: { type: 'api_key.revoked', data: { api_key_id: id, revoked_by: c.var.subject.id } },
+      }))).results as [ApiKeyRow[]]
       const row = rows[0]
       if (!row) throw fail(ApiKeyErrors, 'api_key_not_found')
       await forgetApiKey(c.var, tenant, row.keyHash)

@@ -3,20 +3,17 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
 import { commonError, fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
-import { activatedIn, activationStatements, isActiveMember, signupAdmits } from '../../identity/memberships.ts'
+import { activatedIn, activationChange, isActiveMember, signupAdmits } from '../../identity/memberships.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { hashPassword } from '../../identity/passwords.ts'
-import { revokeAllSessions } from '../../identity/sessions.ts'
+import { sessionRevocation } from '../../identity/sessions.ts'
 import { findUserByEmail, findUserById, type User } from '../../identity/users.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import type { Database } from '../../platform/database.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
 import { completeLogin } from '../../identity/sign-in.ts'
 import { checkPasswordPolicy } from '../../identity/passwords.ts'
 import { EmailFlowErrors } from './errors.ts'
@@ -85,16 +82,11 @@ function verifiedStatements(c: C, tenant: Tenant, user: User, via: string) {
  */
 export async function confirmEmailVerification(c: C, tenant: Tenant, token: string) {
   const user = await redeem(c, tenant, 'verify_email', token, { member: false })
-  const activation = signupAdmits(tenant, user.email) ? activationStatements(c.var.db, tenant, user, requestMeta(c), 'verification_link') : []
+  const activation = signupAdmits(tenant, user.email) ? activationChange(c.var.db, tenant, user, requestMeta(c), 'verification_link') : undefined
   const verified = user.emailVerifiedAt ? [] : verifiedStatements(c, tenant, user, 'verification_link')
-  if (verified.length + activation.length === 0) return { email_verified: true as const, membership_activated: false }
-  const results = await c.var.db.batch([...verified, ...activation] as unknown as Parameters<Database['batch']>[0])
-  const activated = activation.length > 0 && activatedIn(results, verified.length)
-  if (activated) {
-    // The status change bumped the authorization version (0006 trigger): publish it before answering.
-    await publishDatabaseVersion(c.var, tenant)
-    deliverAfterResponse(c, tenant, results)
-  }
+  if (verified.length === 0 && !activation) return { email_verified: true as const, membership_activated: false }
+  const { results } = await commitChange(changeDeps(c), activation ? { ...activation, statements: [...verified, ...activation.statements] } : { tenant, statements: verified })
+  const activated = activation !== undefined && activatedIn(results, verified.length)
   return { email_verified: true as const, membership_activated: activated }
 }
 
@@ -116,32 +108,35 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
   const memberOf = await tenantsOf(db, user.id)
   const isMember = memberOf.some((t) => t.id === tenant.id)
   const takeOver = claimed ? takeOverStatements(db, user.id, memberOf, meta, 'password_reset') : []
-  const results = await db.batch([
-    // Following the link also proves the mailbox, as a magic link does.
-    db.update(users)
-      .set({
-        passwordHash,
-        passwordChangedAt: sql`now()` as unknown as string,
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` as unknown as string,
-        updatedAt: sql`now()` as unknown as string,
-      })
-      .where(eq(users.id, user.id)),
-    userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
+  // The password is global, so every session of the account ends, in every tenant it belongs to: in the
+  // same batch (a claim's take-over ends them after it, with the claim's other clean-up).
+  const deps = await sessionDeps(c, tenant)
+  const revocations = claimed ? [] : memberOf.map((t) => sessionRevocation(deps, t, user.id, 'password_reset'))
+  const { results } = await commitChange(changeDeps(c), {
+    tenant,
+    meta,
+    statements: [
+      // Following the link also proves the mailbox, as a magic link does.
+      db.update(users)
+        .set({
+          passwordHash,
+          passwordChangedAt: sql`now()` as unknown as string,
+          emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` as unknown as string,
+          updatedAt: sql`now()` as unknown as string,
+        })
+        .where(eq(users.id, user.id)),
+      userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
+      ...revocations.map((r) => r.statement),
+      ...takeOver,
+    ],
     // A claim link may reach someone who is no member here: this tenant's log is for its members.
-    ...(isMember ? [auditInsert(db, tenant.schemaName, meta, { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id, details: claimed ? { account_claimed: true } : {} })] : []),
-    ...(isMember ? eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }) : []),
-    ...takeOver,
-  ] as unknown as Parameters<Database['batch']>[0])
-  deliverAfterResponse(c, tenant, results)
-  // The password is global, so every session of the account ends, in every tenant it belongs to.
-  let revoked: number
-  if (claimed) {
-    revoked = await finishTakeOver(c, user.id, memberOf, results.slice(results.length - memberOf.length))
-  } else {
-    const deps = await sessionDeps(c, tenant)
-    revoked = 0
-    for (const t of memberOf) revoked += (await revokeAllSessions(deps, t as Tenant, user.id, 'password_reset')).length
-  }
+    audit: isMember ? { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id, details: claimed ? { account_claimed: true } : {} } : undefined,
+    events: isMember ? [{ type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }] : [],
+    effects: revocations.map((r) => r.effect),
+  })
+  const revoked = claimed
+    ? await finishTakeOver(c, user.id, memberOf, results.slice(results.length - memberOf.length))
+    : results.slice(2, 2 + revocations.length).reduce<number>((n, r) => n + (r as { rows: unknown[] }).rows.length, 0)
   try {
     await clearLockout(c.var.redis, tenant.id, user.email)
   } catch (err) {

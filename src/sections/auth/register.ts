@@ -1,13 +1,14 @@
 import type { Context } from 'hono'
 import { and, eq } from 'drizzle-orm'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { assertSignupAllowed, membershipStatements, needsAddressProof, pendingMembershipStatements } from '../../identity/memberships.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
@@ -21,10 +22,7 @@ import { findTenantById, provisioningStatements, type Tenant } from '../../tenan
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { personalSlug } from '../../tenancy/slug.ts'
-import type { Database } from '../../platform/database.ts'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
 import { mailClaimLink, mailVerificationLink } from '../../identity/link-mail.ts'
 import { tenantsOf } from '../../identity/claims.ts'
 
@@ -61,19 +59,24 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
     const deps = await sessionDeps(c, { id: tenant.id, slug, schemaName: tenant.schemaName })
     const session = await sessionStatements(deps, tenant, userId, meta)
     try {
-      const [tenantRows] = await db.batch([
-        ...tenant.statements,
-        db.insert(users).values({ id: userId, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }),
-        ...membershipStatements(db, tenant, userId, 'owner'),
-        ...session.statements,
-        userEventInsert(db, userId, meta, 'account.created', { via: 'password' }),
-        auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: 'owner' } }),
-      ])
-      const created = (tenantRows as Tenant[])[0]!
+      // Nothing after the commit needs the database: the answer is built from the batch's own results.
+      const { results } = await commitChange(changeDeps(c), {
+        tenant,
+        meta,
+        statements: [
+          ...tenant.statements,
+          db.insert(users).values({ id: userId, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }).returning(),
+          ...membershipStatements(db, tenant, userId, 'owner'),
+          ...session.statements,
+          userEventInsert(db, userId, meta, 'account.created', { via: 'password' }),
+        ],
+        audit: { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: 'owner' } },
+        // The members insert bumped the new tenant's authorization version (0006 trigger).
+        effects: [authzVersionChanged(tenant)],
+      })
+      const created = (results[0] as Tenant[])[0]!
+      const user = (results[tenant.statements.length] as User[])[0]!
       await rememberProvisionedKey(created.id, tenant.signingKey)
-      // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
-      await publishDatabaseVersion(c.var, created)
-      const user = (await findUserByEmail(db, input.email))!
       return { user: presentUser(user), tenant: { id: created.id, slug: created.slug }, ...(await tokensFor(deps, created, userId, session.sessionId, session.refreshToken)) }
     } catch (err) {
       if (isPgError(err, UNIQUE_VIOLATION, 'users_email_unique')) throw fail(IdentityErrors, 'email_taken')
@@ -118,20 +121,19 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
     const passwordHash = await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE)
     user = { id, email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null, passwordChangedAt: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() }
     statements.push(
-      db.insert(users).values({ id, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }),
+      db.insert(users).values({ id, email: input.email, name: input.name ?? null, passwordHash, passwordChangedAt: new Date().toISOString() }).returning(),
       userEventInsert(db, id, meta, 'account.created', { via: 'password', tenant: tenant.id }),
     )
   }
 
   if (needsAddressProof(tenant, user)) {
     try {
-      await db.batch([...statements, ...pendingMembershipStatements(db, tenant, user.id, meta, { via: 'signup' })] as unknown as Parameters<Database['batch']>[0])
+      // The pending row bumped the authorization version (0006 trigger), though it grants nothing: keep Redis in step.
+      await commitChange(changeDeps(c), { tenant, statements: [...statements, ...pendingMembershipStatements(db, tenant, user.id, meta, { via: 'signup' })], effects: [authzVersionChanged(tenant)] })
     } catch (err) {
       if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
       throw err
     }
-    // The pending row bumped the authorization version (0006 trigger), though it grants nothing: keep Redis in step.
-    await publishDatabaseVersion(c.var, tenant)
     const fresh = (await findUserByEmail(db, input.email))!
     return pendingAnswer(fresh, tenant, await mailVerificationLink(c, tenant, fresh))
   }
@@ -141,22 +143,23 @@ export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input
   const secondFactor = existing ? await hasTotpEnabled(db, user.id) : false
   const deps = await sessionDeps(c, tenant)
   const session = await sessionStatements(deps, tenant, user.id, meta)
+  let created: User | undefined
   try {
-    const results = await db.batch([
-      ...statements,
-      ...membershipStatements(db, tenant, user.id, 'member'),
-      ...(secondFactor ? [] : session.statements),
-      auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } }),
-      ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }),
-    ] as unknown as Parameters<Database['batch']>[0])
-    deliverAfterResponse(c, tenant, results)
+    // The members insert bumps the authorization version (0006 trigger): published before the answer.
+    const { results } = await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      statements: [...statements, ...membershipStatements(db, tenant, user.id, 'member'), ...(secondFactor ? [] : session.statements)],
+      audit: { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'member', via: 'signup' } },
+      events: [{ type: 'member.joined', data: { user_id: user.id, email: user.email, role: 'member', via: 'signup' }, actor: { type: 'user', id: user.id } }],
+      effects: [authzVersionChanged(tenant)],
+    })
+    created = existing ? undefined : (results[0] as User[])[0]
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(IdentityErrors, 'email_taken')
     throw err
   }
-  // The members insert bumped the authorization version (0006 trigger): publish it before answering.
-  await publishDatabaseVersion(c.var, tenant)
-  const fresh = (await findUserByEmail(db, input.email))!
+  const fresh = created ?? user
   if (secondFactor) {
     const mfaToken = await createMfaChallenge(c.var.redis, { userId: user.id, tenantId: tenant.id })
     return { user: presentUser(fresh), tenant: { id: tenant.id, slug: tenant.slug }, mfa_required: true as const, mfa_token: mfaToken }

@@ -2,12 +2,12 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { bumpedVersion, publishVersion, versionBump } from '../../authz/cache.ts'
-import { uuidv7 } from '../../db/ids.ts'
+import { versionBump } from '../../authz/cache.ts'
+import type { Change } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { callerSubject, type PermissionContext } from '../../middleware/permission/index.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements, type WebhookActor, type WebhookEvent, type WebhookEventType } from '../../webhooks/outbox.ts'
+import type { WebhookActor, WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
 
 type C = PermissionContext
 
@@ -30,27 +30,23 @@ export function changeActor(c: C): WebhookActor {
 }
 
 /**
- * Every change to the authorization model goes through here: ONE batch (one transaction) that
- * bumps the model version first (which also serialises concurrent model writes of a tenant),
- * then the change, its audit entry and its webhook event; then the new version is published
- * so the very next check, in any isolate, reloads the model. Answers the statements' results.
+ * A change to the authorization model, for `commitChange`: the model version bump is its guard
+ * (first in the batch, which also serialises concurrent model writes of a tenant), then the
+ * change, its audit entry and its webhook event (both only if `when` holds), and the
+ * `authz_version` effect, so the very next check, in any isolate, reloads the model.
  */
-export async function commitModelChange<T extends WebhookEventType>(c: C, change: ModelChange<T>): Promise<unknown[]> {
+export function modelChange<T extends WebhookEventType>(c: C, change: ModelChange<T>): Change {
   const tenant = c.var.tenant!
-  const db = c.var.db
-  const s = sql.identifier(tenant.schemaName)
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
   const actor = changeActor(c)
-  const { action, targetType, targetId, details = {} } = change.audit
-  const audit = db.execute(sql`
-    insert into ${s}.audit_log (id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, details)
-    select ${uuidv7()}, ${actor.type}, ${actor.id}, ${action}, ${targetType}, ${targetId}, ${meta.ip}::inet, ${meta.userAgent}, ${JSON.stringify(details)}::jsonb
-    where ${change.when}`)
-  const events = change.event ? eventStatements(db, tenant, { ...change.event, actor, when: change.when } as WebhookEvent<T>) : []
-  const results = (await db.batch([versionBump(db, tenant.schemaName), ...change.statements, audit, ...events] as unknown as [BatchItem<'pg'>, ...BatchItem<'pg'>[]])) as unknown[]
-  await publishVersion(c.var, tenant, bumpedVersion(results[0]))
-  deliverAfterResponse(c as unknown as Context<AppEnv>, tenant, results)
-  return results.slice(1, 1 + change.statements.length)
+  return {
+    tenant,
+    meta: requestMeta(c as unknown as Context<AppEnv>),
+    guards: [versionBump(c.var.db, tenant.schemaName)],
+    statements: change.statements,
+    audit: { ...change.audit, actorType: actor.type, actorId: actor.id, when: change.when },
+    events: change.event ? [{ ...change.event, actor } as WebhookEvent<WebhookEventType>] : [],
+    effects: [authzVersionChanged(tenant)],
+  }
 }
 
 /** A text[] parameter list (Drizzle expands a JS array in `sql` into separate parameters). */

@@ -9,7 +9,8 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { commitModelChange } from './changes.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { modelChange } from './changes.ts'
 import { body, CreatePolicy, iso, json, Policy, PolicyName, security, UpdatePolicy } from './schemas.ts'
 
 type C = PermissionContext
@@ -113,7 +114,7 @@ export function policyRoutes() {
       const p = tableOf(c)
       const id = uuidv7()
       const createdBy = c.var.subject.type === 'user' ? c.var.subject.id : null
-      const [rows] = (await commitModelChange(c, {
+      const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           c.var.db
             .insert(p)
@@ -125,7 +126,7 @@ export function policyRoutes() {
         audit: { action: 'policy.created', targetType: 'policy', targetId: id, details: { name: input.name, effect: input.effect, permission: input.permission } },
         when: sql`exists (select 1 from ${p} where ${p.id} = ${id})`,
         event: { type: 'policy.created', data: { policy_id: id, name: input.name, effect: input.effect, permission: input.permission, conditions } },
-      })) as [Row[]]
+      }))).results) as [Row[]]
       if (rows[0]) return c.json(present(rows[0]), 201)
       const [taken] = await c.var.db.select({ id: p.id }).from(p).where(eq(p.name, input.name)).limit(1)
       if (taken) throw fail(AuthzErrors, 'policy_exists', `A policy ${JSON.stringify(input.name)} already exists.`, { id: taken.id })
@@ -188,13 +189,13 @@ export function policyRoutes() {
         if (input.permission !== undefined) set.permission = input.permission
         if (input.conditions !== undefined) set.conditions = input.conditions === null ? sql`null` : sql`${conditionsJson(input.conditions)}::jsonb`
         const nameFree = input.name === undefined ? sql`true` : sql`not exists (select 1 from ${p} o where o.name = ${input.name} and o.id <> ${row.id})`
-        const [rows] = (await commitModelChange(c, {
+        const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
           // Written only if nobody changed the policy since it was validated above.
           statements: [c.var.db.update(p).set(set).where(and(eq(p.id, row.id), eq(p.updatedAt, row.updatedAt), nameFree, input.permission ? permissionStillKnown(c, input.permission) : undefined)).returning()],
           audit: { action: 'policy.updated', targetType: 'policy', targetId: row.id, details: { name: input.name ?? row.name, changed: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined) } },
           when: sql`exists (select 1 from ${p} where ${p.id} = ${row.id} and ${p.updatedAt} = now())`,
           event: { type: 'policy.updated', data: { policy_id: row.id, name: input.name ?? row.name, effect: next.effect, permission: next.permission, conditions: next.conditions ?? null } },
-        })) as [Row[]]
+        }))).results) as [Row[]]
         if (rows[0]) return c.json(present(rows[0]), 200)
         if (input.name !== undefined) {
           const [taken] = await c.var.db.select({ id: p.id }).from(p).where(eq(p.name, input.name)).limit(1)
@@ -215,12 +216,12 @@ export function policyRoutes() {
     async (c) => {
       const row = await findPolicy(c, c.req.valid('param').idOrName)
       const p = tableOf(c)
-      const [deleted] = (await commitModelChange(c, {
+      const [deleted] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [c.var.db.delete(p).where(eq(p.id, row.id)).returning({ id: p.id })],
         audit: { action: 'policy.deleted', targetType: 'policy', targetId: row.id, details: { name: row.name, effect: row.effect, permission: row.permission } },
         when: sql`not exists (select 1 from ${p} where ${p.id} = ${row.id})`,
         event: { type: 'policy.deleted', data: { policy_id: row.id, name: row.name } },
-      })) as [{ id: string }[]]
+      }))).results) as [{ id: string }[]]
       if (!deleted.length) throw fail(AuthzErrors, 'policy_not_found', `No policy ${JSON.stringify(row.name)}.`)
       return c.body(null, 204)
     },

@@ -9,7 +9,8 @@ import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { rowEventStatement } from '../../webhooks/outbox.ts'
-import { changeActor, commitModelChange, textArray } from './changes.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { changeActor, modelChange, textArray } from './changes.ts'
 import { body, CreateResourceType, ForceQuery, iso, json, MAX_RESOURCE_TYPES, ResourceType, security, TypeName, UpdateResourceType } from './schemas.ts'
 
 type C = PermissionContext
@@ -73,7 +74,7 @@ export function resourceTypeRoutes() {
       const input = c.req.valid('json')
       if (isAtriumResourceType(input.name)) throw fail(AuthzErrors, 'reserved_resource_type', `${JSON.stringify(input.name)} is one of Atrium’s own resource types.`)
       const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
-      const [rows] = (await commitModelChange(c, {
+      const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           c.var.db
             .insert(t)
@@ -84,7 +85,7 @@ export function resourceTypeRoutes() {
         ],
         audit: { action: 'resource_type.created', targetType: 'resource_type', targetId: input.name, details: { actions: input.actions } },
         when: sql`exists (select 1 from ${t} where ${t.name} = ${input.name} and ${t.createdAt} = now())`,
-      })) as [Row[]]
+      }))).results) as [Row[]]
       if (rows[0]) return c.json(present(rows[0]), 201)
       const [existing] = await c.var.db.select({ name: t.name }).from(t).where(eq(t.name, input.name)).limit(1)
       if (existing) throw fail(AuthzErrors, 'resource_type_exists', `A resource type ${JSON.stringify(input.name)} already exists.`)
@@ -142,11 +143,11 @@ export function resourceTypeRoutes() {
       if (input.add_actions) set.actions = sql`${t.actions} || array(select a from unnest(${textArray(input.add_actions)}) with ordinality as n(a, i) where a <> all(${t.actions}) order by i)`
       if (input.description !== undefined) set.description = input.description
       if (input.attributes !== undefined) set.attributes = input.attributes
-      const [rows] = (await commitModelChange(c, {
+      const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [c.var.db.update(t).set(set).where(eq(t.name, name)).returning()],
         audit: { action: 'resource_type.updated', targetType: 'resource_type', targetId: name, details: { add_actions: input.add_actions ?? [], attributes_changed: input.attributes !== undefined } },
         when: sql`exists (select 1 from ${t} where ${t.name} = ${name} and ${t.updatedAt} = now())`,
-      })) as [Row[]]
+      }))).results) as [Row[]]
       if (!rows[0]) throw fail(AuthzErrors, 'resource_type_not_found', `No resource type ${JSON.stringify(name)}.`)
       return c.json(present(rows[0]), 200)
     },
@@ -211,11 +212,11 @@ export function resourceTypeRoutes() {
           : []),
         db.execute(sql`delete from ${s}.resource_types where name = ${name} ${guard} returning name`),
       ]
-      const results = await commitModelChange(c, {
+      const results = (await commitChange(changeDeps(c), modelChange(c, {
         statements,
         audit: { action: 'resource_type.deleted', targetType: 'resource_type', targetId: name, details: { force } },
         when: sql`not exists (select 1 from ${t.resourceTypes} where ${t.resourceTypes.name} = ${name})`,
-      })
+      }))).results
       const deleted = (results.at(-1) as { rows: unknown[] }).rows.length
       if (!deleted) throw fail(AuthzErrors, 'resource_type_in_use')
       return c.body(null, 204)

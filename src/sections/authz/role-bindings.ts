@@ -7,7 +7,8 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { commitModelChange } from './changes.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { modelChange } from './changes.ts'
 import { body, CreateRoleBinding, iso, json, RoleBinding, RoleBindingQuery, security } from './schemas.ts'
 
 type C = PermissionContext
@@ -95,7 +96,7 @@ export function roleBindingRoutes() {
 
       const id = uuidv7()
       const createdBy = c.var.subject.type === 'user' ? c.var.subject.id : null
-      const [inserted] = (await commitModelChange(c, {
+      const [inserted] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           c.var.db
             .insert(b)
@@ -114,7 +115,7 @@ export function roleBindingRoutes() {
           type: 'role.assigned',
           data: { binding_id: id, role: input.role, subject: input.subject, resource_type: input.resource_type ?? null, resource_id: input.resource_id ?? null, expires_at: input.expires_at ? new Date(input.expires_at).toISOString() : null },
         },
-      })) as [{ id: string }[]]
+      }))).results) as [{ id: string }[]]
       if (inserted[0]) return c.json(present(await findBinding(c, id)), 201)
       const [duplicate] = await selectBindings(c, and(
         eq(b.subjectType, input.subject.type), eq(b.subjectId, input.subject.id), eq(r.name, input.role),
@@ -170,7 +171,7 @@ export function roleBindingRoutes() {
     async (c) => {
       const binding = await findBinding(c, c.req.valid('param').id)
       const b = tenantTables(c.var.tenant!.schemaName).roleBindings
-      const [deleted] = (await commitModelChange(c, {
+      const [deleted] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [c.var.db.delete(b).where(eq(b.id, binding.id)).returning({ id: b.id })],
         audit: { action: 'role_binding.deleted', targetType: 'role_binding', targetId: binding.id, details: { subject: { type: binding.subjectType, id: binding.subjectId }, role: binding.role, resource_type: binding.resourceType, resource_id: binding.resourceId } },
         when: sql`not exists (select 1 from ${b} where ${b.id} = ${binding.id})`,
@@ -178,7 +179,7 @@ export function roleBindingRoutes() {
           type: 'role.unassigned',
           data: { binding_id: binding.id, role: binding.role, subject: { type: binding.subjectType, id: binding.subjectId }, resource_type: binding.resourceType, resource_id: binding.resourceId },
         },
-      })) as [{ id: string }[]]
+      }))).results) as [{ id: string }[]]
       if (!deleted.length) throw fail(AuthzErrors, 'role_binding_not_found', `No role binding ${binding.id}.`)
       return c.body(null, 204)
     },

@@ -9,7 +9,8 @@ import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { rowEventStatement } from '../../webhooks/outbox.ts'
-import { changeActor, commitModelChange, textArray } from './changes.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { changeActor, modelChange, textArray } from './changes.ts'
 import { body, CreateRole, ForceQuery, iso, json, MAX_ROLES, Role, RoleName, security, UpdateRole } from './schemas.ts'
 
 type C = PermissionContext
@@ -74,7 +75,7 @@ export function roleRoutes() {
       assertGrantable(c, input.permissions)
       const r = tablesOf(c).roles
       const id = uuidv7()
-      const [rows] = (await commitModelChange(c, {
+      const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           c.var.db
             .insert(r)
@@ -86,7 +87,7 @@ export function roleRoutes() {
         audit: { action: 'role.created', targetType: 'role', targetId: id, details: { name: input.name, permissions: input.permissions } },
         when: sql`exists (select 1 from ${r} where ${r.id} = ${id})`,
         event: { type: 'role.created', data: { role: input.name, description: input.description ?? null, permissions: input.permissions } },
-      })) as [Row[]]
+      }))).results) as [Row[]]
       if (rows[0]) return c.json(present(rows[0]), 201)
       const [taken] = await c.var.db.select({ id: r.id }).from(r).where(eq(r.name, input.name)).limit(1)
       if (taken) throw fail(AuthzErrors, 'role_exists', `A role ${JSON.stringify(input.name)} already exists.`, { id: taken.id })
@@ -153,12 +154,12 @@ export function roleRoutes() {
             : []),
         ]
         const final = { name: rename ?? row.name, description: input.description === undefined ? row.description : input.description, permissions: input.permissions ?? row.permissions }
-        const [rows] = (await commitModelChange(c, {
+        const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
           statements,
           audit: { action: 'role.updated', targetType: 'role', targetId: row.id, details: { name: final.name, previous_name: rename ? row.name : undefined, permissions: final.permissions } },
           when: sql`exists (select 1 from ${r} where ${r.id} = ${row.id} and ${r.updatedAt} = now())`,
           event: { type: 'role.updated', data: { role: final.name, description: final.description, permissions: final.permissions } },
-        })) as [Row[]]
+        }))).results) as [Row[]]
         if (rows[0]) return c.json(present(rows[0]), 200)
         if (rename) {
           const [taken] = await c.var.db.select({ id: r.id }).from(r).where(eq(r.name, rename)).limit(1)
@@ -191,7 +192,7 @@ export function roleRoutes() {
       }
       // The guard is repeated in the delete itself: a binding written meanwhile keeps the role alive.
       const guard = force ? sql`` : sql`and ${bindingCount} = 0 and cardinality(${keyNames}) = 0`
-      const results = await commitModelChange(c, {
+      const results = (await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           ...(force ? [db.execute(sql`update ${k} set roles = array_remove(roles, ${row.name}) where ${row.name} = any(roles)`)] : []),
           // Its bindings go with it (on delete cascade), each announced as if taken away by hand. Without force there are none.
@@ -211,7 +212,7 @@ export function roleRoutes() {
         audit: { action: 'role.deleted', targetType: 'role', targetId: row.id, details: { name: row.name, force } },
         when: sql`not exists (select 1 from ${r} where ${r.id} = ${row.id})`,
         event: { type: 'role.deleted', data: { role: row.name } },
-      })
+      }))).results
       if (!(results.at(-1) as { rows: unknown[] }).rows.length) throw fail(AuthzErrors, 'role_in_use')
       return c.body(null, 204)
     },

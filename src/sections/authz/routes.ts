@@ -8,7 +8,7 @@ import { roleRoutes } from './roles.ts'
 /**
  * The authorization section (docs/api/authorization.md): the tenant's model (resource types,
  * roles, role bindings, policies) and the decisions made from it. Every change goes through
- * `commitModelChange` (changes.ts): one batch with the version bump, audit entry and event.
+ * `modelChange` (changes.ts) through `commitChange`: one batch with the version bump, audit entry, event and the version's publication.
  */
 export function registerAuthzRoutes(app: ReturnType<typeof sectionRouter>) {
   app.route('/v1/resource-types', resourceTypeRoutes())

@@ -15,7 +15,6 @@ import { startSession } from '../../identity/sessions.ts'
 import { findTenantById, findTenantBySlug, type Tenant } from '../../tenancy/registry.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { loginEvent } from '../../identity/sign-in.ts'
 import { HandoffErrors } from './errors.ts'
 import { HANDOFF_TTL_SECONDS, issueHandoff, takeHandoff } from './store.ts'
@@ -90,12 +89,11 @@ export async function redeemHandoff(c: C, code: string) {
     return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId: grant.userId, tenantId: tenant.id, sessionExpiresAt: grant.sessionExpiresAt }) }
   }
   const mfa = totp && grant.mfa
-  const { tokens, results } = await startSession(await sessionDeps(c, tenant), tenant, grant.userId, requestMeta(c), {
+  const { tokens } = await startSession(await sessionDeps(c, tenant), tenant, grant.userId, requestMeta(c), {
     mfa,
     expiresAt: grant.sessionExpiresAt,
     action: 'user.handed_off',
-    extra: loginEvent(c, tenant, grant.userId, mfa),
+    events: loginEvent(grant.userId, mfa),
   })
-  deliverAfterResponse(c, tenant, results)
   return tokens
 }

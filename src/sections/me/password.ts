@@ -9,13 +9,12 @@ import { sessionDeps } from '../../identity/context.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { lockoutSafely, recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
-import { revokeSessionsEverywhere } from '../../identity/sessions.ts'
+import { sessionRevocation } from '../../identity/sessions.ts'
+import { tenantsOf } from '../../identity/claims.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { findUserById } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
 import { lockStatements } from '../../identity/sign-in.ts'
 import { checkPasswordPolicy } from '../../identity/passwords.ts'
 
@@ -56,8 +55,7 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
     const reservation = budget?.reservation
     const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, settings.lockout, reservation), 0) : 0
     const failed = auditInsert(db, tenant.schemaName, meta, { action: 'user.password_change', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { reason: 'invalid_current_password' } })
-    const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
-    deliverAfterResponse(c, tenant, results)
+    await commitChange(changeDeps(c), { tenant, statements: [failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])] })
     if (lockSeconds > 0) {
       c.header('Retry-After', String(lockSeconds))
       throw fail(IdentityErrors, 'account_locked', undefined, { retry_after: lockSeconds })
@@ -67,26 +65,34 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
   checkPasswordPolicy(input.new_password, settings.passwordMinLength)
 
   const passwordHash = await hashPassword(input.new_password, c.var.config.PASSWORD_HASH_PROFILE)
-  const statements = [
-    db.execute(sql`select 1 / (select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} = ${user.passwordHash})::int`),
-    db.update(users)
-      .set({ passwordHash, passwordChangedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
-      .where(eq(users.id, userId)),
-    userEventInsert(db, userId, meta, 'password.changed', { via: 'change', tenant: tenant.id, other_sessions_ended: input.end_other_sessions }),
-    auditInsert(db, tenant.schemaName, meta, { action: 'user.password_changed', actorId: userId, targetType: 'user', targetId: userId, details: { other_sessions_ended: input.end_other_sessions } }),
-    ...eventStatements(db, tenant, { type: 'user.password_changed', data: { user_id: userId, via: 'change', other_sessions_ended: input.end_other_sessions }, actor: { type: 'user', id: userId } }),
-  ]
-  let results: readonly unknown[]
+  // The password is global: ending the other sessions concerns every tenant of the account, in the same batch.
+  const deps = await sessionDeps(c, tenant)
+  const revocations = input.end_other_sessions
+    ? (await tenantsOf(db, userId)).map((t) => sessionRevocation(deps, t, userId, 'password_changed', { except: t.id === tenant.id ? sessionId : undefined }))
+    : []
+  let results: unknown[]
   try {
-    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+    const committed = await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      // Aborts the batch (division by zero) if the password changed since it was verified.
+      guards: [db.execute(sql`select 1 / (select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} = ${user.passwordHash})::int`)],
+      statements: [
+        db.update(users)
+          .set({ passwordHash, passwordChangedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .where(eq(users.id, userId)),
+        userEventInsert(db, userId, meta, 'password.changed', { via: 'change', tenant: tenant.id, other_sessions_ended: input.end_other_sessions }),
+        ...revocations.map((r) => r.statement),
+      ],
+      audit: { action: 'user.password_changed', actorId: userId, targetType: 'user', targetId: userId, details: { other_sessions_ended: input.end_other_sessions } },
+      events: [{ type: 'user.password_changed', data: { user_id: userId, via: 'change', other_sessions_ended: input.end_other_sessions }, actor: { type: 'user', id: userId } }],
+      effects: revocations.map((r) => r.effect),
+    })
+    results = committed.results
   } catch (err) {
     if (isPgError(err, DIVISION_BY_ZERO)) throw commonError('conflict', 'The password was changed meanwhile: sign in again with the new one.')
     throw err
   }
-  deliverAfterResponse(c, tenant, results)
-
-  const revoked = input.end_other_sessions
-    ? await revokeSessionsEverywhere(await sessionDeps(c, tenant), userId, 'password_changed', sessionId ? { tenantId: tenant.id, sessionId } : undefined)
-    : []
+  const revoked = results.slice(2).flatMap((r) => (r as { rows: unknown[] }).rows)
   return { password_changed: true as const, sessions_revoked: revoked.length }
 }

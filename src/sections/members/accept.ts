@@ -2,13 +2,14 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { finishTakeOver, takeOverStatements, tenantsOf, type TenantRef } from '../../identity/claims.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
@@ -18,12 +19,9 @@ import { hasTotpEnabled } from '../../identity/mfa/status.ts'
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts'
 import { hashToken } from '../../identity/secrets.ts'
 import { sessionStatements, tokensFor } from '../../identity/sessions.ts'
-import { findUserByEmail, findUserById, presentUser } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
+import { findUserByEmail, findUserById, presentUser, type User } from '../../identity/users.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
 import { checkPasswordPolicy } from '../../identity/passwords.ts'
 import { MemberErrors } from './errors.ts'
 import { invitationStatus, type InvitationRow } from './invite.ts'
@@ -81,6 +79,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
 
   const statements: BatchItem<'pg'>[] = []
   let userId: string
+  let created = false
   const existing = await findUserByEmail(db, invitation.email)
   // An unverified account is only a claim on the address; the invitation link proves the address,
   // so unless the account's own password comes with it, its owner takes the account over.
@@ -114,10 +113,11 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   } else {
     if (!input.password) throw fail(MemberErrors, 'password_required')
     checkPasswordPolicy(input.password, effectiveSettings(tenant.settings).passwordMinLength)
+    created = true
     userId = uuidv7()
     const now = new Date().toISOString()
     statements.push(
-      db.insert(users).values({ id: userId, email: invitation.email, name: input.name ?? null, passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: now, emailVerifiedAt: now }),
+      db.insert(users).values({ id: userId, email: invitation.email, name: input.name ?? null, passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: now, emailVerifiedAt: now }).returning(),
       userEventInsert(db, userId, meta, 'account.created', { via: 'invitation', tenant: tenant.id }),
     )
   }
@@ -136,12 +136,19 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     db.delete(t.members).where(and(eq(t.members.userId, userId), eq(t.members.status, 'pending'))),
     ...membershipStatements(db, tenant, userId, acceptedRole),
     ...(session?.statements ?? []),
-    auditInsert(db, tenant.schemaName, meta, { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } }),
-    ...eventStatements(db, tenant, { type: 'member.joined', data: { user_id: userId, email: invitation.email, role: invitation.role, via: 'invitation' }, actor: { type: 'user', id: userId } }),
   )
   let results: readonly unknown[]
   try {
-    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+    // The members insert bumps the authorization version (0006 trigger): published before the answer.
+    const committed = await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      statements,
+      audit: { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } },
+      events: [{ type: 'member.joined', data: { user_id: userId, email: invitation.email, role: invitation.role, via: 'invitation' }, actor: { type: 'user', id: userId } }],
+      effects: [authzVersionChanged(tenant)],
+    })
+    results = committed.results
   } catch (err) {
     if (isPgError(err, NOT_NULL_VIOLATION)) {
       const [now] = await db.select().from(t.invitations).where(eq(t.invitations.id, invitation.id)).limit(1)
@@ -152,11 +159,12 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(MemberErrors, 'already_member')
     throw err
   }
-  await publishDatabaseVersion(c.var, tenant)
-  deliverAfterResponse(c, tenant, results)
   if (claim) await finishTakeOver(c, userId, claim.tenants, results.slice(...claim.keyResults), session ? { tenantId: tenant.id, sessionId: session.sessionId } : undefined)
 
-  const user = presentUser((await findUserById(db, userId))!)
+  // Built from what the batch wrote, not read again: nothing after the commit needs the database.
+  const user = created
+    ? presentUser((results[0] as User[])[0]!)
+    : { ...presentUser(existing!), email_verified: true, has_password: existing!.passwordHash !== null || claim !== undefined }
   const joined = { id: tenant.id, slug: tenant.slug }
   if (!session) return { mfa_required: true as const, mfa_token: await createMfaChallenge(c.var.redis, { userId, tenantId: tenant.id }), user, tenant: joined }
   return { ...(await tokensFor(deps, tenant, userId, session.sessionId, session.refreshToken)), user, tenant: joined }

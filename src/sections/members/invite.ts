@@ -1,21 +1,19 @@
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { auditFrom, changeDeps, commitChange, type Change } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables, type TenantTables } from '../../db/tenant-schema.ts'
 import { AppError, fail } from '../../errors.ts'
-import { auditInsert, requestMeta } from '../../identity/audit.ts'
+import { requestMeta } from '../../identity/audit.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { findUserByEmail } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
 import type { BuiltInRole } from '../../identity/memberships.ts'
 import { mailSender } from '../../platform/mail/index.ts'
 import { appLink } from '../../tenancy/app-links.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements } from '../../webhooks/outbox.ts'
+import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
 import { assertOwner, assertWithinOwn, auditActor, eventActor, isPlatformAdmin, type Inviter, type MemberActor } from './actor.ts'
-import { auditFrom } from './audit-from.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { MemberErrors } from './errors.ts'
 import { invitationMail } from './invitation-mail.ts'
@@ -72,20 +70,20 @@ export async function createInvitation(c: C, tenant: Tenant, inviter: Inviter, i
   const [pending] = await db.select({ id: t.invitations.id }).from(t.invitations).where(and(eq(t.invitations.email, input.email), pendingInvitation(t))).limit(1)
   if (pending) throw fail(MemberErrors, 'invitation_pending', undefined, { invitation_id: pending.id })
 
-  const { id, statements } = await mailInvitation(c, tenant, inviter, input)
-  const results = await db.batch([
-    ...statements,
+  const { id, change } = await mailInvitation(c, tenant, inviter, input)
+  const { results } = await commitChange(changeDeps(c), {
+    tenant,
+    ...change,
     // An Idempotency-Key's mark commits with the invitation (src/middleware/idempotency).
-    ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : []),
-  ] as unknown as Parameters<Database['batch']>[0])
-  deliverAfterResponse(c, tenant, results)
+    marks: c.var.idempotency ? [c.var.idempotency.committed(`/v1/invitations/${id}`)] : [],
+  })
   return (results[0] as InvitationRow[])[0]!
 }
 
 /**
- * Mail an invitation and answer the statements that record it (the invitation row, returned
- * first, its audit entry, its event), for the caller's batch: createInvitation's own, or the
- * batch that provisions a new tenant together with its owner's invitation.
+ * Mail an invitation and answer the change that records it (the invitation row, returned first,
+ * its audit entry, its event), for the caller's `commitChange`: createInvitation's own, or the
+ * change that provisions a new tenant together with its owner's invitation.
  */
 export async function mailInvitation(c: C, tenant: Pick<Tenant, 'slug' | 'name' | 'schemaName'>, inviter: Inviter, input: { email: string; role: BuiltInRole }) {
   const db = c.var.db
@@ -100,12 +98,13 @@ export async function mailInvitation(c: C, tenant: Pick<Tenant, 'slug' | 'name' 
     throw new AppError(MemberErrors.mail_unavailable[0], 'mail_unavailable', MemberErrors.mail_unavailable[1], undefined, { cause: err })
   }
   const invitedBy = isPlatformAdmin(inviter) ? null : inviter.subject.id
-  const statements = [
-    db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy, expiresAt }).returning(),
-    auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'member.invited', ...auditActor(inviter), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } }),
-    ...eventStatements(db, tenant, { type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(inviter) }),
-  ]
-  return { id, expiresAt, statements }
+  const change = {
+    meta: requestMeta(c),
+    statements: [db.insert(t.invitations).values({ id, email: input.email, role: input.role, tokenHash: await hashToken(token), invitedBy, expiresAt }).returning()],
+    audit: { action: 'member.invited', ...auditActor(inviter), targetType: 'invitation', targetId: id, details: { email: input.email, role: input.role } },
+    events: [{ type: 'member.invited', data: { invitation_id: id, email: input.email, role: input.role, expires_at: expiresAt, invited_by: invitedBy }, actor: eventActor(inviter) } as WebhookEvent<WebhookEventType>],
+  } satisfies Omit<Change, 'tenant'>
+  return { id, expiresAt, change }
 }
 
 /** GET /v1/invitations: pending invitations, newest first (keyset on the time-ordered id). */
@@ -134,16 +133,17 @@ export async function revokeInvitation(c: C, tenant: Tenant, actor: MemberActor,
   const notPending = (r: InvitationRow) => fail(MemberErrors, 'invitation_not_pending', `This invitation was already ${invitationStatus(r)}.`)
   if (row.acceptedAt || row.revokedAt) throw notPending(row)
   const s = sql.identifier(tenant.schemaName)
-  const revoked = await c.var.db.execute<InvitationRow>(sql`
+  const auditId = uuidv7()
+  const { results } = await commitChange(changeDeps(c), { tenant, audit: { writtenBy: auditId }, statements: [c.var.db.execute<InvitationRow>(sql`
     with revoked as (
       update ${s}.invitations set revoked_at = now()
       where id = ${id} and accepted_at is null and revoked_at is null
       returning id
     ), logged as (
-      ${auditFrom(s, sql`revoked`, requestMeta(c), { action: 'invitation.revoked', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: row.email, role: row.role } })}
+      ${auditFrom(tenant.schemaName, sql`revoked`, requestMeta(c), auditId, { action: 'invitation.revoked', ...auditActor(actor), targetType: 'invitation', targetId: id, details: { email: row.email, role: row.role } })}
     )
-    select id from revoked`)
+    select id from revoked`)] })
   const after = (await find())!
-  if (!revoked.rows.length) throw notPending(after)
+  if (!(results[0] as { rows: unknown[] }).rows.length) throw notPending(after)
   return after
 }

@@ -2,19 +2,17 @@ import { sql, type Name } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { auditFrom, changeDeps, commitChange, type Change } from '../../changes/commit.ts'
+import { authzVersionChanged, type Effect } from '../../changes/effects.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { revokeAllSessions } from '../../identity/sessions.ts'
+import { sessionRevocation } from '../../identity/sessions.ts'
 import type { BuiltInRole } from '../../identity/memberships.ts'
-import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { uuidv7 } from '../../db/ids.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
-import { eventStatements, type WebhookEvent, type WebhookEventType } from '../../webhooks/outbox.ts'
+import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
 import { actorStillHolds, assertWithinOwn, auditActor, eventActor, isOwner, type MemberActor } from './actor.ts'
-import { auditFrom } from './audit-from.ts'
 import { MemberErrors } from './errors.ts'
 import { findMember, type MemberRecord } from './member-store.ts'
 
@@ -81,25 +79,26 @@ async function otherActiveOwners(c: C, tenant: Tenant, userId: string): Promise<
 }
 
 /**
- * The batch of a guarded change, then what every change to `members` owes: the 0006 triggers
- * bumped the authorization version inside the batch, so publish it before answering (the next
- * check anywhere sees the change), and deliver the webhook event after the answer. The event
- * is written only if the audit entry `auditId` was, i.e. only if the change happened.
+ * A guarded change to `members`, for `commitChange`: the owner lock first, then the one
+ * statement that writes the change and its audit entry `auditId` only if its guards hold (so the
+ * entry is the witness: the event and the effects follow it), the webhook event, and the
+ * `authz_version` effect (the 0006 triggers bumped the version inside the batch), published
+ * before the answer so the next check anywhere sees the change.
  */
-async function commitMemberChange<T extends WebhookEventType>(c: C, tenant: Tenant, change: BatchItem<'pg'>, auditId: string, event: WebhookEvent<T>) {
+function memberChange<T extends WebhookEventType>(c: C, tenant: Tenant, change: { statements: BatchItem<'pg'>[]; auditId: string; event: WebhookEvent<T>; effects?: Effect[] }): Change {
   const s = sql.identifier(tenant.schemaName)
-  const results = await c.var.db.batch([
-    lockOwners(c, s),
-    change,
-    ...eventStatements(c.var.db, tenant, { ...event, when: sql`exists (select 1 from ${s}.audit_log where id = ${auditId})` }),
-  ] as unknown as Parameters<Database['batch']>[0])
-  const changed = (results[1] as { rows: unknown[] }).rows.length > 0
-  if (changed) {
-    await publishDatabaseVersion(c.var, tenant)
-    deliverAfterResponse(c, tenant, results)
+  return {
+    tenant,
+    guards: [lockOwners(c, s)],
+    statements: change.statements,
+    audit: { writtenBy: change.auditId },
+    events: [change.event as unknown as WebhookEvent<WebhookEventType>],
+    effects: [authzVersionChanged(tenant), ...(change.effects ?? [])],
   }
-  return changed
 }
+
+/** Whether the guarded statement (the first of a member change) changed a row. */
+const changedIn = (results: unknown[]) => ((results[0] as { rows: unknown[] }).rows.length > 0)
 
 /**
  * PATCH /v1/members/:userId. One batch: the owner lock, one statement that changes the
@@ -118,10 +117,8 @@ export async function changeRole(c: C, tenant: Tenant, actor: MemberActor, userI
 
   const s = sql.identifier(tenant.schemaName)
   const auditId = uuidv7()
-  const changed = await commitMemberChange(
-    c,
-    tenant,
-    c.var.db.execute<{ user_id: string }>(sql`
+  const { results } = await commitChange(changeDeps(c), memberChange(c, tenant, {
+    statements: [c.var.db.execute<{ user_id: string }>(sql`
       with changed as (
         update ${s}.members m set role = ${to}, updated_at = now()
         where ${guards(s, target, actor, actorRoles(actor, to === 'owner' || ownerLeaves), ownerLeaves)}
@@ -129,13 +126,13 @@ export async function changeRole(c: C, tenant: Tenant, actor: MemberActor, userI
       ), indexed as (
         update public.memberships p set role = changed.role from changed where p.tenant_id = ${tenant.id} and p.user_id = changed.user_id
       ), logged as (
-        ${auditFrom(s, sql`changed`, requestMeta(c), { id: auditId, action: 'member.role_changed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { from: target.role, to } })}
+        ${auditFrom(tenant.schemaName, sql`changed`, requestMeta(c), auditId, { action: 'member.role_changed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { from: target.role, to } })}
       )
-      select user_id from changed`),
+      select user_id from changed`)],
     auditId,
-    { type: 'member.role_changed', data: { user_id: userId, previous_role: target.role, role: to, changed_by: actor.subject.id }, actor: eventActor(actor) },
-  )
-  if (!changed) return explainMiss(c, tenant, target, (current) => roleChangeProblem(actor, current, to))
+    event: { type: 'member.role_changed', data: { user_id: userId, previous_role: target.role, role: to, changed_by: actor.subject.id }, actor: eventActor(actor) },
+  }))
+  if (!changedIn(results)) return explainMiss(c, tenant, target, (current) => roleChangeProblem(actor, current, to))
   return { ...target, role: to }
 }
 
@@ -155,10 +152,11 @@ export async function removeMember(c: C, tenant: Tenant, actor: MemberActor, use
 
   const s = sql.identifier(tenant.schemaName)
   const auditId = uuidv7()
-  const removed = await commitMemberChange(
-    c,
-    tenant,
-    c.var.db.execute<{ user_id: string }>(sql`
+  const reason = leaving ? 'member_left' : 'member_removed'
+  // The removed user's sessions in this tenant end in the same transaction, only if the removal happened.
+  const sessions = sessionRevocation(await sessionDeps(c, tenant), tenant, userId, reason, { when: sql`exists (select 1 from ${s}.audit_log where id = ${auditId}::uuid)` })
+  const { results } = await commitChange(changeDeps(c), memberChange(c, tenant, {
+    statements: [c.var.db.execute<{ user_id: string }>(sql`
       with removed as (
         delete from ${s}.members m
         where ${guards(s, target, actor, leaving ? [target.role] : actorRoles(actor, ownerLeaves), ownerLeaves)}
@@ -166,12 +164,12 @@ export async function removeMember(c: C, tenant: Tenant, actor: MemberActor, use
       ), unindexed as (
         delete from public.memberships p using removed where p.tenant_id = ${tenant.id} and p.user_id = removed.user_id
       ), logged as (
-        ${auditFrom(s, sql`removed`, requestMeta(c), { id: auditId, action: leaving ? 'member.left' : 'member.removed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { role: target.role } })}
+        ${auditFrom(tenant.schemaName, sql`removed`, requestMeta(c), auditId, { action: leaving ? 'member.left' : 'member.removed', ...auditActor(actor), targetType: 'user', targetId: userId, details: { role: target.role } })}
       )
-      select user_id from removed`),
+      select user_id from removed`), sessions.statement],
     auditId,
-    { type: 'member.removed', data: { user_id: userId, role: target.role, removed_by: actor.subject.id }, actor: eventActor(actor) },
-  )
-  if (!removed) return explainMiss(c, tenant, target, (current) => removalProblem(actor, current))
-  await revokeAllSessions(await sessionDeps(c, tenant), tenant, userId, leaving ? 'member_left' : 'member_removed')
+    event: { type: 'member.removed', data: { user_id: userId, role: target.role, removed_by: actor.subject.id }, actor: eventActor(actor) },
+    effects: [sessions.effect],
+  }))
+  if (!changedIn(results)) return explainMiss(c, tenant, target, (current) => removalProblem(actor, current))
 }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
@@ -106,10 +107,12 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
         // Confirmed or replaced by a concurrent request since it was read.
         throw fail(MfaErrors, (await store.find(userId))?.enabledAt ? 'mfa_already_enabled' : 'mfa_enrolment_not_started')
       }
-      await c.var.db.batch([
-        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.enrolled', actorId: userId, targetType: 'user', targetId: userId, details: { method: 'totp', backup_codes: codes.length } }),
-        userEventInsert(c.var.db, userId, meta, 'mfa.enrolled', { method: 'totp', tenant: tenant.id }),
-      ])
+      await commitChange(changeDeps(c), {
+        tenant,
+        meta,
+        statements: [userEventInsert(c.var.db, userId, meta, 'mfa.enrolled', { method: 'totp', tenant: tenant.id })],
+        audit: { action: 'mfa.enrolled', actorId: userId, targetType: 'user', targetId: userId, details: { method: 'totp', backup_codes: codes.length } },
+      })
       await rememberMfaEnabled(c.var, userId)
       noStore(c)
       return c.json({ backup_codes: codes }, 200)
@@ -138,10 +141,12 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
       const codes = newBackupCodes()
       // Turned off meanwhile: nothing was written.
       if (!(await store.replaceBackupCodes(userId, await Promise.all(codes.map(hashToken))))) throw fail(MfaErrors, 'mfa_not_enabled')
-      await c.var.db.batch([
-        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.backup_codes_regenerated', actorId: userId, targetType: 'user', targetId: userId, details: { backup_codes: codes.length, method: spent.method } }),
-        userEventInsert(c.var.db, userId, meta, 'mfa.backup_codes_regenerated', { tenant: tenant.id }),
-      ])
+      await commitChange(changeDeps(c), {
+        tenant,
+        meta,
+        statements: [userEventInsert(c.var.db, userId, meta, 'mfa.backup_codes_regenerated', { tenant: tenant.id })],
+        audit: { action: 'mfa.backup_codes_regenerated', actorId: userId, targetType: 'user', targetId: userId, details: { backup_codes: codes.length, method: spent.method } },
+      })
       noStore(c)
       return c.json({ backup_codes: codes }, 200)
     },
@@ -178,11 +183,12 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
       }
       // (An unconfirmed enrolment of an account without password protects nothing yet: the session is enough.)
 
-      await c.var.db.batch([
-        ...store.removal(user.id),
-        auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.disabled', actorId: user.id, targetType: 'user', targetId: user.id, details: { was_enabled: Boolean(row.enabledAt) } }),
-        userEventInsert(c.var.db, user.id, meta, 'mfa.disabled', { was_enabled: Boolean(row.enabledAt), tenant: tenant.id }),
-      ])
+      await commitChange(changeDeps(c), {
+        tenant,
+        meta,
+        statements: [...store.removal(user.id), userEventInsert(c.var.db, user.id, meta, 'mfa.disabled', { was_enabled: Boolean(row.enabledAt), tenant: tenant.id })],
+        audit: { action: 'mfa.disabled', actorId: user.id, targetType: 'user', targetId: user.id, details: { was_enabled: Boolean(row.enabledAt) } },
+      })
       await forgetMfaEnabled(c.var, user.id)
       return c.body(null, 204)
     },

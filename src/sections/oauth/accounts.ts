@@ -2,7 +2,8 @@ import { and, eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
@@ -13,9 +14,7 @@ import { IdentityErrors } from '../../identity/errors.ts'
 import { membershipStatements, needsAddressProof, pendingMembershipStatements } from '../../identity/memberships.ts'
 import { hashToken } from '../../identity/secrets.ts'
 import { findUserByEmail, findUserById } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
 import { completeLogin, signInWhilePending } from '../../identity/sign-in.ts'
 import { assertSignupAllowed } from '../../identity/memberships.ts'
@@ -122,10 +121,8 @@ export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, prov
     pending = resolution.pending
     try {
       if (resolution.statements.length) {
-        const results = await c.var.db.batch(resolution.statements as unknown as Parameters<Database['batch']>[0])
-        // A new (or pending) member row bumped the authorization model's version (trigger): publish it before answering.
-        if (resolution.joins || resolution.pending) await publishDatabaseVersion(c.var, tenant)
-        deliverAfterResponse(c, tenant, results)
+        // A new (or pending) member row bumps the authorization model's version (trigger): published before answering.
+        await commitChange(changeDeps(c), { tenant, statements: resolution.statements, effects: resolution.joins || resolution.pending ? [authzVersionChanged(tenant)] : [] })
       }
       user = resolution.user
     } catch (err) {

@@ -1,11 +1,12 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { userIdentities, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { findUserById } from '../../identity/users.ts'
@@ -37,9 +38,12 @@ export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId:
   const db = c.var.db
   const meta = requestMeta(c)
   try {
-    await db.batch([
-      db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
-      db.execute(sql`
+    await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      guards: [db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`)],
+      statements: [
+        db.execute(sql`
         with gone as (
           delete from ${userIdentities} where ${userIdentities.userId} = ${userId} and ${userIdentities.provider} = ${provider} returning 1
         )
@@ -48,9 +52,10 @@ export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId:
           ((select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} is not null) +
            (select count(*) from ${userIdentities} where ${userIdentities.userId} = ${userId} and ${userIdentities.provider} <> ${provider}))
         ) as ok`),
-      auditInsert(db, tenant.schemaName, meta, { action: 'user.identity_unlinked', actorId: userId, targetType: 'user', targetId: userId, details: { provider } }),
-      userEventInsert(db, userId, meta, 'identity.unlinked', { provider, tenant: tenant.id }),
-    ])
+        userEventInsert(db, userId, meta, 'identity.unlinked', { provider, tenant: tenant.id }),
+      ],
+      audit: { action: 'user.identity_unlinked', actorId: userId, targetType: 'user', targetId: userId, details: { provider } },
+    })
   } catch (err) {
     if (!isPgError(err, DIVISION_BY_ZERO)) throw err
     const still = await db.select({ id: userIdentities.id }).from(userIdentities).where(and(eq(userIdentities.userId, userId), eq(userIdentities.provider, provider))).limit(1)
@@ -79,11 +84,15 @@ export async function linkIdentity(c: Context<AppEnv>, tenant: Tenant, userId: s
   if (owner) return { linked: provider }
   if (!(await findUserById(db, userId))) throw fail(OAuthErrors, 'invalid_state')
   try {
-    await db.batch([
-      db.insert(userIdentities).values({ id: uuidv7(), userId, provider, providerUserId: profile.providerUserId, email: profile.email }),
-      userEventInsert(db, userId, meta, 'identity.linked', { provider, tenant: tenant.id, via: 'account' }),
-      auditInsert(db, tenant.schemaName, meta, { action: 'user.identity_linked', actorId: userId, targetType: 'user', targetId: userId, details: { provider, via: 'account' } }),
-    ])
+    await commitChange(changeDeps(c), {
+      tenant,
+      meta,
+      statements: [
+        db.insert(userIdentities).values({ id: uuidv7(), userId, provider, providerUserId: profile.providerUserId, email: profile.email }),
+        userEventInsert(db, userId, meta, 'identity.linked', { provider, tenant: tenant.id, via: 'account' }),
+      ],
+      audit: { action: 'user.identity_linked', actorId: userId, targetType: 'user', targetId: userId, details: { provider, via: 'account' } },
+    })
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION, 'user_identities_user_provider_unique')) throw fail(OAuthErrors, 'provider_already_linked')
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(OAuthErrors, 'identity_in_use')

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
@@ -49,7 +50,7 @@ async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provide
   const meta = requestMeta(c)
   // Behind requirePermission: a signed-in user or an API key.
   const actor = callerSubject(c)!
-  const updated = await changeTenant(c.var, tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
+  const updated = await changeTenant(changeDeps(c), tenant.id, { settings: { oauth: { [provider]: value } } }, { actorType: actor.type, actorId: actor.id, ...meta })
   await auditInsert(c.var.db, updated.schemaName, meta, { action, actorType: actor.type, actorId: actor.id, targetType: 'oauth_provider', targetId: null, details: { provider, ...details } })
   return updated
 }

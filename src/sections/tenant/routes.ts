@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { callerCheck, callerSubject, requestAuthz, requirePermission } from '../../middleware/permission/index.ts'
@@ -54,7 +55,7 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
     }),
     async (c) => {
       const subject = c.var.subject
-      const updated = await changeTenant(c.var, c.var.tenant!.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c as unknown as Context<AppEnv>) })
+      const updated = await changeTenant(changeDeps(c as unknown as Context<AppEnv>), c.var.tenant!.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c as unknown as Context<AppEnv>) })
       return c.json({ ...presentCurrentTenant(updated), settings: ownSettingsView(updated) }, 200)
     },
   )

@@ -1,13 +1,12 @@
 import type { Context } from 'hono'
-import type { BatchItem } from 'drizzle-orm/batch'
 import type { AppEnv } from '../../app-env.ts'
 import { tenantMigrations } from '../../../migrations/index.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange, type Change } from '../../changes/commit.ts'
+import { authzVersionChanged } from '../../changes/effects.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta } from '../../identity/audit.ts'
+import { requestMeta } from '../../identity/audit.ts'
 import { findUserByEmail } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { rememberProvisionedKey } from '../../tenancy/signing-keys.ts'
 import { findTenantBySlug, provisioningStatements, provisionTenant, type AuditContext, type NewTenant, type Tenant } from '../../tenancy/registry.ts'
@@ -34,32 +33,34 @@ export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant
   const db = c.var.db
   const account = await findUserByEmail(db, ownerEmail)
   const prepared = await provisioningStatements(db, input, ctx, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
-  const statements: BatchItem<'pg'>[] = [...prepared.statements, ...idempotencyMark(c, prepared.id)]
+  const base = { tenant: prepared, meta: requestMeta(c), marks: idempotencyMark(c, prepared.id) }
+  let change: Change
   let owner: OwnerOutcome
   if (account?.emailVerifiedAt) {
-    statements.push(
-      ...membershipStatements(db, prepared, account.id, 'owner'),
-      auditInsert(db, prepared.schemaName, requestMeta(c), { action: 'member.joined', actorType: ctx.actorType, actorId: ctx.actorId ?? null, targetType: 'user', targetId: account.id, details: { role: 'owner', via: 'platform_admin' } }),
-    )
+    change = {
+      ...base,
+      statements: [...prepared.statements, ...membershipStatements(db, prepared, account.id, 'owner')],
+      audit: { action: 'member.joined', actorType: ctx.actorType, actorId: ctx.actorId ?? null, targetType: 'user', targetId: account.id, details: { role: 'owner', via: 'platform_admin' } },
+      // The members insert bumped the new tenant's authorization version (0006 trigger).
+      effects: [authzVersionChanged(prepared)],
+    }
     owner = { status: 'added', user_id: account.id, email: account.email }
   } else {
     // A slug already taken would otherwise be found out only after the mail went out.
     if (await findTenantBySlug(db, input.slug)) throw fail(TenantErrors, 'slug_taken', undefined, { slug: input.slug })
     const invitation = await mailInvitation(c, { slug: input.slug, name: input.name, schemaName: prepared.schemaName }, PLATFORM_ADMIN, { email: ownerEmail, role: 'owner' })
-    statements.push(...invitation.statements)
+    change = { ...base, ...invitation.change, statements: [...prepared.statements, ...invitation.change.statements] }
     owner = { status: 'invited', email: ownerEmail, invitation_id: invitation.id, expires_at: invitation.expiresAt }
   }
   let tenant: Tenant
   try {
-    const [rows] = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
-    tenant = (rows as Tenant[])[0]!
+    const { results } = await commitChange(changeDeps(c), change)
+    tenant = (results[0] as Tenant[])[0]!
   } catch (err) {
     if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) throw fail(TenantErrors, 'slug_taken', undefined, { slug: input.slug })
     throw err
   }
   await rememberProvisionedKey(tenant.id, prepared.signingKey)
-  // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
-  if (owner.status === 'added') await publishDatabaseVersion(c.var, tenant)
   return { tenant, owner }
 }
 

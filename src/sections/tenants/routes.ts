@@ -13,6 +13,7 @@ import {
   type AuditContext,
   type Tenant,
 } from '../../tenancy/registry.ts'
+import { changeDeps } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { changeTenant } from '../../tenancy/change-tenant.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
@@ -30,7 +31,8 @@ function auditContext(c: Context<AppEnv>): AuditContext {
   return { actorType: 'platform_admin', ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null }
 }
 
-async function afterChange(c: Context<AppEnv>, tenant: Tenant) {
+/** A new tenant's slug may be cached as a miss (best effort: a miss lives MISS_TTL_SECONDS at most). */
+async function afterCreate(c: Context<AppEnv>, tenant: Tenant) {
   await c.var.tenants.invalidate(tenant)
 }
 
@@ -48,7 +50,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { tenant, owner } = await createTenant(c, c.req.valid('json'), auditContext(c))
-      await afterChange(c, tenant)
+      await afterCreate(c, tenant)
       c.header('Location', `/v1/tenants/${tenant.id}`)
       return c.json({ ...presentTenant(tenant), ...(owner ? { owner } : {}) }, 201)
     },
@@ -105,7 +107,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
-      const tenant = await changeTenant(c.var, c.req.valid('param').id, c.req.valid('json'), auditContext(c))
+      const tenant = await changeTenant(changeDeps(c), c.req.valid('param').id, c.req.valid('json'), auditContext(c))
       return c.json(presentTenant(tenant), 200)
     },
   )
@@ -121,8 +123,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
         responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404, 409) },
       }),
       async (c) => {
-        const tenant = await transitionTenant(c.var.db, c.req.valid('param').id, action, auditContext(c))
-        await afterChange(c, tenant)
+        const tenant = await transitionTenant(changeDeps(c), c.req.valid('param').id, action, auditContext(c))
         return c.json(presentTenant(tenant), 200)
       },
     )
@@ -136,8 +137,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(TenantSchema, 'The deleted tenant'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const tenant = await transitionTenant(c.var.db, c.req.valid('param').id, 'delete', auditContext(c))
-      await afterChange(c, tenant)
+      const tenant = await transitionTenant(changeDeps(c), c.req.valid('param').id, 'delete', auditContext(c))
       return c.json(presentTenant(tenant), 200)
     },
   )
@@ -150,8 +150,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 204: { description: 'Purged' }, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const tenant = await purgeTenant(c.var.db, c.req.valid('param').id)
-      await afterChange(c, tenant)
+      await purgeTenant(changeDeps(c), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )

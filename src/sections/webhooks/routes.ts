@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { auditFrom, changeDeps, commitChange, type ChangeAudit } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
@@ -63,17 +64,14 @@ function assertUrl(c: C, url: string) {
   if (problem) throw fail(WebhookErrors, 'invalid_webhook_url', `The webhook URL ${problem}.`, { url, reason: problem })
 }
 
-/** An audit entry written only if the webhook exists when the batch runs (same transaction as the change). */
-function auditIfWebhookExists(c: C, action: string, webhookId: string, details: Record<string, unknown> = {}) {
-  const tenant = c.var.tenant!
-  const meta = requestMeta(c as unknown as Context<AppEnv>)
+/** The audit entry of a change to webhook `webhookId` by the caller, for `commitChange` (written only if `when` holds). */
+function webhookAudit(c: C, action: string, webhookId: string, details: Record<string, unknown>, when?: SQL): ChangeAudit {
   const actor = actorOf(c)
-  const s = sql.identifier(tenant.schemaName)
-  return c.var.db.execute(sql`
-    insert into ${s}.audit_log (id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, details)
-    select ${uuidv7()}, ${actor.type}, ${actor.id}, ${action}, 'webhook', ${webhookId}, ${meta.ip}::inet, ${meta.userAgent}, ${JSON.stringify(details)}::jsonb
-    where exists (select 1 from ${s}.webhooks where id = ${webhookId})`)
+  return { action, actorType: actor.type, actorId: actor.id, targetType: 'webhook', targetId: webhookId, details, when }
 }
+
+/** SQL: the webhook exists (after the change, in its transaction). */
+const webhookExists = (c: C, webhookId: string) => sql`exists (select 1 from ${sql.identifier(c.var.tenant!.schemaName)}.webhooks where id = ${webhookId})`
 
 async function findWebhook(c: C, id: string): Promise<WebhookRow> {
   const w = tenantTables(c.var.tenant!.schemaName).webhooks
@@ -112,17 +110,21 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const secret = newWebhookSecret()
       const secretEnc = await encryptSecret(c.var.config.DATA_ENCRYPTION_KEY, secret, `webhook:${id}`)
       const events = sql.join(body.events.map((e) => sql`${e}`), sql`, `)
-      const [rows] = await c.var.db.batch([
-        // Conditional on the tenant's count, in the same statement: no read-then-write race past the limit.
-        c.var.db
-          .insert(t.webhooks)
-          .select(sql`select ${id}::uuid, ${body.url}, array[${events}]::text[], ${secretEnc}, true, ${body.description ?? null}, now(), now()
-            where (select count(*) from ${t.webhooks}) < ${MAX_WEBHOOKS_PER_TENANT}`)
-          .returning(),
-        auditIfWebhookExists(c, 'webhook.created', id, { url: body.url, events: body.events }),
-        ...(c.var.idempotency ? [c.var.idempotency.committed(`/v1/webhooks/${id}`, sql`exists (select 1 from ${t.webhooks} where ${t.webhooks.id} = ${id})`)] : []),
-      ])
-      const row = rows[0]
+      const { results } = await commitChange(changeDeps(c), {
+        tenant,
+        meta: requestMeta(c as unknown as Context<AppEnv>),
+        statements: [
+          // Conditional on the tenant's count, in the same statement: no read-then-write race past the limit.
+          c.var.db
+            .insert(t.webhooks)
+            .select(sql`select ${id}::uuid, ${body.url}, array[${events}]::text[], ${secretEnc}, true, ${body.description ?? null}, now(), now()
+              where (select count(*) from ${t.webhooks}) < ${MAX_WEBHOOKS_PER_TENANT}`)
+            .returning(),
+        ],
+        audit: webhookAudit(c, 'webhook.created', id, { url: body.url, events: body.events }, webhookExists(c, id)),
+        marks: c.var.idempotency ? [c.var.idempotency.committed(`/v1/webhooks/${id}`, webhookExists(c, id))] : [],
+      })
+      const row = (results[0] as WebhookRow[])[0]
       if (!row) throw fail(WebhookErrors, 'webhook_limit_reached', undefined, { max: MAX_WEBHOOKS_PER_TENANT })
       return c.json({ ...present(row), secret }, 201)
     },
@@ -163,15 +165,19 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const body = c.req.valid('json')
       if (body.url !== undefined) assertUrl(c, body.url)
       const w = tenantTables(c.var.tenant!.schemaName).webhooks
-      const [rows] = await c.var.db.batch([
-        c.var.db
-          .update(w)
-          .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` as unknown as string })
-          .where(eq(w.id, id))
-          .returning(),
-        auditIfWebhookExists(c, 'webhook.updated', id, { fields: Object.keys(body) }),
-      ])
-      const row = rows[0]
+      const { results } = await commitChange(changeDeps(c), {
+        tenant: c.var.tenant!,
+        meta: requestMeta(c as unknown as Context<AppEnv>),
+        statements: [
+          c.var.db
+            .update(w)
+            .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` as unknown as string })
+            .where(eq(w.id, id))
+            .returning(),
+        ],
+        audit: webhookAudit(c, 'webhook.updated', id, { fields: Object.keys(body) }, webhookExists(c, id)),
+      })
+      const row = (results[0] as WebhookRow[])[0]
       if (!row) throw fail(WebhookErrors, 'webhook_not_found')
       return c.json(present(row), 200)
     },
@@ -185,12 +191,19 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
-      const [, rows] = await c.var.db.batch([
-        auditIfWebhookExists(c, 'webhook.deleted', id), // first: it needs the row to still exist
-        c.var.db.delete(w).where(eq(w.id, id)).returning({ id: w.id }),
-      ])
-      if (!rows.length) throw fail(WebhookErrors, 'webhook_not_found')
+      const tenant = c.var.tenant!
+      const auditId = uuidv7()
+      const actor = actorOf(c)
+      // One statement: the entry is written from the deleted row, so only if there was one.
+      const { results } = await commitChange(changeDeps(c), {
+        tenant,
+        audit: { writtenBy: auditId },
+        statements: [c.var.db.execute(sql`
+          with deleted as (delete from ${sql.identifier(tenant.schemaName)}.webhooks where id = ${id} returning id),
+          logged as (${auditFrom(tenant.schemaName, sql`deleted`, requestMeta(c as unknown as Context<AppEnv>), auditId, { action: 'webhook.deleted', actorType: actor.type, actorId: actor.id, targetType: 'webhook', targetId: id })})
+          select id from deleted`)],
+      })
+      if (!(results[0] as { rows: unknown[] }).rows.length) throw fail(WebhookErrors, 'webhook_not_found')
       return c.body(null, 204)
     },
   )

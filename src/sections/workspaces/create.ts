@@ -1,12 +1,12 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { fail } from '../../errors.ts'
-import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
+import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
 import type { User } from '../../identity/users.ts'
-import type { Database } from '../../platform/database.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { provisioningStatements, type Tenant } from '../../tenancy/registry.ts'
 import { admitTenantCreation, isTenantCapError, ownedTenantCapStatements, tenantCapError } from '../../tenancy/creation-limits.ts'
@@ -37,16 +37,17 @@ export async function createOwnTenant(c: Context<AppEnv>, user: Pick<User, 'id' 
     const prepared = await provisioningStatements(db, { slug, name: input.name }, { actorType: 'user', actorId: user.id, ...meta }, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
     let tenant: Tenant
     try {
-      const cap = ownedTenantCapStatements(db, user.id, max)
-      const results = await db.batch([
+      const { results } = await commitChange(changeDeps(c), {
+        tenant: prepared,
+        meta,
         // First: serialises the account's creations and aborts the batch at the cap.
-        ...cap,
-        ...prepared.statements,
-        ...membershipStatements(db, prepared, user.id, 'owner'),
-        auditInsert(db, prepared.schemaName, meta, { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'owner', via: 'self_service' } }),
-        userEventInsert(db, user.id, meta, 'tenant.created', { tenant: prepared.id, slug }),
-      ] as unknown as Parameters<Database['batch']>[0])
-      tenant = (results[cap.length] as Tenant[])[0]!
+        guards: ownedTenantCapStatements(db, user.id, max),
+        statements: [...prepared.statements, ...membershipStatements(db, prepared, user.id, 'owner'), userEventInsert(db, user.id, meta, 'tenant.created', { tenant: prepared.id, slug })],
+        audit: { action: 'member.joined', actorId: user.id, targetType: 'user', targetId: user.id, details: { role: 'owner', via: 'self_service' } },
+        // The members insert bumped the new tenant's authorization version (0006 trigger); a miss for this slug may be cached.
+        effects: [authzVersionChanged(prepared), tenantChanged({ id: prepared.id, slug })],
+      })
+      tenant = (results[0] as Tenant[])[0]!
     } catch (err) {
       if (isTenantCapError(err)) throw tenantCapError(max)
       if (isPgError(err, UNIQUE_VIOLATION, 'tenants_slug_unique')) {
@@ -56,9 +57,6 @@ export async function createOwnTenant(c: Context<AppEnv>, user: Pick<User, 'id' 
       throw err
     }
     await rememberProvisionedKey(tenant.id, prepared.signingKey)
-    // The members insert bumped the new tenant's authorization version (0006 trigger): publish it.
-    await publishDatabaseVersion(c.var, tenant)
-    await c.var.tenants.invalidate(tenant) // a miss for this slug may be cached
     const signIn = await completeLogin(c, tenant, user)
     return { tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, url: tenantUrl(c, tenant) }, ...signIn }
   }
