@@ -1,20 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../src/app.ts'
 import { parseConfig } from '../src/config.ts'
-import { call, join, newEmail, openTenant, PLATFORM, randomClientIp, signUp, tenantOrigin } from './support.ts'
-
-/** One request through a Worker built with extra env (APP_URL), waiting for its after-response work (the mail). */
-async function withEnv(overrides: Record<string, string>, url: string, init: { body?: unknown; token?: string } = {}) {
-  const pending: Promise<unknown>[] = []
-  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'cf-connecting-ip': randomClientIp() }
-  if (init.token) headers.authorization = `Bearer ${init.token}`
-  const req = new Request(url, { method: 'POST', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
-  const res = await createApp().fetch(req, { ...env, ...overrides }, ctx)
-  await Promise.all(pending)
-  return { status: res.status, body: (await res.json()) as any }
-}
+import { call, join, newEmail, openTenant, PLATFORM, signUp, tenantOrigin, withEnv } from './support.ts'
 
 async function lastLink(to: string): Promise<URL> {
   for (let i = 0; i < 50; i++) {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { hashToken } from '../src/identity/secrets.ts'
 import { sendgridSender } from '../src/platform/mail/sendgrid.ts'
-import { call, enableTotp, join, type Mail, mailsTo, newEmail, openTenant, PASSWORD, PLATFORM, randomClientIp, redis, signUp, tenantOrigin, waitForMail } from './support.ts'
+import { call, enableTotp, join, type Mail, mailsTo, newEmail, openTenant, PASSWORD, PLATFORM, randomClientIp, redis, signUp, tenantOrigin, waitForMail, withEnv } from './support.ts'
 import { SendGridStandIn } from './sendgrid-stand-in.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -37,16 +37,6 @@ async function magicLink(slug: string, address: string, count = 1) {
 
 const login = (slug: string, address: string, password: string) =>
   call(`${tenantOrigin(slug)}/v1/auth/login`, { body: { email: address, password } })
-
-/** The real app with some bindings changed; work left for after the answer (waitUntil) is awaited. */
-async function withEnv(overrides: Record<string, string>, url: string, body: unknown) {
-  const pending: Promise<unknown>[] = []
-  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
-  const req = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': randomClientIp() }, body: JSON.stringify(body) })
-  const res = await createApp().fetch(req, { ...env, ...overrides }, ctx)
-  await Promise.all(pending)
-  return { status: res.status, body: (await res.json()) as any }
-}
 
 describe('email verification', () => {
   it('mails the signed-in user a link on the tenant URL; confirming it verifies the email and records a user event', async () => {
@@ -246,7 +236,7 @@ describe('password reset', () => {
   it('refuses an expired link', async () => {
     const t = await openTenant()
     const u = await join(t)
-    const sent = await withEnv({ PASSWORD_RESET_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { email: u.email })
+    const sent = await withEnv({ PASSWORD_RESET_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { body: { email: u.email } })
     expect(sent.status).toBe(202)
     const mail = await waitForMail(u.email)
     expect(mail.text).toContain('expires in 1 second')
@@ -389,7 +379,7 @@ describe('magic link', () => {
   it('refuses an expired link', async () => {
     const t = await openTenant()
     const u = await join(t)
-    expect((await withEnv({ MAGIC_LINK_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/magic-link`, { email: u.email })).status).toBe(202)
+    expect((await withEnv({ MAGIC_LINK_TTL_SECONDS: '1' }, `${tenantOrigin(t.slug)}/v1/auth/magic-link`, { body: { email: u.email } })).status).toBe(202)
     const { token } = linkIn(await waitForMail(u.email))
     await new Promise((r) => setTimeout(r, 1500))
     const res = await call(`${tenantOrigin(t.slug)}/v1/auth/magic-link/verify`, { body: { token } })
@@ -446,7 +436,7 @@ describe('SendGrid adapter', () => {
     stand.start()
     const t = await openTenant()
     const u = await join(t)
-    const res = await withEnv({ MAIL_TRANSPORT: 'sendgrid', SENDGRID_API_KEY: 'SG.test-key', MAIL_FROM: 'Atrium <no-reply@atrium.test>' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { email: u.email })
+    const res = await withEnv({ MAIL_TRANSPORT: 'sendgrid', SENDGRID_API_KEY: 'SG.test-key', MAIL_FROM: 'Atrium <no-reply@atrium.test>' }, `${tenantOrigin(t.slug)}/v1/auth/password/forgot`, { body: { email: u.email } })
     expect(res.status).toBe(202)
     expect(stand.accepted).toHaveLength(1)
     const sent = stand.accepted[0]!

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { addMember, apiKey, call, invite, newEmail, type Owner, PLATFORM, randomClientIp, signUp } from './support.ts'
-import { exampleOf, identifiersIn, loadOpenApi, operationsOf, pool, send, signIn, type OpenApiDocument, type Operation, type ProbeResponse } from './probe-support.ts'
+import { exampleOf, identifiersIn, loadOpenApi, operationsOf, pool, send, signIn, type OpenApiDocument, type Operation, probeResponse, type ProbeResponse } from './probe-support.ts'
 
 /**
  * Cross-tenant probe over every operation of /openapi.json: tenant B's credentials (its owner's
@@ -36,14 +36,7 @@ async function sendTo(target: Target, method: string, credentials: Record<string
   if (body != null) h.set('content-type', 'application/json')
   headerApp ??= createApp()
   const res = await headerApp.fetch(new Request(target.url, { method, headers: h, body: method === 'GET' ? undefined : body ?? undefined }), { ...env, ALLOW_TENANT_HEADER: 'true' }, ctx)
-  const text = await res.text()
-  let json: any
-  try {
-    json = text ? JSON.parse(text) : undefined
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, text, json }
+  return probeResponse(res)
 }
 
 describe('cross-tenant probe over /openapi.json', () => {

@@ -137,6 +137,11 @@ export async function send(url: string, init: { method: string; headers?: Record
   if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', randomClientIp())
   if (init.body != null && !headers.has('content-type')) headers.set('content-type', 'application/json')
   const res = await SELF.fetch(url, { method: init.method, headers, body: init.method === 'GET' || init.method === 'HEAD' ? undefined : ((init.body ?? undefined) as BodyInit | undefined) })
+  return probeResponse(res)
+}
+
+/** An answer as the probes read it: its status, its text, and its JSON (undefined when it is none). */
+export async function probeResponse(res: Response): Promise<ProbeResponse> {
   const text = await res.text()
   let json: any
   try {

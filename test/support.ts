@@ -34,27 +34,49 @@ export function randomClientIp(): string {
   return `198.${18 + (a! & 1)}.${b}.${c}`
 }
 
-/** A request through the real Worker (SELF), JSON in and out. */
-export async function call(url: string, options: CallOptions = {}) {
+function requestFor(url: string, options: CallOptions): Request {
   const headers = new Headers(options.headers)
   // Each call comes from its own client address unless a test names one: per-IP limits (credential
   // throttling) are tested explicitly, and must not couple unrelated tests through a shared address.
   if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', randomClientIp())
   if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json')
   if (options.token) headers.set('authorization', `Bearer ${options.token}`)
-  const res = await SELF.fetch(url, {
+  return new Request(url, {
     method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
     headers,
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
   })
+}
+
+/** An answer's body: its JSON, or its text when it is not JSON, or undefined when empty. */
+export async function readBody(res: Response): Promise<any> {
   const text = await res.text()
-  let json: any = undefined
   try {
-    json = text ? JSON.parse(text) : undefined
+    return text ? JSON.parse(text) : undefined
   } catch {
-    json = text
+    return text
   }
-  return { status: res.status, headers: res.headers, body: json }
+}
+
+/** A request through the real Worker (SELF), JSON in and out. */
+export async function call(url: string, options: CallOptions = {}) {
+  const res = await SELF.fetch(requestFor(url, options))
+  return { status: res.status, headers: res.headers, body: await readBody(res) }
+}
+
+/**
+ * The same request through a Worker built with some bindings overridden (each env object gets its
+ * own parsed configuration): short deadlines, another mail transport, APP_URL… Work left for after
+ * the answer (waitUntil, e.g. the mail) is awaited before this returns.
+ */
+export async function withEnv(overrides: Record<string, string>, url: string, options: CallOptions = {}) {
+  const { createApp } = await import('../src/app.ts')
+  const pending: Promise<unknown>[] = []
+  const ctx = { waitUntil: (work: Promise<unknown>) => void pending.push(work), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+  const res = await createApp().fetch(requestFor(url, options), { ...env, ...overrides }, ctx)
+  const body = await readBody(res)
+  await Promise.allSettled(pending)
+  return { status: res.status, headers: res.headers, body }
 }
 
 /*
@@ -83,65 +105,6 @@ export async function signUp({ email = newEmail(), name = 'Owner' }: { email?: s
   const res = await call(`${PLATFORM}/v1/auth/register`, { body: { email, password: PASSWORD, name } })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return { ...res.body, email, host: tenantOrigin(res.body.tenant.slug) }
-}
-
-/*
- * Two-factor authentication: the codes an authenticator app shows, TOTP turned on through the API,
- * and a clock moved a step at a time for the tests that need to know which step a code is for.
- */
-
-export const TOTP_STEP_MS = 30_000
-
-/** The code an authenticator app shows for `secret` at `at` (ms since the epoch; now by default). */
-export const totpCode = (secret: string, at = Date.now()) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at })
-
-/** TOTP turned on for `a`: enrolled, and confirmed with the code of `at` (now by default). Answers its secret and backup codes. */
-export async function enableTotp(a: { host: string; access_token: string }, at = Date.now()) {
-  const started = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
-  expect(started.status, JSON.stringify(started.body)).toBe(201)
-  const secret = started.body.secret as string
-  const confirmed = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: totpCode(secret, at) }, token: a.access_token })
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200)
-  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
-}
-
-/** The MFA challenge a password sign-in of `a` on its host answers when TOTP is on. */
-export async function mfaToken(a: { host: string; email: string }): Promise<string> {
-  const res = await call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
-  expect(res.status, JSON.stringify(res.body)).toBe(200)
-  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
-  return res.body.mfa_token
-}
-
-/**
- * A fixed clock for every test of the enclosing file or describe block: only Date is faked (the
- * Worker runs in this isolate, so it reads the same clock), set in the middle of a 30-second step
- * and moved a whole step at a time, so codes are computed for known steps and no test depends on
- * when it happens to run.
- */
-export function totpClock() {
-  let now = 0
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    now = Math.floor(Date.now() / TOTP_STEP_MS) * TOTP_STEP_MS + TOTP_STEP_MS / 2
-    vi.setSystemTime(now)
-  })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-  const step = () => Math.floor(now / TOTP_STEP_MS)
-  /** The code an authenticator app shows for a step. */
-  const codeAt = (secret: string, at: number) => totpCode(secret, at * TOTP_STEP_MS)
-  return {
-    step,
-    codeAt,
-    advanceSteps(n: number) {
-      now += n * TOTP_STEP_MS
-      vi.setSystemTime(now)
-    },
-    /** Whether a code is accepted in the current window (the step before, this step, the step after). */
-    inWindow: (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code),
-  }
 }
 
 /** A tenant anyone may sign up to (`signup_policy: open`), with more settings if given. */
@@ -206,6 +169,65 @@ export async function apiKey(o: Owner, roles: string[]): Promise<ApiKeyAccount> 
   const res = await call(`${o.host}/v1/api-keys`, { body: { name: `key ${roles.join(' ')}`, roles }, token: o.access_token })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return { id: res.body.id, secret: res.body.secret, headers: { 'x-api-key': res.body.secret } }
+}
+
+/*
+ * Two-factor authentication: the codes an authenticator app shows, TOTP turned on through the API,
+ * and a clock moved a step at a time for the tests that need to know which step a code is for.
+ */
+
+export const TOTP_STEP_MS = 30_000
+
+/** The code an authenticator app shows for `secret` at `at` (ms since the epoch; now by default). */
+export const totpCode = (secret: string, at = Date.now()) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at })
+
+/** TOTP turned on for `a`: enrolled, and confirmed with the code of `at` (now by default). Answers its secret and backup codes. */
+export async function enableTotp(a: { host: string; access_token: string }, at = Date.now()) {
+  const started = await call(`${a.host}/v1/me/mfa/totp`, { method: 'POST', token: a.access_token })
+  expect(started.status, JSON.stringify(started.body)).toBe(201)
+  const secret = started.body.secret as string
+  const confirmed = await call(`${a.host}/v1/me/mfa/totp/confirm`, { body: { code: totpCode(secret, at) }, token: a.access_token })
+  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200)
+  return { secret, backupCodes: confirmed.body.backup_codes as string[] }
+}
+
+/** The MFA challenge a password sign-in of `a` on its host answers when TOTP is on. */
+export async function mfaToken(a: { host: string; email: string }): Promise<string> {
+  const res = await call(`${a.host}/v1/auth/login`, { body: { email: a.email, password: PASSWORD } })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) })
+  return res.body.mfa_token
+}
+
+/**
+ * A fixed clock for every test of the enclosing file or describe block: only Date is faked (the
+ * Worker runs in this isolate, so it reads the same clock), set in the middle of a 30-second step
+ * and moved a whole step at a time, so codes are computed for known steps and no test depends on
+ * when it happens to run.
+ */
+export function totpClock() {
+  let now = 0
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    now = Math.floor(Date.now() / TOTP_STEP_MS) * TOTP_STEP_MS + TOTP_STEP_MS / 2
+    vi.setSystemTime(now)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+  const step = () => Math.floor(now / TOTP_STEP_MS)
+  /** The code an authenticator app shows for a step. */
+  const codeAt = (secret: string, at: number) => totpCode(secret, at * TOTP_STEP_MS)
+  return {
+    step,
+    codeAt,
+    advanceSteps(n: number) {
+      now += n * TOTP_STEP_MS
+      vi.setSystemTime(now)
+    },
+    /** Whether a code is accepted in the current window (the step before, this step, the step after). */
+    inWindow: (secret: string, code: string) => [step() - 1, step(), step() + 1].some((s) => codeAt(secret, s) === code),
+  }
 }
 
 export const adminToken = () => env.PLATFORM_ADMIN_TOKEN as string
@@ -290,6 +312,31 @@ const controlBase = (which: Endpoint) =>
 export async function faults(which: Endpoint, body: { mode: 'off' | 'fail' | 'delay' | 'drop'; status?: number; delayMs?: number; count?: number; after?: number }) {
   const res = await fetch(`${controlBase(which)}/__atrium/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   if (!res.ok) throw new Error(`fault control failed: ${res.status}`)
+}
+
+/** Every test of the file (or describe block) ends with both endpoints healthy again, whatever it injected. */
+export function healEndpointsAfterEach() {
+  afterEach(async () => {
+    await faults('sql', { mode: 'off' })
+    await faults('redis', { mode: 'off' })
+  })
+}
+
+/** An outage answered as one: 503 with its stable code (database_unavailable, cache_unavailable), and Retry-After when given. */
+export function expectOutage(res: { status: number; headers: Headers; body: any }, code: 'database_unavailable' | 'cache_unavailable', retryAfter?: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(503)
+  expect(res.body.error.code).toBe(code)
+  if (retryAfter !== undefined) expect(res.headers.get('retry-after')).toBe(retryAfter)
+}
+
+type Check = 'up' | 'slow' | 'down'
+
+/** A GET /health answer: its status code, its overall status, and the checks named (each dependency's up, slow or down). */
+export function expectHealth(res: { status: number; body: any }, expected: { status: number; overall: 'ok' | 'degraded'; database?: Check; redis?: Check }) {
+  expect(res.status, JSON.stringify(res.body)).toBe(expected.status)
+  expect(res.body.status).toBe(expected.overall)
+  if (expected.database) expect(res.body.checks.database.status).toBe(expected.database)
+  if (expected.redis) expect(res.body.checks.redis.status).toBe(expected.redis)
 }
 
 export async function endpointRequests(which: Endpoint): Promise<number> {

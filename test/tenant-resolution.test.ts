@@ -1,18 +1,8 @@
-import { env, SELF } from 'cloudflare:test'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app.ts'
-import { call, createTenant, endpointRequests, faults, PLATFORM, resetEndpointStats, tenantAction, tenantOrigin, uniqueSlug } from './support.ts'
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { call, createTenant, endpointRequests, faults, healEndpointsAfterEach, PLATFORM, resetEndpointStats, tenantAction, tenantOrigin, uniqueSlug, withEnv } from './support.ts'
 
-afterEach(async () => {
-  await faults('sql', { mode: 'off' })
-  await faults('redis', { mode: 'off' })
-})
-
-/** The real app with some bindings changed (each env object gets its own parsed configuration). */
-async function withEnv(overrides: Record<string, string>, url: string, init?: RequestInit) {
-  const res = await createApp().fetch(new Request(url, init), { ...env, ...overrides }, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext)
-  return { status: res.status, body: (await res.json()) as any }
-}
+healEndpointsAfterEach()
 
 describe('tenant resolution', () => {
   it('answers 404 tenant_not_found for an unknown subdomain', async () => {
