@@ -1,5 +1,7 @@
+import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { addMember, call, signUp, tenantAction } from './support.ts'
+import { tenants } from '../src/db/public-schema.ts'
+import { addMember, call, database, redis, signUp, tenantAction } from './support.ts'
 
 /**
  * A warm request answers session state, membership and role from what the isolate holds, checked
@@ -69,6 +71,22 @@ describe('no stale session state, membership or role after a change', () => {
     expect(me.body.error.code).toBe('tenant_suspended')
     expect((await call(`${owner.host}/v1/tenant`)).body.error.code).toBe('tenant_suspended')
     expect((await tenantAction(owner.tenant.id, 'resume')).status).toBe(200)
+    expect((await call(`${owner.host}/v1/me`, { token: owner.access_token })).status).toBe(200)
+  })
+
+  it('refuses a tenant suspended from another isolate, whose copy this isolate still holds', async () => {
+    const owner = await signUp()
+    for (let i = 0; i < 2; i++) expect((await call(`${owner.host}/v1/me`, { token: owner.access_token })).status).toBe(200)
+    // What the suspension does seen from here: the row changes and the Redis entries go (another
+    // isolate's invalidate); this isolate's in-memory copy (TENANT_CACHE_TTL_SECONDS) is untouched.
+    await database().update(tenants).set({ status: 'suspended', updatedAt: sql`now()` as unknown as string }).where(eq(tenants.id, owner.tenant.id))
+    await redis.del(`tenant:id:${owner.tenant.id}`, `tenant:slug:${owner.tenant.slug}`)
+    const me = await call(`${owner.host}/v1/me`, { token: owner.access_token })
+    expect(me.status).toBe(403)
+    expect(me.body.error.code).toBe('tenant_suspended')
+    expect((await call(`${owner.host}/v1/tenant`)).body.error.code).toBe('tenant_suspended')
+    await database().update(tenants).set({ status: 'active', updatedAt: sql`now()` as unknown as string }).where(eq(tenants.id, owner.tenant.id))
+    await redis.del(`tenant:id:${owner.tenant.id}`, `tenant:slug:${owner.tenant.slug}`)
     expect((await call(`${owner.host}/v1/me`, { token: owner.access_token })).status).toBe(200)
   })
 })

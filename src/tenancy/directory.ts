@@ -1,18 +1,26 @@
 import type { Database } from '../platform/database.ts'
 import type { Logger } from '../platform/logger.ts'
 import type { Redis } from '../platform/redis.ts'
+import { fail } from '../errors.ts'
+import type { RedisRound } from '../platform/redis-round.ts'
+import { TenantErrors } from './errors.ts'
 import { findTenantById, findTenantBySlug, type Tenant } from './registry.ts'
 
 /**
  * Tenant lookups for every request, cached at two levels so a warm request needs no SQL:
  * an in-isolate map with a short TTL, then Redis. Every change to a tenant calls
- * `invalidate`, which clears both; other isolates see the change once their in-isolate
- * entry expires (TENANT_CACHE_TTL_SECONDS, 5 s by default). Misses are cached too, briefly,
- * so a flood of unknown subdomains does not reach the database.
+ * `invalidate`, which clears both. Another isolate's copy is checked by `confirm` on every
+ * request, in the request's Redis round (no request of its own): the Redis entry gone (a change
+ * invalidated it) sends the request to the database, so a suspension or deletion is refused by
+ * the next request in any isolate; other changes (settings) show there from the next request on,
+ * or once the in-isolate entry expires (TENANT_CACHE_TTL_SECONDS, 5 s by default). Misses are
+ * cached too, briefly, so a flood of unknown subdomains does not reach the database.
  */
 export interface TenantDirectory {
   find(key: TenantKey): Promise<Tenant | undefined>
   invalidate(tenant: Pick<Tenant, 'id' | 'slug'>): Promise<void>
+  /** Check `tenant` (as found for this request) against Redis in `round`: its check refuses a tenant suspended or deleted since. */
+  confirm(tenant: Tenant, round: RedisRound): void
 }
 
 export type TenantKey = { slug: string } | { id: string }
@@ -79,8 +87,39 @@ export function tenantDirectory(deps: {
         tenant = ('slug' in key ? await findTenantBySlug(deps.db, key.slug) : await findTenantById(deps.db, key.id)) ?? null
         await toRedis(cacheKey, tenant)
       }
-      remember(cacheKey, tenant, tenant ? memoryTtlMs : Math.min(memoryTtlMs, MISS_TTL_SECONDS * 1000))
+      // Only an active tenant is kept in the isolate: a suspended or deleted one is read from Redis on
+      // each request, so its resumption elsewhere (which invalidates Redis) shows at once here too.
+      if (!tenant) remember(cacheKey, null, Math.min(memoryTtlMs, MISS_TTL_SECONDS * 1000))
+      else if (tenant.status === 'active') remember(cacheKey, tenant, memoryTtlMs)
       return tenant ?? undefined
+    },
+
+    confirm(tenant, round) {
+      const key = keyOf({ id: tenant.id })
+      round.prefetch(key)
+      round.check(async () => {
+        let entry: { tenant: Tenant | null } | null
+        try {
+          entry = await round.get<{ tenant: Tenant | null }>(key)
+        } catch {
+          return // Redis down: the isolate's copy stands, as for a lookup
+        }
+        let current = entry?.tenant
+        if (entry === null) {
+          // Invalidated by a change (or expired): the database decides, and the caches are refilled.
+          current = (await findTenantById(deps.db, tenant.id)) ?? null
+          await toRedis(key, current)
+        }
+        if (current?.updatedAt !== tenant.updatedAt || current?.status !== tenant.status) {
+          for (const k of [key, keyOf({ slug: tenant.slug })]) memory.delete(k)
+          if (current?.status === 'active') {
+            remember(key, current, memoryTtlMs)
+            remember(keyOf({ slug: current.slug }), current, memoryTtlMs)
+          }
+        }
+        if (!current || current.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
+        if (current.status === 'suspended') throw fail(TenantErrors, 'tenant_suspended')
+      })
     },
 
     async invalidate(tenant) {

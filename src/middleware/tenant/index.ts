@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { UUID_PATTERN } from '../../db/ids.ts'
 import { fail } from '../../errors.ts'
+import type { RedisRound } from '../../platform/redis-round.ts'
 import type { TenantDirectory } from '../../tenancy/directory.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
@@ -27,7 +28,7 @@ async function lookup(directory: TenantDirectory, key: string): Promise<Tenant |
 
 export function resolveTenant(
   options: (c: Parameters<MiddlewareHandler>[0]) => TenantResolutionOptions,
-): MiddlewareHandler<{ Variables: TenantVariables & { tenants: TenantDirectory } }> {
+): MiddlewareHandler<{ Variables: TenantVariables & { tenants: TenantDirectory; round?: RedisRound } }> {
   return async function resolveTenantMiddleware(c, next) {
     const { baseDomains, allowHeader } = options(c)
     const host = classifyHost(new URL(c.req.url).hostname, baseDomains)
@@ -45,9 +46,14 @@ export function resolveTenant(
       return next()
     }
 
-    const tenant = await lookup(c.get('tenants'), key)
+    const directory = c.get('tenants')
+    const tenant = await lookup(directory, key)
     if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
     if (tenant.status === 'suspended') throw fail(TenantErrors, 'tenant_suspended')
+    // This isolate's copy may predate a change made elsewhere: checked in the request's Redis round
+    // (sent by the rate limiter, before any route), a suspension refused there.
+    const round = c.get('round')
+    if (round) directory.confirm(tenant, round)
     c.set('tenant', tenant)
     await next()
   }
