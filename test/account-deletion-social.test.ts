@@ -1,13 +1,10 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { numericId, signIn } from './oauth-flow.ts'
-import { FakeProviders } from './oauth-providers.ts'
-import { call, database, newEmail as socialEmail, openTenant, tenantOrigin } from './support.ts'
+import { call, database, fakeProviders, newEmail as socialEmail, openTenant, tenantOrigin } from './support.ts'
 
 const CONFIRM = 'delete my account'
-const fake = new FakeProviders()
-beforeAll(() => fake.install())
-afterAll(() => fake.uninstall())
+const fake = fakeProviders()
 
 const remove = (host: string, token: string | undefined, body: unknown) => call(`${host}/v1/me`, { method: 'DELETE', body, token })
 const plan = (host: string, token: string) => call(`${host}/v1/me/deletion`, { token })

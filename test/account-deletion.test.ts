@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addMember, auditActions, call, PASSWORD, PLATFORM, signUp, tenantOrigin, type Owner } from './support.ts'
-import { WebhookReceiver, until, type Envelope } from './webhook-receiver.ts'
+import { describe, expect, it } from 'vitest'
+import { addMember, auditActions, call, type Owner, PASSWORD, PLATFORM, signUp, tenantOrigin, webhookReceiver } from './support.ts'
+import { until, type Envelope } from './webhook-receiver.ts'
 
 const CONFIRM = 'delete my account'
 // (The social-only account's case is in account-deletion-social.test.ts: the provider stand-ins and this receiver both replace fetch.)
-const receiver = new WebhookReceiver()
-beforeAll(() => receiver.start())
-afterAll(() => receiver.stop())
+const receiver = webhookReceiver()
 
 const remove = (host: string, token: string | undefined, body: unknown) => call(`${host}/v1/me`, { method: 'DELETE', body, token })
 const plan = (host: string, token: string) => call(`${host}/v1/me/deletion`, { token })

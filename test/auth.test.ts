@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, createTenant, decodeJwt, join, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
+import { call, createTenant, decodeJwt, join, memberOfOpenTenant, newEmail, openTenant, PASSWORD, PLATFORM, signUp, tenantOrigin, uniqueSlug } from './support.ts'
 
 describe('registration', () => {
   it('on the platform host creates the account and a personal tenant it owns, signed in', async () => {
@@ -195,10 +195,7 @@ describe('login, refresh and sessions', () => {
 
 describe('brute force', () => {
   it('locks an account after N failures with growing cool-downs; the answer ignores the password while locked', async () => {
-    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
-    const host = tenantOrigin(tenant.slug)
-    const address = newEmail()
-    await join(tenant, address)
+    const { host, account: { email: address } } = await memberOfOpenTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     for (let i = 0; i < 2; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)
     const locking = await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })
     expect(locking.status).toBe(429)

@@ -1,14 +1,12 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { schemaNameFor } from '../src/db/tenant-schema.ts'
-import { addMember, auditActions, call, database, type Owner, signUp, subscribe } from './support.ts'
-import { WebhookReceiver, until } from './webhook-receiver.ts'
+import { addMember, auditActions, call, database, type Owner, signUp, subscribe, webhookReceiver } from './support.ts'
+import { until } from './webhook-receiver.ts'
 
 /** /v1/policies through the Worker (docs/api/authorization-policies.md). Decisions: test/authz-check.test.ts. */
 
-const receiver = new WebhookReceiver()
-beforeAll(() => receiver.start())
-afterAll(() => receiver.stop())
+const receiver = webhookReceiver()
 
 const createPolicy = (o: { host: string }, body: unknown, token: string) => call(`${o.host}/v1/policies`, { body, token })
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Account, addMember, apiKey, auditActions, call, type Owner, signUp, subscribe } from './support.ts'
-import { until, WebhookReceiver } from './webhook-receiver.ts'
+import { describe, expect, it } from 'vitest'
+import { type Account, addMember, apiKey, auditActions, call, type Owner, signUp, subscribe, webhookReceiver } from './support.ts'
+import { until } from './webhook-receiver.ts'
 
 /** Custom roles (/v1/roles) and role bindings (/v1/role-bindings), and the decisions they make. */
 
@@ -297,9 +297,7 @@ describe('/v1/role-bindings', () => {
 })
 
 describe('role webhook events', () => {
-  const receiver = new WebhookReceiver()
-  beforeAll(() => receiver.start())
-  afterAll(() => receiver.stop())
+  const receiver = webhookReceiver()
 
   it('sends role.created, updated, assigned, unassigned and deleted to a webhook subscribed to role.*', async () => {
     const o = await signUp()
@@ -328,9 +326,7 @@ describe('role webhook events', () => {
 })
 
 describe('events of forced deletes', () => {
-  const receiver = new WebhookReceiver()
-  beforeAll(() => receiver.start())
-  afterAll(() => receiver.stop())
+  const receiver = webhookReceiver()
 
   it('a forced resource-type delete announces each policy, binding and role it changes, in its own batch', async () => {
     const o = await signUp()

@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { browse, cookieFrom, numericId } from './oauth-flow.ts'
-import { FakeProviders } from './oauth-providers.ts'
-import { call, newEmail, openTenant, tenantOrigin } from './support.ts'
+import { call, fakeProviders, newEmail, openTenant, tenantOrigin } from './support.ts'
 
-const fake = new FakeProviders()
-beforeAll(() => fake.install())
-afterAll(() => fake.uninstall())
+const fake = fakeProviders()
 
 describe('social sign-in into a browser session (session=cookie)', () => {
   it('puts the refresh token in the session cookie and only the access token in the fragment', async () => {

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { numericId, signIn } from './oauth-flow.ts'
-import { FakeProviders } from './oauth-providers.ts'
-import { auditActions, call, database, invite, mailedLink, newEmail, type Owner, PASSWORD, patchTenantSettings, publicRole, signUp, tablesOf } from './support.ts'
+import { auditActions, call, database, fakeProviders, invite, mailedLink, newEmail, type Owner, PASSWORD, patchTenantSettings, publicRole, signUp, tablesOf } from './support.ts'
 
 /**
  * signup_policy "domain": typing an address of the domain proves nothing, so the membership is
@@ -10,9 +9,7 @@ import { auditActions, call, database, invite, mailedLink, newEmail, type Owner,
  * verification activates it, with member.joined, in its own batch.
  */
 
-const fake = new FakeProviders()
-beforeAll(() => fake.install())
-afterAll(() => fake.uninstall())
+const fake = fakeProviders()
 
 const DOMAIN = 'corp.test'
 

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { browse, cookieFrom, numericId, signIn } from './oauth-flow.ts'
-import { FakeProviders, type Person, type ProviderName } from './oauth-providers.ts'
-import { auditActions, call, newEmail, openTenant, PLATFORM, signUp, tenantOrigin } from './support.ts'
+import { type Person, type ProviderName } from './oauth-providers.ts'
+import { auditActions, call, fakeProviders, newEmail, openTenant, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
-const fake = new FakeProviders()
-beforeAll(() => fake.install())
-afterAll(() => fake.uninstall())
+const fake = fakeProviders()
 
 const start = (host: string, provider: string, token: string | undefined, body: unknown = {}) => call(`${host}/v1/me/identities/${provider}`, { body, token })
 const fragmentOf = (location: string) => Object.fromEntries(new URLSearchParams(new URL(location).hash.slice(1)))

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashToken } from '../src/identity/secrets.ts'
-import { call, database, faults, join, newEmail, openTenant, PASSWORD, redis, tablesOf, tenantOrigin } from './support.ts'
+import { call, database, faults, memberOfOpenTenant, newEmail, openTenant, PASSWORD, redis, tablesOf, tenantOrigin } from './support.ts'
 
 afterEach(() => faults('redis', { mode: 'off' }))
 
@@ -19,10 +19,7 @@ async function auditRows(tenantId: string, action: string) {
 // 100 (or 20) requests at once, or a dozen sign-ins in a row: more than the default 30 s on a loaded machine.
 describe('account lockout under concurrency', () => {
   it('evaluates at most max_attempts of 100 concurrent guesses (the right one among them): no sign-in, one lock, one length', async () => {
-    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
-    const host = tenantOrigin(tenant.slug)
-    const address = newEmail()
-    await join(tenant, address)
+    const { tenant, host, account: { email: address } } = await memberOfOpenTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
 
     // 99 wrong passwords, then the right one, all at once and each from its own address (call()).
     const guesses = [...Array.from({ length: 99 }, (_, i) => `wrong password ${i}`), PASSWORD]
@@ -55,10 +52,7 @@ describe('account lockout under concurrency', () => {
   }, 120_000)
 
   it('lets the right password through within the budget and starts a fresh window after it', async () => {
-    const tenant = await openTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
-    const host = tenantOrigin(tenant.slug)
-    const address = newEmail()
-    await join(tenant, address)
+    const { tenant, host, account: { email: address } } = await memberOfOpenTenant({ lockout: { max_attempts: 3, base_seconds: 30, max_seconds: 600 } })
     for (let i = 0; i < 2; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: PASSWORD } })).status).toBe(200)
     // The success cleared the window: two more failures do not lock.
@@ -67,10 +61,7 @@ describe('account lockout under concurrency', () => {
   })
 
   it('records user.unlocked with the first sign-in after a lock, once, in the session’s batch', async () => {
-    const tenant = await openTenant({ lockout: { max_attempts: 1, base_seconds: 30, max_seconds: 600 } })
-    const host = tenantOrigin(tenant.slug)
-    const address = newEmail()
-    await join(tenant, address)
+    const { tenant, host, account: { email: address } } = await memberOfOpenTenant({ lockout: { max_attempts: 1, base_seconds: 30, max_seconds: 600 } })
     expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(429)
     // The cool-down over (its key expired), the lock history stays for a day.
     await redis.del((await lockoutKeys(tenant.id, address)).lock)
@@ -118,10 +109,7 @@ describe('account lockout under Redis faults', () => {
   }, 120_000)
 
   it('signs in and counts nothing while Redis is down, then locks as usual once it is back', async () => {
-    const tenant = await openTenant({ lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
-    const host = tenantOrigin(tenant.slug)
-    const address = newEmail()
-    await join(tenant, address)
+    const { tenant, host, account: { email: address } } = await memberOfOpenTenant({ lockout: { max_attempts: 2, base_seconds: 30, max_seconds: 600 } })
     await call(`${host}/v1/tenant`)
     await faults('redis', { mode: 'fail', status: 503 })
     for (let i = 0; i < 3; i++) expect((await call(`${host}/v1/auth/login`, { body: { email: address, password: 'wrong password' } })).status).toBe(401)

@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditEntries, call, join, newEmail, openTenant, PASSWORD, PLATFORM, received, signUp, subscribe, tenantOrigin } from './support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { describe, expect, it } from 'vitest'
+import { auditEntries, call, join, newEmail, openTenant, PASSWORD, PLATFORM, received, signUp, subscribe, tenantOrigin, webhookReceiver } from './support.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
-const receiver = new WebhookReceiver()
-beforeAll(() => receiver.start())
-afterAll(() => receiver.stop())
+const receiver = webhookReceiver()
 
 const change = (host: string, token: string | undefined, body: unknown) => call(`${host}/v1/me/password`, { body, token })
 const login = (host: string, email: string, password: string) => call(`${host}/v1/auth/login`, { body: { email, password } })

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addMember, adminToken, apiKey, call, invite, newEmail, outboxEvents, type Owner, PASSWORD, PLATFORM, received, signUp, subscribe } from './support.ts'
-import { WebhookReceiver } from './webhook-receiver.ts'
+import { describe, expect, it } from 'vitest'
+import { addMember, adminToken, apiKey, call, invite, newEmail, outboxEvents, type Owner, PASSWORD, PLATFORM, received, signUp, subscribe, webhookReceiver } from './support.ts'
 
 /**
  * Membership changes as a tenant's webhook receiver gets them (member.invited, member.joined via
@@ -8,9 +7,7 @@ import { WebhookReceiver } from './webhook-receiver.ts'
  * the very next check after a change answers from the new membership.
  */
 
-const receiver = new WebhookReceiver()
-beforeAll(() => receiver.start())
-afterAll(() => receiver.stop())
+const receiver = webhookReceiver()
 
 async function check(o: Owner, userId: string, action: string) {
   const res = await call(`${o.host}/v1/authz/check`, { body: { subject: { type: 'user', id: userId }, action, resource: { type: 'members' } }, token: o.access_token })

@@ -1,12 +1,9 @@
 import { env } from 'cloudflare:test'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { browse, cookieFrom, numericId, signIn, storedSettings } from './oauth-flow.ts'
-import { FakeProviders } from './oauth-providers.ts'
-import { call, createTenant, decodeJwt, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin } from './support.ts'
+import { call, createTenant, decodeJwt, fakeProviders, newEmail, openTenant, PASSWORD, patchTenantSettings, PLATFORM, signUp, tenantOrigin } from './support.ts'
 
-const fake = new FakeProviders()
-beforeAll(() => fake.install())
-afterAll(() => fake.uninstall())
+const fake = fakeProviders()
 
 const s256 = async (verifier: string) =>
   btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

@@ -3,13 +3,14 @@ import { Redis } from '@upstash/redis/cloudflare'
 import { eq } from 'drizzle-orm'
 import { sign } from 'hono/jwt'
 import { Secret, TOTP } from 'otpauth'
-import { afterEach, beforeEach, expect, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest'
 import { memberships } from '../src/db/public-schema.ts'
 import { schemaNameFor, tenantTables } from '../src/db/tenant-schema.ts'
 import { connectDatabase } from '../src/platform/database.ts'
 import { signingKeys } from '../src/platform/signing-keys.ts'
 import { loadTenantKeys, tenantAudience } from '../src/tenancy/signing-keys.ts'
-import { until, type Envelope, type WebhookReceiver } from './webhook-receiver.ts'
+import { FakeProviders } from './oauth-providers.ts'
+import { until, WebhookReceiver, type Envelope } from './webhook-receiver.ts'
 
 export const PLATFORM = 'http://localhost'
 export const tenantOrigin = (slug: string) => `http://${slug}.atrium.test`
@@ -115,6 +116,13 @@ export async function join(tenant: { slug: string }, email = newEmail()): Promis
   const res = await call(`${tenantOrigin(tenant.slug)}/v1/auth/register`, { body: { email, password: PASSWORD } })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return { ...res.body, email }
+}
+
+/** A new open tenant with `settings`, its host, and a new account that signed up there. */
+export async function memberOfOpenTenant(settings: Record<string, unknown> = {}) {
+  const tenant = await openTenant(settings)
+  const account = await join(tenant)
+  return { tenant, host: tenantOrigin(tenant.slug), account }
 }
 
 export async function invite(host: string, token: string, email: string, role = 'member') {
@@ -283,6 +291,22 @@ export async function accessToken(tenant: { id: string; slug: string }, claims: 
  * Webhook events: a tenant's receiver (test/webhook-receiver.ts) subscribed through the API, and
  * the tenant's outbox, where each event is written in the same batch as its change.
  */
+
+/** A webhook receiver for the tests of the enclosing file or describe block: started before them, stopped after. */
+export function webhookReceiver(): WebhookReceiver {
+  const receiver = new WebhookReceiver()
+  beforeAll(() => receiver.start())
+  afterAll(() => receiver.stop())
+  return receiver
+}
+
+/** The OAuth providers' stand-ins (test/oauth-providers.ts) for the tests of the enclosing file or describe block. */
+export function fakeProviders(): FakeProviders {
+  const fake = new FakeProviders()
+  beforeAll(() => fake.install())
+  afterAll(() => fake.uninstall())
+  return fake
+}
 
 /** Subscribe `receiver`'s `path` to `events` on `o`'s tenant; answers a function giving the envelopes received there so far. */
 export async function subscribe(receiver: WebhookReceiver, o: Owner, path: string, events: string[]) {

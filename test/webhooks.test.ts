@@ -1,16 +1,13 @@
 import { createScheduledController, env } from 'cloudflare:test'
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../src/index.ts'
 import { schemaNameFor } from '../src/db/tenant-schema.ts'
 import { decryptSecret } from '../src/identity/secrets.ts'
-import { call, database, decodeJwt, newEmail, type Owner, PASSWORD, patchTenantSettings, PLATFORM, signUp } from './support.ts'
-import { WebhookReceiver, until } from './webhook-receiver.ts'
+import { call, database, decodeJwt, newEmail, type Owner, PASSWORD, patchTenantSettings, PLATFORM, signUp, webhookReceiver } from './support.ts'
+import { until } from './webhook-receiver.ts'
 
-const receiver = new WebhookReceiver()
-
-beforeAll(() => receiver.start())
-afterAll(() => receiver.stop())
+const receiver = webhookReceiver()
 
 /** A user who owns a fresh tenant (platform sign-up), with sign-up opened on it so others can join. */
 async function owner(settings: Record<string, unknown> = {}): Promise<Owner> {

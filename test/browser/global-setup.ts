@@ -65,7 +65,8 @@ export default async function setup(project: TestProject) {
       JWT_PRIVATE_KEY: (await generatePrivateKeyPem()).trim().replace(/\n/g, '\\n'),
       DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     },
-    { bare: false, label: 'browser', vars: { LOG_LEVEL: 'error' } },
+    // Every test signs up from 127.0.0.1: the per-IP tenant-creation limit (default 10 an hour) would refuse the later ones.
+    { bare: false, label: 'browser', vars: { LOG_LEVEL: 'error', TENANT_CREATION_PER_IP_PER_HOUR: '1000' } },
   )
   const port = Number(new URL(stack.origin()).port)
   console.log(`browser tests: web app built and stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (wrangler dev on :${port}, ${chromium})`)

@@ -1,8 +1,8 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
-import { publishDatabaseVersion } from '../../authz/cache.ts'
+import type { AppScope } from '../../app-env.ts'
+import { changeDeps, commitChange } from '../../changes/commit.ts'
+import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { memberships, tenants, users } from '../../db/public-schema.ts'
 import { isPgError } from '../../db/pg-errors.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
@@ -11,17 +11,17 @@ import { auditInsert, requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
 import { lockoutSafely, recordFailure, reserveAttempt } from '../../identity/lockout.ts'
 import { verifyPassword } from '../../identity/passwords.ts'
-import { revokeAllSessions } from '../../identity/sessions.ts'
+import { sessionRevocation } from '../../identity/sessions.ts'
 import { findUserById, type User } from '../../identity/users.ts'
 import type { Database } from '../../platform/database.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
-import { deliverAfterResponse } from '../../webhooks/deliver.ts'
+import { deliverSoon } from '../../webhooks/deliver.ts'
 import { eventStatements } from '../../webhooks/outbox.ts'
 import { lockStatements } from '../../identity/sign-in.ts'
 import { AccountErrors } from './errors.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 const DIVISION_BY_ZERO = '22012'
 
 /** How recent the sign-in of an account without a password must be to delete it. */
@@ -104,22 +104,22 @@ async function confirmOwner(c: C, tenant: Tenant, user: User, sessionId: string 
   const reservation = budget?.reservation
   const lockSeconds = reservation ? await lockoutSafely(c.var.logger, 'count', () => recordFailure(redis, tenant.id, user.email, policy, reservation), 0) : 0
   const failed = auditInsert(db, tenant.schemaName, requestMeta(c), { action: 'user.delete', actorId: user.id, targetType: 'user', targetId: user.id, outcome: 'failure', details: { reason: 'incorrect_password' } })
-  const results = await db.batch([failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])])
-  deliverAfterResponse(c, tenant, results)
+  await commitChange(changeDeps(c), { tenant, statements: [failed, ...(lockSeconds > 0 ? lockStatements(c, tenant, user, lockSeconds) : [])] })
   if (lockSeconds > 0) c.header('Retry-After', String(lockSeconds))
   throw fail(AccountErrors, 'incorrect_password')
 }
 
 /**
  * DELETE /v1/me. Refused while the account is the only owner of an organization with other
- * members (409 sole_owner, listing them). Otherwise one batch, which locks the user row first,
+ * members (409 sole_owner, listing them). Otherwise one change (`commitChange`), which locks the user row first,
  * so of two concurrent deletions one does the work and the other finds nothing left: a guard
  * that aborts it if the plan no longer holds (someone joined an organization about to be deleted,
  * or the other owner left); in every organization kept, the member row (its role bindings go
  * with it), an audit entry `user.deleted` and the `user.deleted` and `member.removed` webhook
  * events; every organization with no other member soft-deleted with its `tenant.deleted` audit
- * entry; then the account itself (memberships, linked identities, MFA, account events cascade).
- * Afterwards every session of the account ends, in every organization.
+ * entry; every session of the account, in every organization, with the effects that make the
+ * caches follow (revocations, authorization versions, the deleted organizations' registry rows);
+ * then the account itself (memberships, linked identities, MFA, account events cascade).
  * An account already gone answers as deleted (idempotent).
  */
 export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessionId: string | undefined, password: string | undefined): Promise<{ deleted_tenants: string[] }> {
@@ -143,48 +143,55 @@ export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessio
     ...kept.filter((p) => p.role === 'owner').map((p) => sql`exists (select 1 from ${memberships} where ${memberships.tenantId} = ${p.tenant.id} and ${memberships.userId} <> ${userId} and ${memberships.role} = 'owner')`),
   ], sql` and `)
   const actor = { type: 'user' as const, id: userId }
-  const perTenant: { tenant: Tenant; from: number; to: number }[] = []
-  const statements: BatchItem<'pg'>[] = [
-    db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
-    db.execute(sql`select 1 / (case when ${stillHolds} then 1 else 0 end)`),
-  ]
+  const sessions = await sessionDeps(c, tenant)
+  // Every session, in every organization, ends in the same transaction (the plan says where they are).
+  const revocations = plan.map((p) => sessionRevocation(sessions, p.tenant, userId, 'account_deleted'))
+  const statements: BatchItem<'pg'>[] = []
   for (const p of kept) {
     const t = tenantTables(p.tenant.schemaName)
-    const from = statements.length
     statements.push(
       db.delete(t.members).where(eq(t.members.userId, userId)),
       auditInsert(db, p.tenant.schemaName, meta, { action: 'user.deleted', actorId: userId, targetType: 'user', targetId: userId, details: { role: p.role, from_tenant: tenant.id } }),
       ...eventStatements(db, p.tenant, { type: 'member.removed', data: { user_id: userId, role: p.role, removed_by: userId }, actor }),
       ...eventStatements(db, p.tenant, { type: 'user.deleted', data: { user_id: userId }, actor }),
     )
-    perTenant.push({ tenant: p.tenant, from, to: statements.length })
   }
   for (const p of removed) {
     statements.push(
-      db.update(tenants).set({ status: 'deleted', deletedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string }).where(eq(tenants.id, p.tenant.id)),
+      db.update(tenants).set({ status: 'deleted', deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(tenants.id, p.tenant.id)),
       auditInsert(db, p.tenant.schemaName, meta, { action: 'tenant.deleted', actorId: userId, targetType: 'tenant', targetId: p.tenant.id, details: { reason: 'owner_account_deleted' } }),
     )
   }
-  statements.push(db.delete(users).where(eq(users.id, userId)))
+  statements.push(...revocations.map((r) => r.statement), db.delete(users).where(eq(users.id, userId)))
 
-  let results: readonly unknown[]
+  const deps = changeDeps(c)
+  let batch: unknown[]
   try {
-    results = await db.batch(statements as unknown as Parameters<Database['batch']>[0])
+    // A change of several organizations: no single tenant's audit or outbox (`tenant: null`); each
+    // organization's entries and events are statements, its deliveries started below.
+    ;({ batch } = await commitChange(deps, {
+      tenant: null,
+      meta,
+      guards: [
+        db.execute(sql`select ${users.id} from ${users} where ${users.id} = ${userId} for update`),
+        db.execute(sql`select 1 / (case when ${stillHolds} then 1 else 0 end)`),
+      ],
+      statements,
+      effects: [
+        ...revocations.map((r) => r.effect),
+        // The member rows' removal bumped each organization's authorization version (trigger).
+        ...kept.map((p) => authzVersionChanged(p.tenant)),
+        ...removed.map((p) => tenantChanged(p.tenant)),
+      ],
+    }))
   } catch (err) {
     if (!isPgError(err, DIVISION_BY_ZERO)) throw err
     // Deleted meanwhile by a concurrent request: done. Otherwise an organization changed: look again.
     if (!(await findUserById(db, userId))) return { deleted_tenants: [] }
     throw commonError('conflict', 'Your organizations changed meanwhile: review what happens to them and try again.')
   }
-
-  for (const { tenant: t, from, to } of perTenant) {
-    // The member row's removal bumped the authorization version (trigger): publish it.
-    await publishDatabaseVersion(c.var, t)
-    deliverAfterResponse(c, t, results.slice(from, to))
-  }
-  for (const p of removed) await c.var.tenants.invalidate(p.tenant)
-  // Every session, everywhere (the memberships are gone: the plan says where they were).
-  for (const p of plan) await revokeAllSessions(await sessionDeps(c, p.tenant), p.tenant, userId, 'account_deleted')
+  const { defer, config } = deps
+  if (defer && config) for (const p of kept) deliverSoon({ ...deps, config }, defer, p.tenant, batch)
   c.var.logger.info('account deleted', { user: userId, left: kept.length, deleted_tenants: removed.length })
   return { deleted_tenants: removed.map((p) => p.tenant.id) }
 }

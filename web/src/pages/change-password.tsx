@@ -23,15 +23,7 @@ export function ChangePasswordPage() {
     const others = data.sessions_revoked
     setDone(`Your password was changed.${others ? ` ${others} other session${others === 1 ? ' was' : 's were'} signed out.` : ''}`)
   })
-  if (!user!.has_password) {
-    return (
-      <section aria-labelledby="password-title">
-        <h1 id="password-title">Password</h1>
-        <p>You sign in with a linked account, so there is no password to change. To add one, ask for a password-reset email.</p>
-        <p><Link href="/forgot-password">Set a password by email</Link> · <Link href="/account">Back to your account</Link></p>
-      </section>
-    )
-  }
+  if (!user!.has_password) return <SetPasswordByEmail email={user!.email} />
   return (
     <section aria-labelledby="password-title">
       <h1 id="password-title">Change your password</h1>
@@ -52,6 +44,28 @@ export function ChangePasswordPage() {
         <Submit busy={form.busy}>Change password</Submit>
         {done && <Notice>{done}</Notice>}
       </form>
+      <p><Link href="/account">Back to your account</Link></p>
+    </section>
+  )
+}
+
+/** An account without a password (social sign-in only) sets one through the reset link, mailed to its address. */
+function SetPasswordByEmail({ email }: { email: string }) {
+  const [sent, setSent] = useState(false)
+  const [error, setError] = useState<string | undefined>()
+  const send = async () => {
+    const { error } = await api.POST('/v1/auth/password/forgot', { body: { email } })
+    if (error) return setError(apiError(error).message)
+    setError(undefined)
+    setSent(true)
+  }
+  return (
+    <section aria-labelledby="password-title">
+      <h1 id="password-title">Password</h1>
+      <p>You sign in with a linked account, so there is no password to change. To add one, follow the link we email to {email}.</p>
+      <button type="button" className="secondary" onClick={() => void send()}>Email me a link to set a password</button>
+      {sent && <Notice>A link is on its way to {email}. It works once, for 30 minutes.</Notice>}
+      <FormError error={error} />
       <p><Link href="/account">Back to your account</Link></p>
     </section>
   )
