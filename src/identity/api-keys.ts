@@ -70,6 +70,6 @@ export function recordApiKeyUse(deps: Pick<Services, 'db'>, tenant: Pick<Tenant,
   const k = tenantTables(tenant.schemaName).apiKeys
   return deps.db
     .update(k)
-    .set({ lastUsedAt: sql`now()` as unknown as string })
+    .set({ lastUsedAt: sql`now()` })
     .where(and(eq(k.id, keyId), sql`(${k.lastUsedAt} is null or ${k.lastUsedAt} < now() - interval '60 seconds')`))
 }

@@ -48,7 +48,7 @@ export function takeOverStatements(db: Database, userId: string, inTenants: Tena
     userEventInsert(db, userId, meta, 'account.claimed', { via }),
     ...inTenants.map((t) => {
       const k = tenantTables(t.schemaName).apiKeys
-      return db.update(k).set({ revokedAt: sql`now()` as unknown as string }).where(and(eq(k.createdBy, userId), isNull(k.revokedAt))).returning({ keyHash: k.keyHash })
+      return db.update(k).set({ revokedAt: sql`now()` }).where(and(eq(k.createdBy, userId), isNull(k.revokedAt))).returning({ keyHash: k.keyHash })
     }),
   ]
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { eq, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Change } from '../changes/commit.ts'
 import { authzVersionChanged } from '../changes/effects.ts'
@@ -64,7 +64,7 @@ export function needsAddressProof(tenant: Pick<Tenant, 'settings'>, user: Pick<U
 }
 
 /** Statements that make `userId` an active member of `tenant` (the tenant's row and the public index). */
-export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, role: string) {
+export function membershipStatements(db: Database, tenant: Pick<Tenant, 'id' | 'schemaName'>, userId: string, role: string | SQL) {
   return [
     db.insert(tenantTables(tenant.schemaName).members).values({ userId, role }),
     db.insert(memberships).values({ tenantId: tenant.id, userId, role }),

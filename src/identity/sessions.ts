@@ -206,7 +206,7 @@ export async function revokeSession(deps: RevocationDeps, tenant: Tenant, sessio
     statements: [
       deps.db
         .update(t.sessions)
-        .set({ revokedAt: sql`now()` as unknown as string, revokedReason: reason })
+        .set({ revokedAt: sql`now()`, revokedReason: reason })
         .where(and(eq(t.sessions.id, sessionId), isNull(t.sessions.revokedAt), userId ? eq(t.sessions.userId, userId) : undefined))
         .returning({ id: t.sessions.id, userId: t.sessions.userId }),
     ],

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { tenantMigrations } from '../../migrations/index.ts'
 import { commitChange, type ChangeDeps } from '../changes/commit.ts'
@@ -157,7 +157,7 @@ export async function updateTenant(deps: ChangeDeps, id: string, patch: TenantPa
   const { db } = deps
   const current = await findTenantById(db, id)
   if (!current || current.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
-  const values: Partial<Tenant> = { updatedAt: sql`now()` as unknown as string }
+  const values: Omit<Partial<Tenant>, 'updatedAt'> & { updatedAt: SQL } = { updatedAt: sql`now()` }
   if (patch.name !== undefined) values.name = patch.name
   if (patch.plan !== undefined) values.plan = patch.plan
   if (patch.settings !== undefined) values.settings = mergePatch(current.settings, patch.settings)
@@ -203,7 +203,7 @@ export async function transitionTenant(deps: ChangeDeps, id: string, action: key
     statements: [
       db
         .update(tenants)
-        .set({ status: to, updatedAt: sql`now()` as unknown as string, deletedAt: to === 'deleted' ? (sql`now()` as unknown as string) : null })
+        .set({ status: to, updatedAt: sql`now()`, deletedAt: to === 'deleted' ? (sql`now()`) : null })
         .where(and(eq(tenants.id, id), inArray(tenants.status, from)))
         .returning(),
     ],

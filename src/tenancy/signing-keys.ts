@@ -73,7 +73,7 @@ export async function loadTenantKeys(deps: Pick<TenantKeyDeps, 'db' | 'dataKey'>
     const key = await newTenantKey(deps.dataKey, tenant.id)
     await deps.db
       .insert(t.signingKeys)
-      .values({ kid: key.kid, status: 'current', publicJwk: key.publicJwk, privateKeyEnc: key.privateKeyEnc, adoptedAt: sql`now()` as unknown as string })
+      .values({ kid: key.kid, status: 'current', publicJwk: key.publicJwk, privateKeyEnc: key.privateKeyEnc, adoptedAt: sql`now()` })
       .onConflictDoNothing()
     rows = await read()
   }

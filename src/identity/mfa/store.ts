@@ -38,7 +38,7 @@ export function mfaStore(db: Database) {
           .values({ userId, totpSecretEnc: secretEnc })
           .onConflictDoUpdate({
             target: userMfa.userId,
-            set: { totpSecretEnc: secretEnc, lastUsedStep: null, createdAt: sql`now()` as unknown as string },
+            set: { totpSecretEnc: secretEnc, lastUsedStep: null, createdAt: sql`now()` },
             setWhere: isNull(userMfa.enabledAt),
           })
           .returning({ userId: userMfa.userId }),
@@ -82,7 +82,7 @@ export function mfaStore(db: Database) {
     async useBackupCode(userId: string, codeHash: string): Promise<boolean> {
       const rows = await db
         .update(userBackupCodes)
-        .set({ usedAt: sql`now()` as unknown as string })
+        .set({ usedAt: sql`now()` })
         .where(and(eq(userBackupCodes.userId, userId), eq(userBackupCodes.codeHash, codeHash), isNull(userBackupCodes.usedAt)))
         .returning({ userId: userBackupCodes.userId })
       return rows.length > 0

@@ -31,7 +31,7 @@ function appFor(tenant: Tenant | null, previous?: string, extra: Omit<Verificati
   })
   app.use('*', authenticate({ keyFor: platformKeys(previous, extra) }))
   app.get('/open', (c) => c.json({ auth: c.var.auth }))
-  app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth!.sub }))
+  app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth.sub }))
   return app
 }
 
@@ -157,7 +157,7 @@ describe('JWT middleware', () => {
       await next()
     })
     app.use('*', authenticate({ keyFor: platformKeys(), isRevoked: async () => revoked }))
-    app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth!.sub }))
+    app.get('/protected', requireAuth(), (c) => c.json({ sub: c.var.auth.sub }))
     const t = await token({ tid: TENANT_A.id, sid: 'session-1' })
     expect((await app.request('/protected', { headers: { authorization: `Bearer ${t}` } })).status).toBe(200)
     revoked = true

@@ -122,7 +122,13 @@ export function authenticate(options: {
 }
 
 /** Declares a route protected: 401 unless a valid access token was presented. */
-export function requireAuth(): MiddlewareHandler<{ Variables: AuthVariables }> {
+/** Behind `requireAuth`: the verified claims are there. */
+export interface SignedInVariables {
+  auth: AccessClaims
+}
+
+/** Routes for a signed-in user; gives the route's context non-null `auth`. */
+export function requireAuth(): MiddlewareHandler<{ Variables: SignedInVariables }> {
   return async function requireAuthMiddleware(c, next) {
     if (!c.get('auth')) throw commonError('unauthenticated')
     await next()

@@ -4,7 +4,9 @@ import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import type { Member } from '../../identity/memberships.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import { confirmedAuthz } from '../permission/index.ts'
+import { confirmedAuthz, type PermissionVariables } from '../permission/index.ts'
+import { requireAuth } from '../auth/index.ts'
+import { tenantHostOnly, type TenantHostVariables } from '../tenant/index.ts'
 
 export interface MembershipVariables {
   member: Member
@@ -23,17 +25,25 @@ export interface MembershipVariables {
  * missing from the cached model is looked up once more at the database's version before being
  * refused (a publish lost while Redis was down).
  */
-export function requireMember(): MiddlewareHandler<AppEnv & { Variables: MembershipVariables }> {
+export function requireMember(): MiddlewareHandler<AppEnv & { Variables: MembershipVariables & TenantHostVariables & Partial<Pick<PermissionVariables, 'authz'>> }> {
   return async function requireMemberMiddleware(c, next) {
     const tenant = c.var.tenant
     if (!tenant) throw fail(TenantErrors, 'tenant_required')
     const auth = c.var.auth
     if (!auth) throw commonError('unauthenticated')
-    const ctx = c as unknown as Parameters<typeof confirmedAuthz>[0]
     // A caller missing from the cached model is looked up once more at the database's version.
-    const role = (await confirmedAuthz(ctx, tenant, (e) => e.memberRole(auth.sub) !== undefined)).memberRole(auth.sub)
+    const role = (await confirmedAuthz(c, (e) => e.memberRole(auth.sub) !== undefined)).memberRole(auth.sub)
     if (role === undefined) throw fail(IdentityErrors, 'not_a_member')
     c.set('member', { userId: auth.sub, role, status: 'active' })
     await next()
   }
+}
+
+/**
+ * The gates of a self-service endpoint, where the caller acts on their own account: a tenant
+ * host, a signed-in user, an active member. Declared on each route (`middleware: selfService()`),
+ * so the route's context type has the tenant, the user's claims and the membership.
+ */
+export function selfService(): [ReturnType<typeof tenantHostOnly>, ReturnType<typeof requireAuth>, ReturnType<typeof requireMember>] {
+  return [tenantHostOnly(), requireAuth(), requireMember()]
 }

@@ -1,5 +1,5 @@
-import type { Context, MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv, AppScope } from '../../app-env.ts'
 import { ATRIUM_RESOURCE_TYPES, type AtriumPermission } from '../../authz/atrium-types.ts'
 import { authzEngine } from '../../authz/cache.ts'
 import { databaseVersion } from '../../authz/snapshot.ts'
@@ -9,7 +9,8 @@ import { parsePermission } from '../../authz/permissions.ts'
 import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
-import type { Tenant } from '../../tenancy/registry.ts'
+import type { Services } from '../../platform/request-scope.ts'
+import type { TenantHostVariables } from '../tenant/index.ts'
 import type { Member } from '../../identity/memberships.ts'
 
 export interface PermissionVariables {
@@ -21,10 +22,18 @@ export interface PermissionVariables {
   member: Member | null
 }
 
-type C = Context<AppEnv & { Variables: Partial<PermissionVariables> }>
+/** What requirePermission adds to a route's context: the permission variables and the tenant it guarantees. */
+export type PermissionEnv = AppEnv & { Variables: PermissionVariables & TenantHostVariables }
 
-/** The context of a route behind requirePermission. */
-export type PermissionContext = Context<AppEnv & { Variables: PermissionVariables }>
+/** The context of a route behind requirePermission, as the functions the route calls see it. */
+export type PermissionContext = AppScope<PermissionVariables & TenantHostVariables>
+
+/** A context on a tenant host that can keep the request's model. */
+export interface AuthzHolder {
+  readonly var: Readonly<Services & TenantHostVariables>
+  get(key: 'authz'): AuthzEngine | undefined
+  set(key: 'authz', value: AuthzEngine): void
+}
 
 /** The caller: `c.var.subject` when an earlier middleware set one, else the API key, else the JWT's user. */
 export function callerSubject(c: { var: Pick<AppEnv['Variables'], 'apiKey' | 'auth'> & { subject?: Subject | null } }): Subject | null {
@@ -36,11 +45,11 @@ export function callerSubject(c: { var: Pick<AppEnv['Variables'], 'apiKey' | 'au
 }
 
 /** The request's model: loaded once (one Redis GET when warm), then shared by every check of the request. */
-export async function requestAuthz(c: C): Promise<AuthzEngine> {
+export async function requestAuthz(c: AuthzHolder): Promise<AuthzEngine> {
   let engine = c.get('authz')
   if (!engine) {
     const v = c.var
-    engine = await authzEngine(v, v.tenant!)
+    engine = await authzEngine(v, v.tenant)
     c.set('authz', engine)
   }
   return engine
@@ -51,17 +60,18 @@ export async function requestAuthz(c: C): Promise<AuthzEngine> {
  * caller (`known` fails): a member who joined a moment ago, should a publish have been lost.
  * Costs one query, for strangers only.
  */
-export async function confirmedAuthz(c: C, tenant: Tenant, known: (engine: AuthzEngine) => boolean): Promise<AuthzEngine> {
+export async function confirmedAuthz(c: AuthzHolder, known: (engine: AuthzEngine) => boolean): Promise<AuthzEngine> {
   const engine = await requestAuthz(c)
   if (known(engine)) return engine
+  const tenant = c.var.tenant
   const fresh = await authzEngine(c.var, tenant, await databaseVersion(c.var.db, tenant))
   c.set('authz', fresh)
   return fresh
 }
 
 /** The check the caller's own request amounts to (no subject attributes; the request's address and time). */
-export function callerCheck(c: Context<AppEnv> | PermissionContext, subject: Subject, type: string, action: string, resourceId?: string): CheckInput {
-  const ip = (c as Context<AppEnv>).req.header('cf-connecting-ip') ?? undefined
+export function callerCheck(c: { req: { header(name: string): string | undefined } }, subject: Subject, type: string, action: string, resourceId?: string): CheckInput {
+  const ip = c.req.header('cf-connecting-ip') ?? undefined
   return { subject, action, resource: { type, id: resourceId }, context: { ip } }
 }
 
@@ -74,24 +84,22 @@ export function callerCheck(c: Context<AppEnv> | PermissionContext, subject: Sub
  */
 export function requirePermission(
   permission: AtriumPermission,
-  options: { resourceId?: (c: Context<AppEnv>) => string | undefined } = {},
-): MiddlewareHandler<AppEnv & { Variables: PermissionVariables }> {
+  options: { resourceId?: (c: AppScope) => string | undefined } = {},
+): MiddlewareHandler<PermissionEnv> {
   const parsed = parsePermission(permission)
   const known = parsed && (ATRIUM_RESOURCE_TYPES as Record<string, { actions: readonly string[] }>)[parsed.type]
   if (!parsed || !known || !known.actions.includes(parsed.action)) throw new Error(`requirePermission: unknown permission ${JSON.stringify(permission)}`)
 
   return async function requirePermissionMiddleware(c, next) {
-    const ctx = c as unknown as C
-    const tenant = c.var.tenant
-    if (!tenant) throw fail(TenantErrors, 'tenant_required')
-    const subject = callerSubject(ctx)
+    if (!c.var.tenant) throw fail(TenantErrors, 'tenant_required')
+    const subject = callerSubject(c)
     if (!subject) throw commonError('unauthenticated')
-    const engine = await confirmedAuthz(ctx, tenant, (e) => e.isSubject(subject))
+    const engine = await confirmedAuthz(c, (e) => e.isSubject(subject))
     if (!engine.isSubject(subject)) {
       if (subject.type === 'user') throw fail(IdentityErrors, 'not_a_member')
       throw fail(AuthzErrors, 'permission_denied', 'This API key is no longer active.')
     }
-    const decision = engine.decide(callerCheck(ctx, subject, parsed.type, parsed.action, options.resourceId?.(c as unknown as Context<AppEnv>)))
+    const decision = engine.decide(callerCheck(c, subject, parsed.type, parsed.action, options.resourceId?.(c)))
     if (!decision.allowed) throw fail(AuthzErrors, 'permission_denied', `This needs the permission ${permission}.`, { permission, reason: decision.reason })
     c.set('subject', subject)
     const role = subject.type === 'user' ? engine.memberRole(subject.id) : undefined

@@ -13,6 +13,11 @@ export interface TenantVariables {
   tenant: Tenant | null
 }
 
+/** Behind `tenantHostOnly` (and the gates that imply it): the tenant is there. */
+export interface TenantHostVariables {
+  tenant: Tenant
+}
+
 export interface TenantResolutionOptions {
   baseDomains: readonly string[]
   /** Whether non-browser clients may name the tenant with X-Tenant-ID on the platform host. */
@@ -59,8 +64,8 @@ export function resolveTenant(
   }
 }
 
-/** Routes that exist only on a tenant host. */
-export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantVariables }> {
+/** Routes that exist only on a tenant host; gives the route's context a non-null `tenant`. */
+export function tenantHostOnly(): MiddlewareHandler<{ Variables: TenantHostVariables }> {
   return async function tenantHostOnlyMiddleware(c, next) {
     if (!c.get('tenant')) throw fail(TenantErrors, 'tenant_required')
     await next()

@@ -15,7 +15,7 @@ import { ApiKeyErrors } from './schemas.ts'
  */
 export async function assertAssignableRoles(c: PermissionContext, roles: readonly string[]): Promise<void> {
   if (roles.includes('owner')) throw fail(ApiKeyErrors, 'invalid_role', undefined, { roles: ['owner'] })
-  const r = tenantTables(c.var.tenant!.schemaName).roles
+  const r = tenantTables(c.var.tenant.schemaName).roles
   const rows = await c.var.db.select({ name: r.name, permissions: r.permissions }).from(r).where(inArray(r.name, [...roles]))
   const permissions = new Map(rows.map((row) => [row.name, row.permissions]))
   const unknown = roles.filter((name) => !permissions.has(name))

@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { changeDeps, commitChange, type Change } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
@@ -35,11 +33,11 @@ const actorOf = (c: C) => ({ type: c.var.subject.type, id: c.var.subject.id })
  * (trigger, migrations/0006), published before the answer so the next check anywhere sees it.
  */
 function keyChange(c: C, change: { statements: BatchItem<'pg'>[]; when: SQL; audit: { action: string; targetId: string; details?: Record<string, unknown> }; event: WebhookEvent<WebhookEventType>; marks?: BatchItem<'pg'>[] }): Change {
-  const tenant = c.var.tenant!
+  const tenant = c.var.tenant
   const actor = actorOf(c)
   return {
     tenant,
-    meta: requestMeta(c as unknown as Context<AppEnv>),
+    meta: requestMeta(c),
     statements: change.statements,
     audit: { ...change.audit, actorType: actor.type, actorId: actor.id, targetType: 'api_key', when: change.when },
     events: [{ ...change.event, actor }],
@@ -63,7 +61,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       const body = c.req.valid('json')
       const roles = [...new Set(body.roles)]
       await assertAssignableRoles(c, roles)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const t = tenantTables(tenant.schemaName)
       const secret = `${API_KEY_PREFIX}${randomToken()}`
       const id = uuidv7()
@@ -103,7 +101,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const k = tenantTables(c.var.tenant!.schemaName).apiKeys
+      const k = tenantTables(c.var.tenant.schemaName).apiKeys
       const rows = await c.var.db
         .select()
         .from(k)
@@ -123,7 +121,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(ApiKey, 'The key'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const k = tenantTables(c.var.tenant!.schemaName).apiKeys
+      const k = tenantTables(c.var.tenant.schemaName).apiKeys
       const [row] = await c.var.db.select().from(k).where(eq(k.id, c.req.valid('param').id)).limit(1)
       if (!row) throw fail(ApiKeyErrors, 'api_key_not_found')
       return c.json(present(row), 200)
@@ -138,13 +136,13 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(ApiKey, 'The revoked key'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const k = tenantTables(tenant.schemaName).apiKeys
       const id = c.req.valid('param').id
       // Revoked by this transaction (now() is its start): a second revocation records and emits nothing.
       const revokedNow = sql`exists (select 1 from ${k} where ${k.id} = ${id} and ${k.revokedAt} = now())`
       const [rows] = (await commitChange(changeDeps(c), keyChange(c, {
-        statements: [c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` as unknown as string }).where(eq(k.id, id)).returning()],
+        statements: [c.var.db.update(k).set({ revokedAt: sql`coalesce(${k.revokedAt}, now())` }).where(eq(k.id, id)).returning()],
         when: revokedNow,
         audit: { action: 'api_key.revoked', targetId: id },
         event: { type: 'api_key.revoked', data: { api_key_id: id, revoked_by: c.var.subject.id } },

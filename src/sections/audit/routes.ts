@@ -48,7 +48,7 @@ export function registerAuditRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const log = tenantTables(c.var.tenant!.schemaName).auditLog
+      const log = tenantTables(c.var.tenant.schemaName).auditLog
       const where = and(
         q.cursor ? lt(log.id, q.cursor) : undefined,
         q.actor ? eq(log.actorId, q.actor) : undefined,

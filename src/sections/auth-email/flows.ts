@@ -1,6 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
@@ -20,7 +19,7 @@ import { EmailFlowErrors } from './errors.ts'
 import { takeLinkToken, type LinkPurpose } from '../../identity/link-tokens.ts'
 import { redisCall, sendLink } from '../../identity/link-mail.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 
 /** POST /verify-email/request: a verification link to the signed-in user's own address. */
 export async function requestEmailVerification(c: C, tenant: Tenant, userId: string): Promise<void> {
@@ -69,7 +68,7 @@ function verifiedStatements(c: C, tenant: Tenant, user: User, via: string) {
   const db = c.var.db
   return [
     db.update(users)
-      .set({ emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+      .set({ emailVerifiedAt: sql`now()`, updatedAt: sql`now()` })
       .where(and(eq(users.id, user.id), eq(users.email, user.email), isNull(users.emailVerifiedAt))),
     userEventInsert(db, user.id, requestMeta(c), 'email.verified', { via, tenant: tenant.id }),
   ] as const
@@ -120,9 +119,9 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
       db.update(users)
         .set({
           passwordHash,
-          passwordChangedAt: sql`now()` as unknown as string,
-          emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` as unknown as string,
-          updatedAt: sql`now()` as unknown as string,
+          passwordChangedAt: sql`now()`,
+          emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())`,
+          updatedAt: sql`now()`,
         })
         .where(eq(users.id, user.id)),
       userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
@@ -21,7 +20,7 @@ const ACCEPTED = { message: 'If this address belongs to an account of this organ
  * Work done after the answer is sent (waitUntil): the answer to "mail this address" must not
  * depend on, or take longer because of, whether the address has an account.
  */
-function afterResponse(c: Context<AppEnv>, what: string, task: () => Promise<void>) {
+function afterResponse(c: AppScope, what: string, task: () => Promise<void>) {
   c.executionCtx.waitUntil(task().catch((err: unknown) => c.var.logger.error(`${what} failed`, { err })))
 }
 
@@ -39,7 +38,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
       },
     }),
     async (c) => {
-      await requestEmailVerification(c, c.var.tenant!, c.var.auth!.sub)
+      await requestEmailVerification(c, c.var.tenant, c.var.auth.sub)
       return c.json({ message: 'A verification link is on its way.' }, 202)
     },
   )
@@ -51,7 +50,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
       request: body(TokenBody),
       responses: { 200: json(EmailVerified, 'The address is verified'), ...errorResponses(400, 429, 503) },
     }),
-    async (c) => c.json(await confirmEmailVerification(c, c.var.tenant!, c.req.valid('json').token), 200),
+    async (c) => c.json(await confirmEmailVerification(c, c.var.tenant, c.req.valid('json').token), 200),
   )
 
   router.openapi(
@@ -63,7 +62,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     (c) => {
       const { email } = c.req.valid('json')
-      afterResponse(c, 'password reset mail', () => mailLinkIfMember(c, c.var.tenant!, 'password_reset', email))
+      afterResponse(c, 'password reset mail', () => mailLinkIfMember(c, c.var.tenant, 'password_reset', email))
       return c.json(ACCEPTED, 202)
     },
   )
@@ -77,7 +76,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { token, password } = c.req.valid('json')
-      return c.json(await resetPassword(c, c.var.tenant!, token, password), 200)
+      return c.json(await resetPassword(c, c.var.tenant, token, password), 200)
     },
   )
 
@@ -90,7 +89,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     (c) => {
       const { email } = c.req.valid('json')
-      afterResponse(c, 'magic link mail', () => mailLinkIfMember(c, c.var.tenant!, 'magic_link', email))
+      afterResponse(c, 'magic link mail', () => mailLinkIfMember(c, c.var.tenant, 'magic_link', email))
       return c.json(ACCEPTED, 202)
     },
   )
@@ -105,7 +104,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
         ...errorResponses(400, 429, 503),
       },
     }),
-    async (c) => c.json(await signInWithMagicLink(c, c.var.tenant!, c.req.valid('json').token), 200),
+    async (c) => c.json(await signInWithMagicLink(c, c.var.tenant, c.req.valid('json').token), 200),
   )
 
   app.route('/v1/auth', router)

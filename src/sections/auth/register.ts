@@ -1,6 +1,5 @@
-import type { Context } from 'hono'
 import { and, eq } from 'drizzle-orm'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
@@ -36,7 +35,7 @@ const PLATFORM_MIN_PASSWORD = 10
  * Platform sign-up: the account, a personal tenant it owns, the membership and a first
  * session — one batch, so a failure leaves no account without its tenant (or the reverse).
  */
-export async function registerOnPlatform(c: Context<AppEnv>, input: { email: string; password: string; name?: string }) {
+export async function registerOnPlatform(c: AppScope, input: { email: string; password: string; name?: string }) {
   checkPasswordPolicy(input.password, PLATFORM_MIN_PASSWORD)
   // The personal tenant is a self-service tenant: off switch and per-IP / global limits (a new account owns none yet).
   await admitTenantCreation(c, { accountId: null })
@@ -93,7 +92,7 @@ export async function registerOnPlatform(c: Context<AppEnv>, input: { email: str
  * and a verification link (202, no session): typing an address of the domain proves nothing.
  * An existing account with TOTP on gets the MFA challenge instead of tokens (mfa_required).
  */
-export async function registerOnTenant(c: Context<AppEnv>, tenant: Tenant, input: { email: string; password: string; name?: string }) {
+export async function registerOnTenant(c: AppScope, tenant: Tenant, input: { email: string; password: string; name?: string }) {
   assertSignupAllowed(tenant, input.email)
   const settings = effectiveSettings(tenant.settings)
   const db = c.var.db

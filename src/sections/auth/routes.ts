@@ -66,7 +66,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 429) },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       return c.json(await refreshSession(await sessionDeps(c, tenant), tenant, c.req.valid('json').refresh_token, requestMeta(c)), 200)
     },
   )
@@ -77,8 +77,8 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       summary: 'End the current session', responses: { 204: { description: 'Signed out' }, ...errorResponses(401) },
     }),
     async (c) => {
-      const auth = c.var.auth!
-      if (auth.sid) await revokeSession(await sessionDeps(c, c.var.tenant!), c.var.tenant!, auth.sid, 'logout', requestMeta(c), auth.sub, auth.sub)
+      const auth = c.var.auth
+      if (auth.sid) await revokeSession(await sessionDeps(c, c.var.tenant), c.var.tenant, auth.sid, 'logout', requestMeta(c), auth.sub, auth.sub)
       return c.body(null, 204)
     },
   )
@@ -90,7 +90,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(z.object({ revoked: z.number() }), 'How many sessions ended'), ...errorResponses(401) },
     }),
     async (c) => {
-      const ids = await revokeAllSessions(await sessionDeps(c, c.var.tenant!), c.var.tenant!, c.var.auth!.sub, 'logout_all')
+      const ids = await revokeAllSessions(await sessionDeps(c, c.var.tenant), c.var.tenant, c.var.auth.sub, 'logout_all')
       return c.json({ revoked: ids.length }, 200)
     },
   )

@@ -1,6 +1,6 @@
+import type { SignedInVariables } from '../../middleware/auth/index.ts'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope, TenantScope } from '../../app-env.ts'
 import { UUID_PATTERN } from '../../db/ids.ts'
 import { memberships } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
@@ -15,13 +15,13 @@ import { TenantErrors } from '../../tenancy/errors.ts'
 import { findTenantById, findTenantBySlug, type Tenant } from '../../tenancy/registry.ts'
 
 /** The live session behind the caller's access token: its absolute end and whether it passed MFA. */
-async function sourceSession(c: Context<AppEnv>, tenant: Tenant, userId: string, sessionId: string | undefined) {
+async function sourceSession(c: AppScope, tenant: Tenant, userId: string, sessionId: string | undefined) {
   if (!sessionId || !UUID_PATTERN.test(sessionId)) return undefined
   const t = tenantTables(tenant.schemaName)
   const rows = await c.var.db
     .select({ expiresAt: t.sessions.expiresAt, mfa: t.sessions.mfa })
     .from(t.sessions)
-    .where(and(eq(t.sessions.id, sessionId), eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), gt(t.sessions.expiresAt, sql`now()` as unknown as string)))
+    .where(and(eq(t.sessions.id, sessionId), eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), gt(t.sessions.expiresAt, sql`now()`)))
     .limit(1)
   return rows[0]
 }
@@ -34,9 +34,9 @@ async function sourceSession(c: Context<AppEnv>, tenant: Tenant, userId: string,
  * (completed on the target's host); a user without TOTP switching into a `require_mfa` tenant
  * gets a session that the enrolment gate holds, as after any sign-in.
  */
-export async function switchTenant(c: Context<AppEnv>, key: string) {
-  const auth = c.var.auth!
-  const source = await sourceSession(c, c.var.tenant!, auth.sub, auth.sid)
+export async function switchTenant(c: TenantScope<SignedInVariables>, key: string) {
+  const auth = c.var.auth
+  const source = await sourceSession(c, c.var.tenant, auth.sub, auth.sid)
   if (!source) throw commonError('invalid_token', 'The session of this access token has ended.')
   const lookup = key.toLowerCase()
   const target = UUID_PATTERN.test(lookup) ? await findTenantById(c.var.db, lookup) : await findTenantBySlug(c.var.db, lookup)

@@ -1,7 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { versionBump } from '../../authz/cache.ts'
 import type { Change } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
@@ -36,11 +34,11 @@ export function changeActor(c: C): WebhookActor {
  * `authz_version` effect, so the very next check, in any isolate, reloads the model.
  */
 export function modelChange<T extends WebhookEventType>(c: C, change: ModelChange<T>): Change {
-  const tenant = c.var.tenant!
+  const tenant = c.var.tenant
   const actor = changeActor(c)
   return {
     tenant,
-    meta: requestMeta(c as unknown as Context<AppEnv>),
+    meta: requestMeta(c),
     guards: [versionBump(c.var.db, tenant.schemaName)],
     statements: change.statements,
     audit: { ...change.audit, actorType: actor.type, actorId: actor.id, when: change.when },

@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { AuthzEngine, CheckInput, Decision } from '../../authz/engine.ts'
 import { AppError } from '../../errors.ts'
-import { requestAuthz, requirePermission } from '../../middleware/permission/index.ts'
+import { requirePermission } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
 import { body, Check, CheckBatch, Decision as DecisionSchema, DecisionBatch, json, security } from './schemas.ts'
 
 const tags = ['Authorization: checks']
-type AuthzContext = Parameters<typeof requestAuthz>[0]
 
 /**
  * Answer one check against the tenant's compiled model. A subject that is not a member or a live
@@ -30,7 +29,7 @@ export function checkRoutes() {
       responses: { 200: json(DecisionSchema, 'The decision'), ...errorResponses(400, 401, 403, 404, 429) },
     }),
     async (c) => {
-      const engine = await requestAuthz(c as unknown as AuthzContext)
+      const engine = c.var.authz
       return c.json(answer(engine, c.req.valid('json') as CheckInput, Date.now()), 200)
     },
   )
@@ -43,7 +42,7 @@ export function checkRoutes() {
       responses: { 200: json(DecisionBatch, 'One decision per check, in order'), ...errorResponses(400, 401, 403, 404, 429) },
     }),
     async (c) => {
-      const engine = await requestAuthz(c as unknown as AuthzContext)
+      const engine = c.var.authz
       const checks = c.req.valid('json').checks as CheckInput[]
       const now = Date.now()
       const results = checks.map((check, index) => {

@@ -35,7 +35,7 @@ function present(r: Row): z.infer<typeof Policy> {
   }
 }
 
-const tableOf = (c: C) => tenantTables(c.var.tenant!.schemaName).policies
+const tableOf = (c: C) => tenantTables(c.var.tenant.schemaName).policies
 
 /** A UUID is an id (names cannot have that form, schemas.ts), anything else a name. */
 async function findPolicy(c: C, idOrName: string): Promise<Row> {
@@ -90,7 +90,7 @@ function assertWritable(c: C, policy: { effect: Effect; permission: string; cond
 function permissionStillKnown(c: C, permission: string): SQL {
   const p = parsePermission(permission)
   if (!p || p.type === '*' || c.var.authz.catalog.get(p.type)?.builtIn) return sql`true`
-  const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
+  const t = tenantTables(c.var.tenant.schemaName).resourceTypes
   return sql`exists (select 1 from ${t} where ${t.name} = ${p.type} and (${p.action} = '*' or ${p.action} = any(${t.actions})))`
 }
 

@@ -32,7 +32,7 @@ function presentBuiltIn(name: keyof typeof ATRIUM_RESOURCE_TYPES): z.infer<typeo
 }
 
 async function findType(c: C, name: string): Promise<Row> {
-  const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
+  const t = tenantTables(c.var.tenant.schemaName).resourceTypes
   const [row] = await c.var.db.select().from(t).where(eq(t.name, name)).limit(1)
   if (!row) throw fail(AuthzErrors, 'resource_type_not_found', `No resource type ${JSON.stringify(name)}.`)
   return row
@@ -45,7 +45,7 @@ function refuseBuiltIn(name: string) {
 /** Policies on this type whose conditions read attributes the new schema does not declare. */
 async function undeclaredAttributeReads(c: C, type: string, schema: AttributeSchema | null) {
   if (!schema) return []
-  const p = tenantTables(c.var.tenant!.schemaName).policies
+  const p = tenantTables(c.var.tenant.schemaName).policies
   const rows = await c.var.db.select({ name: p.name, conditions: p.conditions }).from(p).where(sql`split_part(${p.permission}, ':', 1) = ${type}`)
   return rows.flatMap((r) => (r.conditions ? referencesIn(r.conditions as Condition) : [])
     .filter((ref) => ref.startsWith('resource.attributes.') && !Object.hasOwn(schema, ref.split('.')[2]!))
@@ -73,7 +73,7 @@ export function resourceTypeRoutes() {
     async (c) => {
       const input = c.req.valid('json')
       if (isAtriumResourceType(input.name)) throw fail(AuthzErrors, 'reserved_resource_type', `${JSON.stringify(input.name)} is one of Atrium’s own resource types.`)
-      const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
+      const t = tenantTables(c.var.tenant.schemaName).resourceTypes
       const [rows] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [
           c.var.db
@@ -100,7 +100,7 @@ export function resourceTypeRoutes() {
       responses: { 200: json(z.object({ data: z.array(ResourceType) }), 'All types'), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
+      const t = tenantTables(c.var.tenant.schemaName).resourceTypes
       const rows = await c.var.db.select().from(t).orderBy(asc(t.name))
       const all = [...(Object.keys(ATRIUM_RESOURCE_TYPES) as (keyof typeof ATRIUM_RESOURCE_TYPES)[]).map(presentBuiltIn), ...rows.map(present)]
       return c.json({ data: all.sort((a, b) => (a.name < b.name ? -1 : 1)) }, 200)
@@ -137,7 +137,7 @@ export function resourceTypeRoutes() {
         const reads = await undeclaredAttributeReads(c, name, input.attributes)
         if (reads.length) throw fail(AuthzErrors, 'invalid_resource_attributes', `Policy ${JSON.stringify(reads[0]!.policy)} reads ${reads[0]!.reference}, which the new schema does not declare.`, { reads })
       }
-      const t = tenantTables(c.var.tenant!.schemaName).resourceTypes
+      const t = tenantTables(c.var.tenant.schemaName).resourceTypes
       const set: Record<string, unknown> = { updatedAt: sql`now()` }
       // Appended in the order given, after the existing ones; computed in the statement so concurrent additions all stay.
       if (input.add_actions) set.actions = sql`${t.actions} || array(select a from unnest(${textArray(input.add_actions)}) with ordinality as n(a, i) where a <> all(${t.actions}) order by i)`
@@ -165,7 +165,7 @@ export function resourceTypeRoutes() {
       refuseBuiltIn(name)
       const force = c.req.valid('query').force === 'true'
       await findType(c, name)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const s = sql.identifier(tenant.schemaName)
       const db = c.var.db
       const used = usage(s, name)

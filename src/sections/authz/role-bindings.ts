@@ -39,7 +39,7 @@ function present(b: Row): z.infer<typeof RoleBinding> {
 
 /** Bindings with their role's name, filtered. */
 function selectBindings(c: C, where: SQL | undefined) {
-  const { roleBindings: b, roles: r } = tenantTables(c.var.tenant!.schemaName)
+  const { roleBindings: b, roles: r } = tenantTables(c.var.tenant.schemaName)
   return c.var.db
     .select({ id: b.id, subjectType: b.subjectType, subjectId: b.subjectId, role: r.name, resourceType: b.resourceType, resourceId: b.resourceId, expiresAt: b.expiresAt, createdBy: b.createdBy, createdAt: b.createdAt })
     .from(b)
@@ -48,7 +48,7 @@ function selectBindings(c: C, where: SQL | undefined) {
 }
 
 async function findBinding(c: C, id: string): Promise<Row> {
-  const b = tenantTables(c.var.tenant!.schemaName).roleBindings
+  const b = tenantTables(c.var.tenant.schemaName).roleBindings
   const [row] = await selectBindings(c, eq(b.id, id)).limit(1)
   if (!row) throw fail(AuthzErrors, 'role_binding_not_found', `No role binding ${id}.`)
   return row
@@ -56,7 +56,7 @@ async function findBinding(c: C, id: string): Promise<Row> {
 
 /** SQL: the subject is still an active member or a live API key (repeated inside the insert). */
 function subjectStillThere(c: C, subject: { type: 'user' | 'api_key'; id: string }): SQL {
-  const { members: m, apiKeys: k } = tenantTables(c.var.tenant!.schemaName)
+  const { members: m, apiKeys: k } = tenantTables(c.var.tenant.schemaName)
   return subject.type === 'user'
     ? sql`exists (select 1 from ${m} where ${m.userId} = ${subject.id} and ${m.status} = 'active')`
     : sql`exists (select 1 from ${k} where ${k.id} = ${subject.id} and ${k.revokedAt} is null and (${k.expiresAt} is null or ${k.expiresAt} > now()))`
@@ -87,7 +87,7 @@ export function roleBindingRoutes() {
       if (input.resource_type !== undefined && !engine.catalog.get(input.resource_type)) {
         throw fail(AuthzErrors, 'unknown_resource_type', `Unknown resource type ${JSON.stringify(input.resource_type)}.`, { resource_type: input.resource_type })
       }
-      const { roles: r, roleBindings: b } = tenantTables(c.var.tenant!.schemaName)
+      const { roles: r, roleBindings: b } = tenantTables(c.var.tenant.schemaName)
       const [role] = await c.var.db.select({ id: r.id, permissions: r.permissions }).from(r).where(eq(r.name, input.role)).limit(1)
       if (!role) throw fail(AuthzErrors, 'unknown_role', `Unknown role ${JSON.stringify(input.role)}.`, { role: input.role })
       const held = engine.tenantWideGrants(c.var.subject)
@@ -136,7 +136,7 @@ export function roleBindingRoutes() {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const { roleBindings: b, roles: r } = tenantTables(c.var.tenant!.schemaName)
+      const { roleBindings: b, roles: r } = tenantTables(c.var.tenant.schemaName)
       const where = and(
         q.subject_type ? eq(b.subjectType, q.subject_type) : undefined,
         q.subject_id ? eq(b.subjectId, q.subject_id) : undefined,
@@ -170,7 +170,7 @@ export function roleBindingRoutes() {
     }),
     async (c) => {
       const binding = await findBinding(c, c.req.valid('param').id)
-      const b = tenantTables(c.var.tenant!.schemaName).roleBindings
+      const b = tenantTables(c.var.tenant.schemaName).roleBindings
       const [deleted] = ((await commitChange(changeDeps(c), modelChange(c, {
         statements: [c.var.db.delete(b).where(eq(b.id, binding.id)).returning({ id: b.id })],
         audit: { action: 'role_binding.deleted', targetType: 'role_binding', targetId: binding.id, details: { subject: { type: binding.subjectType, id: binding.subjectId }, role: binding.role, resource_type: binding.resourceType, resource_id: binding.resourceId } },

@@ -32,7 +32,7 @@ function present(r: Row): z.infer<typeof Role> {
   }
 }
 
-const tablesOf = (c: C) => tenantTables(c.var.tenant!.schemaName)
+const tablesOf = (c: C) => tenantTables(c.var.tenant.schemaName)
 
 /** A UUID is an id (role names cannot have that form, schemas.ts), anything else a name. */
 export async function findRole(c: C, idOrName: string): Promise<Row> {
@@ -197,7 +197,7 @@ export function roleRoutes() {
           ...(force ? [db.execute(sql`update ${k} set roles = array_remove(roles, ${row.name}) where ${row.name} = any(roles)`)] : []),
           // Its bindings go with it (on delete cascade), each announced as if taken away by hand. Without force there are none.
           ...(force
-            ? [rowEventStatement(db, c.var.tenant!, {
+            ? [rowEventStatement(db, c.var.tenant, {
                 type: 'role.unassigned', actor: changeActor(c),
                 from: sql`${b} b`,
                 where: sql`b.role_id = ${row.id}`,

@@ -19,7 +19,7 @@ export function isLocalHost(hostname: string) {
  * HttpOnly (no script reads it), SameSite=Lax, Secure except on localhost, host-only (no Domain
  * attribute, so a sibling tenant's host never receives it), path-limited, as long as the session.
  */
-export function setSessionCookie(c: Context<AppEnv>, refreshToken: string) {
+export function setSessionCookie<E extends AppEnv>(c: Context<E>, refreshToken: string) {
   setCookie(c, SESSION_COOKIE, refreshToken, {
     httpOnly: true,
     sameSite: 'Lax',
@@ -29,8 +29,8 @@ export function setSessionCookie(c: Context<AppEnv>, refreshToken: string) {
   })
 }
 
-export function clearSessionCookie(c: Context<AppEnv>) {
+export function clearSessionCookie<E extends AppEnv>(c: Context<E>) {
   deleteCookie(c, SESSION_COOKIE, { path: SESSION_COOKIE_PATH, secure: !isLocalHost(new URL(c.req.url).hostname), httpOnly: true, sameSite: 'Lax' })
 }
 
-export const sessionCookie = (c: Context<AppEnv>) => getCookie(c, SESSION_COOKIE)
+export const sessionCookie = <E extends AppEnv>(c: Context<E>) => getCookie(c, SESSION_COOKIE)

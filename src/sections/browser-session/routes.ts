@@ -27,11 +27,10 @@ export const BrowserAccessToken = z
 /** The web app's session on a tenant host, carried by the HttpOnly cookie: /v1/auth/session/*. */
 export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
-  router.use('*', tenantHostOnly(), sameOriginBrowser())
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/refresh', tags,
+      method: 'post', path: '/refresh', tags, middleware: [tenantHostOnly(), sameOriginBrowser()] as const,
       summary: 'A new access token from the session cookie (the cookie’s refresh token rotates)',
       request: { headers: SessionHeader },
       responses: { 200: json(BrowserAccessToken, 'A new access token; the cookie holds the next refresh token'), ...errorResponses(400, 401, 403) },
@@ -39,7 +38,7 @@ export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRoute
     async (c) => {
       const presented = sessionCookie(c)
       if (!presented) throw fail(BrowserSessionErrors, 'no_browser_session')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       try {
         const tokens = await refreshSession(await sessionDeps(c, tenant), tenant, presented, requestMeta(c))
         setSessionCookie(c, tokens.refresh_token)
@@ -55,7 +54,7 @@ export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRoute
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/logout', tags,
+      method: 'post', path: '/logout', tags, middleware: [tenantHostOnly(), sameOriginBrowser()] as const,
       summary: 'Sign out: ends the cookie’s session and clears the cookie',
       request: { headers: SessionHeader },
       responses: { 204: { description: 'Signed out (also when there was no session)' }, ...errorResponses(400, 403) },
@@ -64,7 +63,7 @@ export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRoute
       const presented = sessionCookie(c)
       clearSessionCookie(c)
       if (presented) {
-        const tenant = c.var.tenant!
+        const tenant = c.var.tenant
         const t = tenantTables(tenant.schemaName)
         const [known] = await c.var.db
           .select({ sessionId: t.refreshTokens.sessionId, userId: t.sessions.userId })
@@ -80,7 +79,7 @@ export function registerBrowserSessionRoutes(app: ReturnType<typeof sectionRoute
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/handoff', tags,
+      method: 'post', path: '/handoff', tags, middleware: [tenantHostOnly(), sameOriginBrowser()] as const,
       summary: 'Redeem an org switcher’s handoff code on its tenant’s host: a session cookie here, or the MFA step first',
       request: {
         headers: SessionHeader,

@@ -1,5 +1,5 @@
-import type { Context, MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv, AppScope } from '../../app-env.ts'
 import { fail } from '../../errors.ts'
 import { BrowserSessionErrors } from './errors.ts'
 import { SESSION_HEADER } from './cookie.ts'
@@ -11,7 +11,7 @@ import { SESSION_HEADER } from './cookie.ts'
  * (same *site* as this one, so SameSite=Lax alone would let its cookie through), another
  * site, `null` (sandboxed frames, data: URLs) — is cross-site.
  */
-export function isSameOrigin(c: Context<AppEnv>): boolean {
+export function isSameOrigin(c: AppScope): boolean {
   const origin = c.req.header('origin')
   if (origin !== undefined) return origin === new URL(c.req.url).origin
   return c.req.header('sec-fetch-site') === 'same-origin'

@@ -1,6 +1,7 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
+import type { MiddlewareHandler } from 'hono'
 import { decode } from 'hono/jwt'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppEnv, AppScope } from '../../app-env.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
@@ -69,7 +70,7 @@ export function browserSignIn(): MiddlewareHandler<AppEnv> {
   }
 }
 
-function replaceBody(c: Context<AppEnv>, body: Record<string, unknown>) {
+function replaceBody<E extends AppEnv>(c: Context<E>, body: Record<string, unknown>) {
   const headers = new Headers(c.res.headers)
   headers.delete('content-length')
   headers.set('cache-control', 'no-store')
@@ -80,7 +81,7 @@ function replaceBody(c: Context<AppEnv>, body: Record<string, unknown>) {
  * An answer that asked for MFA on the new organization: the challenge is ended here (it was never
  * shown), and the handoff carries no MFA, so the organization's host asks for the code itself.
  */
-async function handOverChallenge(c: Context<AppEnv>, tenantId: string, mfaToken: string) {
+async function handOverChallenge(c: AppScope, tenantId: string, mfaToken: string) {
   const [tenant, challenge] = await Promise.all([findTenantById(c.var.db, tenantId), findChallenge(c.var.redis, mfaToken)])
   if (!tenant || !challenge || challenge.tenantId !== tenant.id) throw new Error('handoff of an unknown tenant or challenge')
   await endChallenge(c.var.redis, challenge)
@@ -93,8 +94,8 @@ async function handOverChallenge(c: Context<AppEnv>, tenantId: string, mfaToken:
  * that session is closed again, and the page gets a handoff code for the organization's host
  * instead (no token of it stays in the platform page).
  */
-async function handOver(c: Context<AppEnv>, accessToken: string, answer: Record<string, unknown>) {
-  const { payload } = decode(accessToken) as unknown as { payload: { sub: string; sid: string; tid: string } }
+async function handOver(c: AppScope, accessToken: string, answer: Record<string, unknown>) {
+  const payload = decode(accessToken).payload as { sub: string; sid: string; tid: string }
   const tenant = await findTenantById(c.var.db, payload.tid)
   if (!tenant || (answer.tenant as { id?: string } | undefined)?.id !== tenant.id) throw new Error('platform sign-up answered tokens of another tenant')
   await revokeSession(await sessionDeps(c, tenant), tenant, payload.sid, 'handed_off', requestMeta(c), payload.sub, payload.sub)

@@ -1,6 +1,5 @@
 import { and, eq, gt, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope, TenantScope } from '../../app-env.ts'
 import { UUID_PATTERN } from '../../db/ids.ts'
 import { memberships } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
@@ -19,7 +18,7 @@ import { loginEvent } from '../../identity/sign-in.ts'
 import { HandoffErrors } from './errors.ts'
 import { HANDOFF_TTL_SECONDS, issueHandoff, takeHandoff } from './store.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 
 async function activeMembership(c: C, tenantId: string, userId: string) {
   const rows = await c.var.db
@@ -54,11 +53,11 @@ export async function createHandoff(c: C, target: Tenant, userId: string, mfa: b
 }
 
 /** The current session (the access token's `sid`): whether it passed MFA and when it ends; 401 if it has ended. */
-export async function sourceSession(c: C): Promise<{ mfa: boolean; expiresAt: string }> {
+export async function sourceSession(c: TenantScope): Promise<{ mfa: boolean; expiresAt: string }> {
   const sid = c.var.auth?.sid
-  const t = tenantTables(c.var.tenant!.schemaName)
+  const t = tenantTables(c.var.tenant.schemaName)
   const rows = sid && UUID_PATTERN.test(sid)
-    ? await c.var.db.select({ mfa: t.sessions.mfa, expiresAt: t.sessions.expiresAt }).from(t.sessions).where(and(eq(t.sessions.id, sid), gt(t.sessions.expiresAt, sql`now()` as unknown as string))).limit(1)
+    ? await c.var.db.select({ mfa: t.sessions.mfa, expiresAt: t.sessions.expiresAt }).from(t.sessions).where(and(eq(t.sessions.id, sid), gt(t.sessions.expiresAt, sql`now()`))).limit(1)
     : []
   if (!rows[0]) throw commonError('invalid_token', 'The session of this access token has ended.')
   return rows[0]
@@ -69,8 +68,8 @@ export async function sourceSession(c: C): Promise<{ mfa: boolean; expiresAt: st
  * MFA challenge when the account has TOTP on and either the session it came from did not pass
  * MFA or this tenant requires MFA (a tenant that asks for MFA asks again).
  */
-export async function redeemHandoff(c: C, code: string) {
-  const tenant = c.var.tenant!
+export async function redeemHandoff(c: TenantScope, code: string) {
+  const tenant = c.var.tenant
   let grant
   try {
     grant = await takeHandoff(c.var.redis, tenant.id, code)

@@ -31,7 +31,7 @@ export function registerHandoffRoutes(app: ReturnType<typeof sectionRouter>) {
       },
     }),
     async (c) => {
-      const userId = c.var.auth!.sub
+      const userId = c.var.auth.sub
       const target = await handoffTarget(c, c.req.valid('json').tenant, userId)
       c.header('Cache-Control', 'no-store')
       const source = await sourceSession(c)

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { inAdoptionWindow, tenantKeyDeps } from '../../identity/context.ts'
 import type { sectionRouter } from '../../openapi.ts'
 import { signingKeys, type PublicJwk } from '../../platform/signing-keys.ts'
@@ -13,7 +12,7 @@ const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).open
  * platform key while tokens it signed for a tenant that predates per-tenant keys may still be
  * live. On the platform host: the platform key (and JWT_PREVIOUS_PUBLIC_KEYS).
  */
-async function publishedKeys(c: Context<AppEnv>): Promise<readonly PublicJwk[]> {
+async function publishedKeys(c: AppScope): Promise<readonly PublicJwk[]> {
   const config = c.var.config
   const platform = () => signingKeys(config.JWT_PRIVATE_KEY, config.JWT_PREVIOUS_PUBLIC_KEYS)
   const tenant = c.var.tenant
@@ -30,7 +29,7 @@ export function registerJwksRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: { description: 'JWK Set (RFC 7517)', content: { 'application/json': { schema: Jwks } } } },
     }),
     async (c) => {
-      const keys = await publishedKeys(c as unknown as Context<AppEnv>)
+      const keys = await publishedKeys(c)
       // Short enough that a verifier sees a rotated key soon; verifiers refetch on an unknown kid anyway.
       c.header('Cache-Control', 'public, max-age=60')
       return c.json({ keys: keys.map((k) => ({ ...k })) }, 200)

@@ -1,7 +1,6 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { memberships, tenants, users } from '../../db/public-schema.ts'
@@ -22,7 +21,7 @@ import { eventStatements } from '../../webhooks/outbox.ts'
 import { lockStatements } from '../../identity/sign-in.ts'
 import { AccountErrors } from './errors.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 const DIVISION_BY_ZERO = '22012'
 
 /** How recent the sign-in of an account without a password must be to delete it. */
@@ -159,7 +158,7 @@ export async function deleteAccount(c: C, tenant: Tenant, userId: string, sessio
   }
   for (const p of removed) {
     statements.push(
-      db.update(tenants).set({ status: 'deleted', deletedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string }).where(eq(tenants.id, p.tenant.id)),
+      db.update(tenants).set({ status: 'deleted', deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(tenants.id, p.tenant.id)),
       auditInsert(db, p.tenant.schemaName, meta, { action: 'tenant.deleted', actorId: userId, targetType: 'tenant', targetId: p.tenant.id, details: { reason: 'owner_account_deleted' } }),
     )
   }

@@ -1,6 +1,5 @@
 import { eq, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { users } from '../../db/public-schema.ts'
 import { isPgError } from '../../db/pg-errors.ts'
 import { commonError, fail } from '../../errors.ts'
@@ -37,7 +36,7 @@ export interface PasswordChange {
  * `user.password_changed` webhook event. Then, by default, every other session of the account
  * ends, in every tenant: the password is global.
  */
-export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId: string, sessionId: string | undefined, input: PasswordChange) {
+export async function changePassword(c: AppScope, tenant: Tenant, userId: string, sessionId: string | undefined, input: PasswordChange) {
   const { db, redis } = c.var
   const meta = requestMeta(c)
   const user = await findUserById(db, userId)
@@ -79,7 +78,7 @@ export async function changePassword(c: Context<AppEnv>, tenant: Tenant, userId:
       guards: [db.execute(sql`select 1 / (select count(*) from ${users} where ${users.id} = ${userId} and ${users.passwordHash} = ${user.passwordHash})::int`)],
       statements: [
         db.update(users)
-          .set({ passwordHash, passwordChangedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .set({ passwordHash, passwordChangedAt: sql`now()`, updatedAt: sql`now()` })
           .where(eq(users.id, userId)),
         userEventInsert(db, userId, meta, 'password.changed', { via: 'change', tenant: tenant.id, other_sessions_ended: input.end_other_sessions }),
         ...revocations.map((r) => r.statement),

@@ -1,7 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
@@ -27,7 +26,7 @@ import { MemberErrors } from './errors.ts'
 import { invitationStatus, type InvitationRow } from './invite.ts'
 import { findMember } from './member-store.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 
 const NOT_NULL_VIOLATION = '23502'
 
@@ -93,7 +92,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
       const inTenants = await tenantsOf(db, existing.id)
       statements.push(
         db.update(users)
-          .set({ passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: sql`now()` as unknown as string, emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .set({ passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: sql`now()`, emailVerifiedAt: sql`now()`, updatedAt: sql`now()` })
           .where(and(eq(users.id, existing.id), eq(users.email, invitation.email), isNull(users.emailVerifiedAt))),
         ...takeOverStatements(db, existing.id, inTenants, meta, 'invitation'),
       )
@@ -106,7 +105,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     if (!existing.emailVerifiedAt && !claim) {
       statements.push(
         db.update(users)
-          .set({ emailVerifiedAt: sql`now()` as unknown as string, updatedAt: sql`now()` as unknown as string })
+          .set({ emailVerifiedAt: sql`now()`, updatedAt: sql`now()` })
           .where(and(eq(users.id, existing.id), eq(users.email, invitation.email), isNull(users.emailVerifiedAt))),
       )
     }
@@ -123,14 +122,14 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   }
 
   const s = sql.identifier(tenant.schemaName)
-  const acceptedRole = sql`(select role from ${s}.invitations where id = ${invitation.id} and accepted_by = ${userId} and accepted_at = now())` as unknown as string
+  const acceptedRole = sql`(select role from ${s}.invitations where id = ${invitation.id} and accepted_by = ${userId} and accepted_at = now())`
   const mfa = existing && !claim ? await hasTotpEnabled(db, userId) : false
   const deps = await sessionDeps(c, tenant)
   // With TOTP on, the session waits for the second factor (POST /v1/auth/mfa/verify).
   const session = mfa ? undefined : await sessionStatements(deps, tenant, userId, meta)
   statements.push(
     db.update(t.invitations)
-      .set({ acceptedAt: sql`now()` as unknown as string, acceptedBy: userId })
+      .set({ acceptedAt: sql`now()`, acceptedBy: userId })
       .where(and(eq(t.invitations.id, invitation.id), isNull(t.invitations.acceptedAt), isNull(t.invitations.revokedAt), sql`${t.invitations.expiresAt} > now()`)),
     // A pending domain sign-up of the same account gives way: the invitation proves the address.
     db.delete(t.members).where(and(eq(t.members.userId, userId), eq(t.members.status, 'pending'))),

@@ -1,6 +1,5 @@
 import { eq, sql, type Name, type SQL } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import type { Subject } from '../../authz/engine.ts'
 import { AuthzErrors } from '../../authz/errors.ts'
 import { covers, type Grants } from '../../authz/permissions.ts'
@@ -23,10 +22,9 @@ export interface MemberActor {
 }
 
 /** The caller of a route behind requirePermission (or the leave gate) as a MemberActor. */
-export function memberActor(c: Context<any>): MemberActor {
-  const p = c as PermissionContext
-  const subject = p.var.subject
-  return { subject, role: p.var.member?.role ?? null, grants: p.var.authz.tenantWideGrants(subject) }
+export function memberActor(c: PermissionContext): MemberActor {
+  const subject = c.var.subject
+  return { subject, role: c.var.member?.role ?? null, grants: c.var.authz.tenantWideGrants(subject) }
 }
 
 /** The platform admin acting on a tenant through the platform API (POST /v1/tenants[/:id/invitations]): above the tenant's rules. */
@@ -64,7 +62,7 @@ export function assertOwner(actor: MemberActor) {
  * (a demotion, a removal) is what those permissions are for; only the owner role is guarded
  * on the way out too (`assertOwner`). Owner and admin hold `*:*`: for them this reads nothing.
  */
-export async function assertWithinOwn(c: Context<AppEnv>, tenant: Pick<Tenant, 'schemaName'>, actor: MemberActor, role: string): Promise<void> {
+export async function assertWithinOwn(c: AppScope, tenant: Pick<Tenant, 'schemaName'>, actor: MemberActor, role: string): Promise<void> {
   if (actor.grants.all) return
   const r = tenantTables(tenant.schemaName).roles
   const [row] = await c.var.db.select({ permissions: r.permissions }).from(r).where(eq(r.name, role)).limit(1)

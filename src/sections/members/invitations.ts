@@ -6,7 +6,7 @@ import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { acceptInvitation } from './accept.ts'
 import { memberActor } from './actor.ts'
 import { createInvitation, listPendingInvitations, presentInvitation, revokeInvitation } from './invite.ts'
-import { appContext, AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvitationBody, InvitationIdParam, InvitationPage, InvitationSchema, PageQuery } from './schemas.ts'
+import { AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvitationBody, InvitationIdParam, InvitationPage, InvitationSchema, PageQuery } from './schemas.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 
 const tags = ['Invitations']
@@ -26,7 +26,7 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
       responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
     }),
     async (c) => {
-      const row = await createInvitation(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('json'))
+      const row = await createInvitation(c, c.var.tenant, memberActor(c), c.req.valid('json'))
       return c.json(presentInvitation(row), 201)
     },
   )
@@ -39,7 +39,7 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
       responses: { 200: json(InvitationPage, 'A page of pending invitations'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const page = await listPendingInvitations(appContext(c), c.var.tenant!, c.req.valid('query'))
+      const page = await listPendingInvitations(c, c.var.tenant, c.req.valid('query'))
       return c.json({ data: page.data.map(presentInvitation), next_cursor: page.nextCursor }, 200)
     },
   )
@@ -52,7 +52,7 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
       responses: { 200: json(InvitationSchema, 'The revoked invitation'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const row = await revokeInvitation(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').id)
+      const row = await revokeInvitation(c, c.var.tenant, memberActor(c), c.req.valid('param').id)
       return c.json(presentInvitation(row), 200)
     },
   )
@@ -68,7 +68,7 @@ export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) 
         410: json(ErrorSchema, 'invitation_used, invitation_revoked or invitation_expired'),
       },
     }),
-    async (c) => c.json(await acceptInvitation(c, c.var.tenant!, c.req.valid('json')), 200),
+    async (c) => c.json(await acceptInvitation(c, c.var.tenant, c.req.valid('json')), 200),
   )
 
   app.route('/v1/invitations', router)

@@ -1,6 +1,5 @@
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { auditFrom, changeDeps, commitChange, type Change } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables, type TenantTables } from '../../db/tenant-schema.ts'
@@ -19,7 +18,7 @@ import { MemberErrors } from './errors.ts'
 import { invitationMail } from './invitation-mail.ts'
 import { findMember } from './member-store.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 export type InvitationRow = TenantTables['invitations']['$inferSelect']
 
 export const INVITATION_TTL_DAYS = 7

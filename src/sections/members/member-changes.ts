@@ -1,7 +1,6 @@
 import { sql, type Name } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { auditFrom, changeDeps, commitChange, type Change } from '../../changes/commit.ts'
 import { authzVersionChanged, type Effect } from '../../changes/effects.ts'
 import { fail } from '../../errors.ts'
@@ -16,7 +15,7 @@ import { actorStillHolds, assertWithinOwn, auditActor, eventActor, isOwner, type
 import { MemberErrors } from './errors.ts'
 import { findMember, type MemberRecord } from './member-store.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 type Problem = keyof typeof MemberErrors
 
 /**

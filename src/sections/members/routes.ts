@@ -6,7 +6,7 @@ import { registerInvitationRoutes } from './invitations.ts'
 import { changeRole, removeMember } from './member-changes.ts'
 import { listMembers, presentMember } from './member-store.ts'
 import { requireSelfOrPermission } from '../../middleware/permission/self-or-permission.ts'
-import { appContext, MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
+import { MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
 
 const tags = ['Members']
 const security = [{ bearer: [] }]
@@ -24,7 +24,7 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(MemberPage, 'A page of members'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const page = await listMembers(c.var.db, c.var.tenant!, c.req.valid('query'))
+      const page = await listMembers(c.var.db, c.var.tenant, c.req.valid('query'))
       return c.json({ data: page.data.map(presentMember), next_cursor: page.nextCursor }, 200)
     },
   )
@@ -37,7 +37,7 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 200: json(MemberSchema, 'The member with the new role'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const member = await changeRole(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').userId, c.req.valid('json').role)
+      const member = await changeRole(c, c.var.tenant, memberActor(c), c.req.valid('param').userId, c.req.valid('json').role)
       return c.json(presentMember(member), 200)
     },
   )
@@ -50,7 +50,7 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
       responses: { 204: { description: 'Removed' }, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      await removeMember(appContext(c), c.var.tenant!, memberActor(c), c.req.valid('param').userId)
+      await removeMember(c, c.var.tenant, memberActor(c), c.req.valid('param').userId)
       return c.body(null, 204)
     },
   )

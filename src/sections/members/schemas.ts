@@ -1,6 +1,4 @@
 import { z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { BUILT_IN_ROLES } from '../../identity/memberships.ts'
 import { Email, Password, TokenResponse, UserSchema, MfaRequired } from '../../identity/schemas.ts'
 
@@ -60,10 +58,3 @@ const JoinedTenant = z.object({ id: z.uuid(), slug: z.string() })
 
 export const AcceptedInvitation = TokenResponse.extend({ user: UserSchema, tenant: JoinedTenant }).openapi('AcceptedInvitation')
 export const AcceptedNeedsMfa = MfaRequired.extend({ user: UserSchema, tenant: JoinedTenant }).openapi('AcceptedInvitationMfa')
-
-/**
- * Route middleware (requirePermission) widens the handler's context type with `subject`,
- * `authz` and `member`; the services take the app's context and receive the actor
- * (`memberActor`) as an argument.
- */
-export const appContext = (c: Context<any>) => c as Context<AppEnv>

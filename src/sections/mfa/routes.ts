@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
@@ -9,8 +8,8 @@ import { verifyPassword } from '../../identity/passwords.ts'
 import { encryptSecret, hashToken } from '../../identity/secrets.ts'
 import { matchTotpStep, newTotpSecret, totpUri } from '../../identity/mfa/totp.ts'
 import { findUserById } from '../../identity/users.ts'
-import { requireAuth } from '../../middleware/auth/index.ts'
-import { requireMember } from '../../middleware/membership/index.ts'
+import type { SignedInVariables } from '../../middleware/auth/index.ts'
+import { selfService } from '../../middleware/membership/index.ts'
 import { forgetMfaEnabled, rememberMfaEnabled } from '../../identity/mfa/status.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter } from '../../openapi.ts'
@@ -29,11 +28,11 @@ const security = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
-type C = Context<AppEnv>
+type C = AppScope
 
 /** The signed-in user; the token outlived the account only if it was deleted meanwhile. */
-async function currentUser(c: C) {
-  const user = await findUserById(c.var.db, c.var.auth!.sub)
+async function currentUser(c: AppScope<SignedInVariables>) {
+  const user = await findUserById(c.var.db, c.var.auth.sub)
   if (!user) throw fail(IdentityErrors, 'not_a_member')
   return user
 }
@@ -48,15 +47,14 @@ const noStore = (c: C) => c.header('Cache-Control', 'no-store')
  */
 export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
   const me = sectionRouter()
-  me.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   me.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security, summary: 'Whether two-factor authentication is on, and how many backup codes are left',
+      method: 'get', path: '/', middleware: selfService(), tags, security, summary: 'Whether two-factor authentication is on, and how many backup codes are left',
       responses: { 200: json(MfaStatus, 'MFA status'), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const userId = c.var.auth!.sub
+      const userId = c.var.auth.sub
       const store = mfaStore(c.var.db)
       const [row, left] = await Promise.all([store.find(userId), store.backupCodesLeft(userId)])
       const enabledAt = row?.enabledAt ? new Date(row.enabledAt).toISOString() : null
@@ -66,7 +64,7 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
 
   me.openapi(
     createRoute({
-      method: 'post', path: '/totp', tags, security,
+      method: 'post', path: '/totp', middleware: selfService(), tags, security,
       summary: 'Start TOTP enrolment: a new secret (replacing an unconfirmed one), as text, otpauth URI and SVG QR code. Confirm with POST /v1/me/mfa/totp/confirm.',
       responses: { 201: json(TotpEnrolment, 'The secret to put in an authenticator app'), ...errorResponses(401, 403, 409) },
     }),
@@ -75,7 +73,7 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
       const secret = newTotpSecret()
       const sealed = await encryptSecret(c.var.config.DATA_ENCRYPTION_KEY, secret, totpSecretContext(user.id))
       if (!(await mfaStore(c.var.db).startEnrolment(user.id, sealed))) throw fail(MfaErrors, 'mfa_already_enabled')
-      const otpauthUri = totpUri({ secretBase32: secret, issuer: c.var.tenant!.name, label: user.email })
+      const otpauthUri = totpUri({ secretBase32: secret, issuer: c.var.tenant.name, label: user.email })
       noStore(c)
       return c.json({ secret, otpauth_uri: otpauthUri, qr_svg: qrSvg(otpauthUri) }, 201)
     },
@@ -83,14 +81,14 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
 
   me.openapi(
     createRoute({
-      method: 'post', path: '/totp/confirm', tags, security, middleware: [credentialThrottle] as const,
+      method: 'post', path: '/totp/confirm', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Confirm TOTP enrolment with a code from the app: turns MFA on and answers ten backup codes, this once',
       request: body(ConfirmTotpBody),
       responses: { 200: json(BackupCodes, 'MFA is on; the backup codes'), ...errorResponses(400, 401, 403, 409, 429) },
     }),
     async (c) => {
-      const userId = c.var.auth!.sub
-      const tenant = c.var.tenant!
+      const userId = c.var.auth.sub
+      const tenant = c.var.tenant
       const meta = requestMeta(c)
       const store = mfaStore(c.var.db)
       const row = await store.find(userId)
@@ -121,14 +119,14 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
 
   me.openapi(
     createRoute({
-      method: 'post', path: '/backup-codes', tags, security, middleware: [credentialThrottle] as const,
+      method: 'post', path: '/backup-codes', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Replace the backup codes with ten new ones (the old ones stop working), shown this once. Needs a current TOTP code or an unused backup code.',
       request: body(RegenerateBackupCodesBody),
       responses: { 200: json(BackupCodes, 'The new backup codes'), ...errorResponses(400, 401, 403, 404, 429) },
     }),
     async (c) => {
-      const userId = c.var.auth!.sub
-      const tenant = c.var.tenant!
+      const userId = c.var.auth.sub
+      const tenant = c.var.tenant
       const meta = requestMeta(c)
       const store = mfaStore(c.var.db)
       const row = await store.find(userId)
@@ -154,14 +152,14 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
 
   me.openapi(
     createRoute({
-      method: 'delete', path: '/', tags, security, middleware: [credentialThrottle] as const,
+      method: 'delete', path: '/', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Turn two-factor authentication off (TOTP and backup codes). Needs the password; an account without one sends a TOTP or backup code instead.',
       request: body(DisableMfaBody),
       responses: { 204: { description: 'MFA is off' }, ...errorResponses(400, 401, 403, 404, 429) },
     }),
     async (c) => {
       const user = await currentUser(c)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const meta = requestMeta(c)
       const { password, code } = c.req.valid('json')
       const store = mfaStore(c.var.db)
@@ -205,7 +203,7 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
     async (c) => {
       const { mfa_token, code } = c.req.valid('json')
       noStore(c)
-      return c.json(await completeMfaSignIn(c, c.var.tenant!, mfa_token, code), 200)
+      return c.json(await completeMfaSignIn(c, c.var.tenant, mfa_token, code), 200)
     },
   )
 

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
@@ -52,7 +51,7 @@ interface Resolution {
  * `domain` policy only as a pending member while the address is not verified (an address the
  * provider reports verified is recorded as verified on a new account).
  */
-async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile): Promise<Resolution> {
+async function resolve(c: AppScope, tenant: Tenant, provider: ProviderId, profile: ProviderProfile): Promise<Resolution> {
   const db = c.var.db
   const meta = requestMeta(c)
   const statements: BatchItem<'pg'>[] = []
@@ -113,7 +112,7 @@ async function resolve(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId,
  * Sign in with a provider's profile on this tenant: resolve (or create) the account, write
  * the link, account and membership in one batch, then tokens or an MFA challenge.
  */
-export async function signInWithProfile(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, profile: ProviderProfile) {
+export async function signInWithProfile(c: AppScope, tenant: Tenant, provider: ProviderId, profile: ProviderProfile) {
   let user: { id: string } | undefined
   let pending = false
   for (let attempt = 0; !user; attempt++) {

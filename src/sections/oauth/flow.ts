@@ -1,9 +1,8 @@
 import type { Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope, AppEnv } from '../../app-env.ts'
 import { commonError, fail } from '../../errors.ts'
 import { constantTimeEqual } from '../../platform/crypto.ts'
-import type { Redis } from '../../platform/redis.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { OAuthErrors } from './errors.ts'
 import type { ProviderId } from './schemas.ts'
@@ -34,7 +33,7 @@ export interface PendingSignIn {
  */
 export const pendingSignInKey = (tenantId: string, provider: ProviderId, stateHash: string) => `oauth:state:${tenantId}:${provider}:${stateHash}`
 
-async function redisCall<T>(c: Context<AppEnv>, what: string, run: () => Promise<T>): Promise<T> {
+async function redisCall<T>(c: AppScope, what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (err) {
@@ -44,13 +43,13 @@ async function redisCall<T>(c: Context<AppEnv>, what: string, run: () => Promise
   }
 }
 
-export async function savePendingSignIn(c: Context<AppEnv>, state: string, pending: PendingSignIn) {
+export async function savePendingSignIn(c: AppScope, state: string, pending: PendingSignIn) {
   const key = pendingSignInKey(pending.tenantId, pending.provider, await hashToken(state))
   await redisCall(c, 'write', () => c.var.redis.set(key, pending, { ex: OAUTH_STATE_TTL_SECONDS }))
 }
 
 /** Read and delete in one step (GETDEL): a state works once, even under concurrent callbacks. */
-export async function takePendingSignIn(c: Context<AppEnv>, tenantId: string, provider: ProviderId, state: string): Promise<PendingSignIn> {
+export async function takePendingSignIn(c: AppScope, tenantId: string, provider: ProviderId, state: string): Promise<PendingSignIn> {
   const key = pendingSignInKey(tenantId, provider, await hashToken(state))
   const pending = await redisCall(c, 'read', () => c.var.redis.getdel<PendingSignIn>(key))
   if (!pending || pending.tenantId !== tenantId || pending.provider !== provider) throw fail(OAuthErrors, 'invalid_state')
@@ -83,7 +82,7 @@ const COOKIE_PATH = '/v1/auth/oauth'
  * into the attacker's account (login CSRF, RFC 6749 §10.12). The cookie is reused while it
  * lives, so sign-ins started in two tabs both work.
  */
-export async function bindBrowser(c: Context<AppEnv>): Promise<string> {
+export async function bindBrowser<E extends AppEnv>(c: Context<E>): Promise<string> {
   let binding = getCookie(c, BROWSER_COOKIE)
   if (!binding || !/^[A-Za-z0-9_-]{43}$/.test(binding)) binding = randomToken()
   setCookie(c, BROWSER_COOKIE, binding, {
@@ -97,7 +96,7 @@ export async function bindBrowser(c: Context<AppEnv>): Promise<string> {
   return hashToken(binding)
 }
 
-export async function sameBrowser(c: Context<AppEnv>, browserHash: string): Promise<boolean> {
+export async function sameBrowser<E extends AppEnv>(c: Context<E>, browserHash: string): Promise<boolean> {
   const binding = getCookie(c, BROWSER_COOKIE)
   return Boolean(binding) && (await constantTimeEqual(await hashToken(binding!), browserHash))
 }

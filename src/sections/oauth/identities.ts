@@ -1,6 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
@@ -34,7 +33,7 @@ const DIVISION_BY_ZERO = '22012'
  * after the other; the delete and the check are one statement, which divides by zero — aborting
  * the batch, audit included — when nothing was deleted or nothing would remain.
  */
-export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId: string, provider: ProviderId) {
+export async function unlinkIdentity(c: AppScope, tenant: Tenant, userId: string, provider: ProviderId) {
   const db = c.var.db
   const meta = requestMeta(c)
   try {
@@ -72,7 +71,7 @@ export async function unlinkIdentity(c: Context<AppEnv>, tenant: Tenant, userId:
  * user already has one of this provider (409 provider_already_linked). Linking the same one
  * again changes nothing. Audited like the automatic link of a sign-in.
  */
-export async function linkIdentity(c: Context<AppEnv>, tenant: Tenant, userId: string, provider: ProviderId, profile: ProviderProfile) {
+export async function linkIdentity(c: AppScope, tenant: Tenant, userId: string, provider: ProviderId, profile: ProviderProfile) {
   const db = c.var.db
   const meta = requestMeta(c)
   const [owner] = await db

@@ -1,5 +1,4 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope, TenantScope } from '../../app-env.ts'
 import { changeDeps } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta } from '../../identity/audit.ts'
@@ -15,11 +14,11 @@ import { PROVIDERS, type ProviderId, type ProviderSettingsBody, type ProviderVie
 import type { z } from '@hono/zod-openapi'
 
 /** Where the provider sends the browser back: registered with the provider as the app's redirect URI. */
-export const callbackUrl = (c: Context<AppEnv>, tenant: Pick<Tenant, 'slug'>, provider: ProviderId) =>
+export const callbackUrl = (c: AppScope, tenant: Pick<Tenant, 'slug'>, provider: ProviderId) =>
   `${tenantUrl(c, tenant)}/v1/auth/oauth/${provider}/callback`
 
 /** A provider as the tenant's admins see it: never a secret, not even encrypted. */
-export function presentProvider(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId): z.infer<typeof ProviderView> {
+export function presentProvider(c: AppScope, tenant: Tenant, provider: ProviderId): z.infer<typeof ProviderView> {
   const raw = ownSettingsValue(tenant, provider)
   const hasOwn = raw !== undefined && raw !== null
   const own = ownSettings(tenant, provider)
@@ -37,16 +36,16 @@ export function presentProvider(c: Context<AppEnv>, tenant: Tenant, provider: Pr
   }
 }
 
-export const presentProviders = (c: Context<AppEnv>, tenant: Tenant) => PROVIDERS.map((p) => presentProvider(c, tenant, p))
+export const presentProviders = (c: AppScope, tenant: Tenant) => PROVIDERS.map((p) => presentProvider(c, tenant, p))
 
 /** The tenant as stored now: the request's copy may come from a cache a few seconds old. */
-async function freshTenant(c: Context<AppEnv>): Promise<Tenant> {
-  const tenant = await findTenantById(c.var.db, c.var.tenant!.id)
+async function freshTenant(c: TenantScope): Promise<Tenant> {
+  const tenant = await findTenantById(c.var.db, c.var.tenant.id)
   if (!tenant) throw fail(TenantErrors, 'tenant_not_found')
   return tenant
 }
 
-async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provider: ProviderId, value: Record<string, unknown> | null, action: string, details: Record<string, unknown>) {
+async function writeProviderSettings(c: AppScope, tenant: Tenant, provider: ProviderId, value: Record<string, unknown> | null, action: string, details: Record<string, unknown>) {
   const meta = requestMeta(c)
   // Behind requirePermission: a signed-in user or an API key.
   const actor = callerSubject(c)!
@@ -60,7 +59,7 @@ async function writeProviderSettings(c: Context<AppEnv>, tenant: Tenant, provide
  * DATA_ENCRYPTION_KEY, bound to tenant and provider) before it reaches the settings; left out,
  * the stored one is kept if the client_id is the same.
  */
-export async function putProviderSettings(c: Context<AppEnv>, provider: ProviderId, body: z.infer<typeof ProviderSettingsBody>) {
+export async function putProviderSettings(c: TenantScope, provider: ProviderId, body: z.infer<typeof ProviderSettingsBody>) {
   const tenant = await freshTenant(c)
   const current = ownSettings(tenant, provider)
   let secretEnc: string
@@ -85,7 +84,7 @@ export async function putProviderSettings(c: Context<AppEnv>, provider: Provider
 }
 
 /** Remove the tenant's own app for a provider: sign-in falls back to the platform's default, if any. */
-export async function deleteProviderSettings(c: Context<AppEnv>, provider: ProviderId) {
+export async function deleteProviderSettings(c: TenantScope, provider: ProviderId) {
   const tenant = await freshTenant(c)
   const previous = ownSettingsValue(tenant, provider)
   if (previous === undefined || previous === null) throw fail(OAuthErrors, 'provider_settings_not_found')

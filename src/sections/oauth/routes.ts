@@ -4,10 +4,9 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { AppError, commonError, fail } from '../../errors.ts'
 import { tenantUrl } from '../../tenancy/hosts.ts'
-import { requireAuth } from '../../middleware/auth/index.ts'
-import { requireMember } from '../../middleware/membership/index.ts'
+import { selfService } from '../../middleware/membership/index.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { tenantHostOnly, type TenantHostVariables } from '../../middleware/tenant/index.ts'
 import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
@@ -24,16 +23,13 @@ const bearer = [{ bearer: [] }]
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const providerError = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
-/** The gates add `member` (and `subject`) to the context; the section's functions need only the app's own variables. */
-const appContext = <E extends AppEnv>(c: Context<E>) => c as unknown as Context<AppEnv>
-
 function providerFrom(value: string): ProviderId {
   if (!isProviderId(value)) throw fail(OAuthErrors, 'unknown_provider')
   return value
 }
 
 /** A browser result goes in the fragment: never sent to a server, not in Referer headers. */
-function redirectWithFragment(c: Context<AppEnv>, target: string, result: object) {
+function redirectWithFragment<E extends AppEnv>(c: Context<E>, target: string, result: object) {
   const url = new URL(target)
   url.hash = new URLSearchParams(Object.entries(result).map(([k, v]) => [k, String(v)])).toString()
   c.header('Cache-Control', 'no-store')
@@ -45,8 +41,8 @@ function redirectWithFragment(c: Context<AppEnv>, target: string, result: object
  * The provider's authorization URL for a new flow, its state (and PKCE verifier) kept in Redis for
  * the callback. A flow whose result goes to a browser page is bound to this browser (bindBrowser).
  */
-async function authorizationFor(c: Context<AppEnv>, provider: ProviderId, flow: { redirectTo: string | null; cookieSession?: boolean; linkUserId?: string }) {
-  const tenant = c.var.tenant!
+async function authorizationFor<E extends AppEnv & { Variables: TenantHostVariables }>(c: Context<E>, provider: ProviderId, flow: { redirectTo: string | null; cookieSession?: boolean; linkUserId?: string }) {
+  const tenant = c.var.tenant
   const client = oauthProvider(provider, await providerCredentials(c.var.config, tenant, provider), callbackUrl(c, tenant, provider))
   const state = generateState()
   const codeVerifier = client.pkce ? generateCodeVerifier() : null
@@ -71,7 +67,7 @@ function signInRoutes() {
       },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const provider = providerFrom(c.req.valid('param').provider)
       const query = c.req.valid('query')
       const redirectTo = query.redirect_to === undefined ? null : safeRedirect(new URL(tenantUrl(c, tenant)).origin, query.redirect_to)
@@ -96,7 +92,7 @@ function signInRoutes() {
       },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const provider = providerFrom(c.req.valid('param').provider)
       const query = c.req.valid('query')
       if (query.code === undefined && query.error === undefined) throw commonError('validation_failed', 'The callback needs code (or error) with state.')
@@ -131,19 +127,18 @@ function signInRoutes() {
 function identityRoutes() {
   const router = sectionRouter()
   const tags = ['Me']
-  router.use('*', tenantHostOnly(), requireAuth(), requireMember())
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
+      method: 'get', path: '/', middleware: selfService(), tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
       responses: { 200: json(z.object({ data: z.array(IdentityView) }), 'Linked identities, oldest first'), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth!.sub) }, 200),
+    async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth.sub) }, 200),
   )
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{provider}', tags, security: bearer,
+      method: 'post', path: '/{provider}', middleware: selfService(), tags, security: bearer,
       summary: 'Link a social account to mine: the provider’s authorization URL, for a top-level navigation; the callback links it and returns to redirect_to (default /account) with `linked` or `error` in the fragment',
       request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: LinkStartBody } } } },
       responses: {
@@ -152,9 +147,9 @@ function identityRoutes() {
       },
     }),
     async (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const provider = providerFrom(c.req.valid('param').provider)
-      const userId = c.var.auth!.sub
+      const userId = c.var.auth.sub
       if ((await listIdentities(c.var.db, userId)).some((i) => i.provider === provider)) throw fail(OAuthErrors, 'provider_already_linked')
       const redirectTo = safeRedirect(new URL(tenantUrl(c, tenant)).origin, c.req.valid('json').redirect_to ?? '/account')
       c.header('Cache-Control', 'no-store')
@@ -164,13 +159,13 @@ function identityRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{provider}', tags, security: bearer,
+      method: 'delete', path: '/{provider}', middleware: selfService(), tags, security: bearer,
       summary: 'Unlink a social account; refused (409 last_sign_in_method) when it is the last way to sign in',
       request: { params: ProviderParam },
       responses: { 204: { description: 'Unlinked' }, ...errorResponses(401, 403, 404, 409) },
     }),
     async (c) => {
-      await unlinkIdentity(c, c.var.tenant!, c.var.auth!.sub, providerFrom(c.req.valid('param').provider))
+      await unlinkIdentity(c, c.var.tenant, c.var.auth.sub, providerFrom(c.req.valid('param').provider))
       return c.body(null, 204)
     },
   )
@@ -188,7 +183,7 @@ function providerSettingsRoutes() {
       summary: 'Every provider with its state on this tenant (own app, platform default or none); never secrets',
       responses: { 200: json(z.object({ data: z.array(ProviderView) }), 'The four providers'), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json({ data: presentProviders(appContext(c), c.var.tenant!) }, 200),
+    async (c) => c.json({ data: presentProviders(c, c.var.tenant) }, 200),
   )
 
   router.openapi(
@@ -198,7 +193,7 @@ function providerSettingsRoutes() {
       request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: ProviderSettingsBody } } } },
       responses: { 200: json(ProviderView, 'The provider as now set'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
-    async (c) => c.json(await putProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
+    async (c) => c.json(await putProviderSettings(c, providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
   )
 
   router.openapi(
@@ -209,7 +204,7 @@ function providerSettingsRoutes() {
       responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },
     }),
     async (c) => {
-      await deleteProviderSettings(appContext(c), providerFrom(c.req.valid('param').provider))
+      await deleteProviderSettings(c, providerFrom(c.req.valid('param').provider))
       return c.body(null, 204)
     },
   )

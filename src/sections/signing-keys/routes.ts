@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { desc, sql } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, type AuditEvent } from '../../identity/audit.ts'
@@ -19,7 +18,7 @@ import { present, SigningKeyList } from './schemas.ts'
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 /** Every key of the tenant, newest first (a tenant that predates per-tenant keys adopts one first). */
-async function listKeys(c: Context<AppEnv>, tenant: Tenant) {
+async function listKeys(c: AppScope, tenant: Tenant) {
   await loadTenantKeys(tenantKeyDeps(c), tenant)
   const t = tenantTables(tenant.schemaName)
   const rows = await c.var.db
@@ -31,14 +30,14 @@ async function listKeys(c: Context<AppEnv>, tenant: Tenant) {
 }
 
 /** Rotate, with its audit entry in the rotation's batch. */
-async function rotate(c: Context<AppEnv>, tenant: Tenant, actor: Pick<AuditEvent, 'actorType' | 'actorId'>) {
+async function rotate(c: AppScope, tenant: Tenant, actor: Pick<AuditEvent, 'actorType' | 'actorId'>) {
   await rotateTenantKey(tenantKeyDeps(c), tenant, (key) => [
     auditInsert(c.var.db, tenant.schemaName, requestMeta(c), { ...actor, action: 'signing_key.rotated', targetType: 'signing_key', targetId: key.kid }),
   ])
   return listKeys(c, tenant)
 }
 
-async function platformTenant(c: Context<AppEnv>, id: string) {
+async function platformTenant(c: AppScope, id: string) {
   const tenant = await findTenantById(c.var.db, id)
   if (!tenant || tenant.status === 'deleted') throw fail(TenantErrors, 'tenant_not_found')
   return tenant
@@ -51,7 +50,7 @@ async function platformTenant(c: Context<AppEnv>, id: string) {
  */
 export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) {
   const platform = sectionRouter()
-  platform.use('*', platformHostOnly(), requirePlatformAdmin((c) => (c as Context<AppEnv>).var.config.PLATFORM_ADMIN_TOKEN))
+  platform.use('*', platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN))
   const platformTags = ['Platform: tenants']
   const platformSecurity = [{ platformAdmin: [] }]
 
@@ -84,7 +83,7 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
       summary: "This tenant's access-token signing keys (public halves)",
       responses: { 200: json(SigningKeyList, 'Newest first'), ...errorResponses(401, 403) },
     }),
-    async (c) => c.json(await listKeys(c as unknown as Context<AppEnv>, c.var.tenant!), 200),
+    async (c) => c.json(await listKeys(c, c.var.tenant), 200),
   )
   tenantRouter.openapi(
     createRoute({
@@ -94,7 +93,7 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
     }),
     async (c) => {
       const subject = c.var.subject
-      return c.json(await rotate(c as unknown as Context<AppEnv>, c.var.tenant!, { actorType: subject.type, actorId: subject.id }), 200)
+      return c.json(await rotate(c, c.var.tenant, { actorType: subject.type, actorId: subject.id }), 200)
     },
   )
   app.route('/v1/tenant/signing-keys', tenantRouter)

@@ -1,10 +1,9 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps } from '../../changes/commit.ts'
 import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
 import { requestMeta } from '../../identity/audit.ts'
-import { callerCheck, callerSubject, requestAuthz, requirePermission } from '../../middleware/permission/index.ts'
+import { callerCheck, callerSubject, requestAuthz, requirePermission, type AuthzHolder } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, type sectionRouter } from '../../openapi.ts'
 import { changeTenant } from '../../tenancy/change-tenant.ts'
@@ -18,7 +17,7 @@ const json = <T>(schema: T, description: string) => ({ description, content: { '
  * permissions it holds tenant-wide, decided by the same engine as requirePermission (policies
  * included). The model is already in the isolate or one Redis read away; the decisions are in-process.
  */
-async function callerView(c: Context<AppEnv>) {
+async function callerView(c: AppScope & AuthzHolder) {
   const subject = callerSubject(c)
   if (!subject) return {}
   const engine = await requestAuthz(c)
@@ -38,7 +37,7 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
       responses: { 200: json(CurrentTenant, 'The tenant'), ...errorResponses(401, 403, 404, 429) },
     }),
     async (c) => {
-      const tenant = c.get('tenant')!
+      const tenant = c.get('tenant')
       const caller = await callerView(c)
       const settings = caller.permissions?.includes('tenant:update') ? { settings: ownSettingsView(tenant) } : {}
       return c.json({ ...presentCurrentTenant(tenant), ...caller, ...settings }, 200)
@@ -55,7 +54,7 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
     }),
     async (c) => {
       const subject = c.var.subject
-      const updated = await changeTenant(changeDeps(c as unknown as Context<AppEnv>), c.var.tenant!.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c as unknown as Context<AppEnv>) })
+      const updated = await changeTenant(changeDeps(c), c.var.tenant.id, c.req.valid('json'), { actorType: subject.type, actorId: subject.id, ...requestMeta(c) })
       return c.json({ ...presentCurrentTenant(updated), settings: ownSettingsView(updated) }, 200)
     },
   )

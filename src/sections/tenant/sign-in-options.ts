@@ -29,7 +29,7 @@ export function registerSignInOptionsRoute(app: ReturnType<typeof sectionRouter>
       responses: { 200: { description: 'The options', content: { 'application/json': { schema: SignInOptions } } }, ...errorResponses(403, 404, 429) },
     }),
     (c) => {
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const settings = effectiveSettings(tenant.settings)
       return c.json(
         {

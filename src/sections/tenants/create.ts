@@ -1,5 +1,4 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { tenantMigrations } from '../../../migrations/index.ts'
 import { changeDeps, commitChange, type Change } from '../../changes/commit.ts'
 import { authzVersionChanged } from '../../changes/effects.ts'
@@ -29,7 +28,7 @@ export type OwnerOutcome =
  *   about who holds the address (whoever typed it would own the tenant, with the power to mint API
  *   keys that outlive any later recovery of the address by its real owner).
  */
-export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant, ownerEmail: string, ctx: AuditContext): Promise<{ tenant: Tenant; owner: OwnerOutcome }> {
+export async function createTenantWithOwner(c: AppScope, input: NewTenant, ownerEmail: string, ctx: AuditContext): Promise<{ tenant: Tenant; owner: OwnerOutcome }> {
   const db = c.var.db
   const account = await findUserByEmail(db, ownerEmail)
   const prepared = await provisioningStatements(db, input, ctx, { dataKey: c.var.config.DATA_ENCRYPTION_KEY })
@@ -65,10 +64,10 @@ export async function createTenantWithOwner(c: Context<AppEnv>, input: NewTenant
 }
 
 /** An Idempotency-Key's mark, committed in the batch that creates the tenant (src/middleware/idempotency). */
-const idempotencyMark = (c: Context<AppEnv>, tenantId: string) => (c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${tenantId}`)] : [])
+const idempotencyMark = (c: AppScope, tenantId: string) => (c.var.idempotency ? [c.var.idempotency.committed(`/v1/tenants/${tenantId}`)] : [])
 
 /** POST /v1/tenants: without an owner, as before; with `owner_email`, together with its owner. */
-export async function createTenant(c: Context<AppEnv>, body: NewTenant & { owner_email?: string }, ctx: AuditContext) {
+export async function createTenant(c: AppScope, body: NewTenant & { owner_email?: string }, ctx: AuditContext) {
   const { owner_email: ownerEmail, ...input } = body
   if (!ownerEmail) return { tenant: await provisionTenant(c.var.db, input, ctx, { dataKey: c.var.config.DATA_ENCRYPTION_KEY }, tenantMigrations, (id) => idempotencyMark(c, id)), owner: undefined }
   return createTenantWithOwner(c, input, ownerEmail, ctx)

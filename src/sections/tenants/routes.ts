@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { platformHostOnly } from '../../middleware/tenant/index.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
@@ -27,19 +26,19 @@ const security = [{ platformAdmin: [] }]
 const tags = ['Platform: tenants']
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
-function auditContext(c: Context<AppEnv>): AuditContext {
+function auditContext(c: AppScope): AuditContext {
   return { actorType: 'platform_admin', ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null }
 }
 
 /** A new tenant's slug may be cached as a miss (best effort: a miss lives MISS_TTL_SECONDS at most). */
-async function afterCreate(c: Context<AppEnv>, tenant: Tenant) {
+async function afterCreate(c: AppScope, tenant: Tenant) {
   await c.var.tenants.invalidate(tenant)
 }
 
 /** The platform API: tenant lifecycle, on the platform host, for the platform admin. */
 export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
-  router.use('*', platformHostOnly(), requirePlatformAdmin((c) => (c as Context<AppEnv>).var.config.PLATFORM_ADMIN_TOKEN))
+  router.use('*', platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN))
 
   router.openapi(
     createRoute({

@@ -1,7 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
 import { auditFrom, changeDeps, commitChange, type ChangeAudit } from '../../changes/commit.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
@@ -71,10 +69,10 @@ function webhookAudit(c: C, action: string, webhookId: string, details: Record<s
 }
 
 /** SQL: the webhook exists (after the change, in its transaction). */
-const webhookExists = (c: C, webhookId: string) => sql`exists (select 1 from ${sql.identifier(c.var.tenant!.schemaName)}.webhooks where id = ${webhookId})`
+const webhookExists = (c: C, webhookId: string) => sql`exists (select 1 from ${sql.identifier(c.var.tenant.schemaName)}.webhooks where id = ${webhookId})`
 
 async function findWebhook(c: C, id: string): Promise<WebhookRow> {
-  const w = tenantTables(c.var.tenant!.schemaName).webhooks
+  const w = tenantTables(c.var.tenant.schemaName).webhooks
   const [row] = await c.var.db.select().from(w).where(eq(w.id, id)).limit(1)
   if (!row) throw fail(WebhookErrors, 'webhook_not_found')
   return row
@@ -104,7 +102,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     async (c) => {
       const body = c.req.valid('json')
       assertUrl(c, body.url)
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const t = tenantTables(tenant.schemaName)
       const id = uuidv7()
       const secret = newWebhookSecret()
@@ -112,7 +110,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const events = sql.join(body.events.map((e) => sql`${e}`), sql`, `)
       const { results } = await commitChange(changeDeps(c), {
         tenant,
-        meta: requestMeta(c as unknown as Context<AppEnv>),
+        meta: requestMeta(c),
         statements: [
           // Conditional on the tenant's count, in the same statement: no read-then-write race past the limit.
           c.var.db
@@ -138,7 +136,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const q = c.req.valid('query')
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
+      const w = tenantTables(c.var.tenant.schemaName).webhooks
       const rows = await c.var.db.select().from(w).where(q.cursor ? lt(w.id, q.cursor) : undefined).orderBy(desc(w.id)).limit(q.limit + 1)
       const data = rows.slice(0, q.limit)
       return c.json({ data: data.map(present), next_cursor: rows.length > q.limit ? data.at(-1)!.id : null }, 200)
@@ -164,14 +162,14 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const { id } = c.req.valid('param')
       const body = c.req.valid('json')
       if (body.url !== undefined) assertUrl(c, body.url)
-      const w = tenantTables(c.var.tenant!.schemaName).webhooks
+      const w = tenantTables(c.var.tenant.schemaName).webhooks
       const { results } = await commitChange(changeDeps(c), {
-        tenant: c.var.tenant!,
-        meta: requestMeta(c as unknown as Context<AppEnv>),
+        tenant: c.var.tenant,
+        meta: requestMeta(c),
         statements: [
           c.var.db
             .update(w)
-            .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` as unknown as string })
+            .set({ url: body.url, events: body.events, enabled: body.enabled, description: body.description, updatedAt: sql`now()` })
             .where(eq(w.id, id))
             .returning(),
         ],
@@ -191,7 +189,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const auditId = uuidv7()
       const actor = actorOf(c)
       // One statement: the entry is written from the deleted row, so only if there was one.
@@ -200,7 +198,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
         audit: { writtenBy: auditId },
         statements: [c.var.db.execute(sql`
           with deleted as (delete from ${sql.identifier(tenant.schemaName)}.webhooks where id = ${id} returning id),
-          logged as (${auditFrom(tenant.schemaName, sql`deleted`, requestMeta(c as unknown as Context<AppEnv>), auditId, { action: 'webhook.deleted', actorType: actor.type, actorId: actor.id, targetType: 'webhook', targetId: id })})
+          logged as (${auditFrom(tenant.schemaName, sql`deleted`, requestMeta(c), auditId, { action: 'webhook.deleted', actorType: actor.type, actorId: actor.id, targetType: 'webhook', targetId: id })})
           select id from deleted`)],
       })
       if (!(results[0] as { rows: unknown[] }).rows.length) throw fail(WebhookErrors, 'webhook_not_found')
@@ -217,7 +215,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const event = directEventStatements(c.var.db, tenant, id, {
         type: 'webhook.test',
         data: { webhook_id: id, message: 'This is a test event from Atrium.' },
@@ -240,7 +238,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
       const { id } = c.req.valid('param')
       const q = c.req.valid('query')
       await findWebhook(c, id)
-      const t = tenantTables(c.var.tenant!.schemaName)
+      const t = tenantTables(c.var.tenant.schemaName)
       const d = t.webhookDeliveries
       const rows = await c.var.db
         .select({ delivery: d, eventType: t.webhookEvents.type })
@@ -266,7 +264,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const { id, deliveryId } = c.req.valid('param')
-      const tenant = c.var.tenant!
+      const tenant = c.var.tenant
       const claimed = await claimDeliveries(c.var.db, tenant, { limit: 1, force: { deliveryId, webhookId: id } })
       if (!claimed.length) throw fail(WebhookErrors, 'delivery_not_found')
       return c.json(await attemptNow(c, tenant, claimed), 200)

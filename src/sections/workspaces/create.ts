@@ -1,5 +1,4 @@
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { authzVersionChanged, tenantChanged } from '../../changes/effects.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
@@ -27,7 +26,7 @@ export interface NewOwnTenant {
  * the audit entries are one batch. Then the user is signed in to the new tenant as by a sign-in
  * there: tokens, or an MFA challenge when the account has TOTP on.
  */
-export async function createOwnTenant(c: Context<AppEnv>, user: Pick<User, 'id' | 'email'>, input: NewOwnTenant) {
+export async function createOwnTenant(c: AppScope, user: Pick<User, 'id' | 'email'>, input: NewOwnTenant) {
   await admitTenantCreation(c, { accountId: user.id })
   const max = c.var.config.MAX_TENANTS_PER_ACCOUNT
   const db = c.var.db

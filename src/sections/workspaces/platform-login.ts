@@ -1,6 +1,5 @@
 import { and, asc, eq } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { memberships, tenants, users } from '../../db/public-schema.ts'
 import { fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
@@ -19,7 +18,7 @@ import { issueSelection, SELECTION_TTL_SECONDS } from './selection.ts'
 export const PLATFORM_LOCKOUT_SCOPE = 'platform'
 
 /** Redis trouble must not open or close the door by itself: lockout degrades to "not locked", logged. */
-async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T): Promise<T> {
+async function safely<T>(c: AppScope, run: () => Promise<T>, fallback: T): Promise<T> {
   try {
     return await run()
   } catch (err) {
@@ -29,7 +28,7 @@ async function safely<T>(c: Context<AppEnv>, run: () => Promise<T>, fallback: T)
 }
 
 /** The organizations of the workspace picker: every active tenant the user belongs to, with the role. */
-export async function workspacesOf(c: Context<AppEnv>, userId: string) {
+export async function workspacesOf(c: AppScope, userId: string) {
   const rows = await c.var.db
     .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
     .from(memberships)
@@ -47,7 +46,7 @@ export async function workspacesOf(c: Context<AppEnv>, userId: string) {
  * and to the password it was earned with, used once by `POST /v1/auth/select` on the chosen
  * tenant's host, where that tenant's lock, MFA and require_mfa apply as for any sign-in there.
  */
-export async function platformPasswordLogin(c: Context<AppEnv>, email: string, password: string) {
+export async function platformPasswordLogin(c: AppScope, email: string, password: string) {
   const redis = c.var.redis
   const policy = effectiveSettings({}).lockout
   // The attempt is reserved in the lockout budget before the hash is computed (src/identity/lockout.ts).

@@ -26,7 +26,7 @@ export function registerWorkspaceRoutes(app: ReturnType<typeof sectionRouter>) {
       request: body(SelectBody),
       responses: { 200: json(z.union([TokenResponse, MfaRequired]), 'Tokens, or mfa_required with an mfa_token'), ...errorResponses(400, 401, 403, 404, 429, 503) },
     }),
-    async (c) => c.json(await exchangeSelection(c, c.var.tenant!, c.req.valid('json').selection_token), 200),
+    async (c) => c.json(await exchangeSelection(c, c.var.tenant, c.req.valid('json').selection_token), 200),
   )
 
   router.openapi(

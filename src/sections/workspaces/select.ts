@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm'
-import type { Context } from 'hono'
-import type { AppEnv } from '../../app-env.ts'
+import type { AppScope } from '../../app-env.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
@@ -14,7 +13,7 @@ import { createOwnTenant, type NewOwnTenant } from './create.ts'
 import { WorkspaceErrors } from './errors.ts'
 import { peekSelection, takeSelection, type SelectionGrant } from './selection.ts'
 
-type C = Context<AppEnv>
+type C = AppScope
 
 /** Without Redis there is no selection credential: refuse plainly rather than answer "invalid". */
 async function redisCall<T>(c: C, run: () => Promise<T>): Promise<T> {
