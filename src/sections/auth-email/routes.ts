@@ -2,16 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { AppScope } from '../../app-env.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, body, security } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { confirmEmailVerification, mailLinkIfMember, requestEmailVerification, resetPassword, signInWithMagicLink } from './flows.ts'
 import { Accepted, EmailBody, EmailVerified, PasswordChanged, ResetBody, TokenBody } from './schemas.ts'
 
 const tags = ['Auth: email']
-const bearer = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 /** The same words whether or not the address has an account here. */
 const ACCEPTED = { message: 'If this address belongs to an account of this organization, an email is on its way.' }
@@ -30,7 +27,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/verify-email/request', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth(), credentialThrottle] as const,
+      method: 'post', path: '/verify-email/request', tags, security, middleware: [tenantHostOnly(), requireAuth(), credentialThrottle] as const,
       summary: 'Mail the signed-in user a link that confirms their email address (valid 24 h, single use)',
       responses: {
         202: json(z.object({ message: z.string() }), 'The link is on its way'),

@@ -8,10 +8,10 @@ import { uuidv7, UUID_PATTERN } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { modelChange } from './changes.ts'
-import { body, CreatePolicy, iso, json, Policy, PolicyName, security, UpdatePolicy } from './schemas.ts'
+import { CreatePolicy, iso, Policy, PolicyName, UpdatePolicy } from './schemas.ts'
 
 type C = PermissionContext
 type Row = ReturnType<typeof tenantTables>['policies']['$inferSelect']

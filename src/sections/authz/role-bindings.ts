@@ -6,10 +6,10 @@ import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { modelChange } from './changes.ts'
-import { body, CreateRoleBinding, iso, json, RoleBinding, RoleBindingQuery, security } from './schemas.ts'
+import { CreateRoleBinding, iso, RoleBinding, RoleBindingQuery } from './schemas.ts'
 
 type C = PermissionContext
 

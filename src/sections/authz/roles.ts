@@ -7,11 +7,11 @@ import { uuidv7, UUID_PATTERN } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { rowEventStatement } from '../../webhooks/outbox.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { changeActor, modelChange, textArray } from './changes.ts'
-import { body, CreateRole, ForceQuery, iso, json, MAX_ROLES, Role, RoleName, security, UpdateRole } from './schemas.ts'
+import { CreateRole, ForceQuery, iso, MAX_ROLES, Role, RoleName, UpdateRole } from './schemas.ts'
 
 type C = PermissionContext
 type Row = ReturnType<typeof tenantTables>['roles']['$inferSelect']
