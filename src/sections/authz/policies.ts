@@ -3,7 +3,7 @@ import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import { referencesIn, type Condition } from '../../authz/conditions.ts'
 import type { Catalog } from '../../authz/engine.ts'
 import { AuthzErrors } from '../../authz/errors.ts'
-import { covers, parsePermission, permissionProblem } from '../../authz/permissions.ts'
+import { parsePermission, permissionProblem, assertGrantCeiling } from '../../authz/permissions.ts'
 import { uuidv7, UUID_PATTERN } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
@@ -77,9 +77,7 @@ function assertWritable(c: C, policy: { effect: Effect; permission: string; cond
   }
   // An allow policy grants its permission to everyone its conditions match: only to be written by
   // someone who holds that permission tenant-wide (a deny takes away, so anyone allowed may write it).
-  if (policy.effect === 'allow' && changed.grant && !covers(engine.tenantWideGrants(c.var.subject), policy.permission)) {
-    throw fail(AuthzErrors, 'grant_exceeds_own', `An allow policy on ${policy.permission} grants what you do not hold yourself.`, { permission: policy.permission })
-  }
+  if (policy.effect === 'allow' && changed.grant) assertGrantCeiling(engine.tenantWideGrants(c.var.subject), [policy.permission])
 }
 
 /**
