@@ -76,6 +76,17 @@ export function apiKeyRevoked(tenant: Pick<Tenant, 'id'>, keyHash: SQL): Effect 
   return { kind: 'api_key_revoked', tenantId: tenant.id, payload: sql`jsonb_build_object('key_hash', (${keyHash}))` }
 }
 
+/** API keys were revoked (`keyHashes`: a query answering their `key_hash`, e.g. those revoked by this transaction). */
+export function apiKeysRevoked(tenant: Pick<Tenant, 'id'>, keyHashes: SQL): Effect {
+  return {
+    kind: 'api_key_revoked',
+    tenantId: tenant.id,
+    payload: sql`jsonb_build_object('key_hashes', jsonb_agg(r.key_hash))`,
+    from: sql`(${keyHashes}) r`,
+    having: sql`count(*) > 0`,
+  }
+}
+
 /** Column names the effect inserts answer with, so `effectsIn` can find them in a batch's results. */
 const COLUMNS = ['effect_id', 'effect_kind', 'effect_tenant', 'effect_payload', 'effect_ttl'] as const
 
@@ -171,12 +182,12 @@ export async function applyEffects(redis: Redis, rows: readonly EffectRow[]): Pr
         break
       }
       case 'api_key_revoked': {
-        const keyHash = typeof row.payload.key_hash === 'string' ? row.payload.key_hash : null
-        if (row.tenantId && keyHash) {
-          pipe.del(apiKeyCacheKey(row.tenantId, keyHash))
+        const hashes = [row.payload.key_hash, ...(Array.isArray(row.payload.key_hashes) ? row.payload.key_hashes : [])].filter((h): h is string => typeof h === 'string')
+        const tenantId = row.tenantId
+        if (tenantId && hashes.length) {
+          pipe.del(...hashes.map((h) => apiKeyCacheKey(tenantId, h)))
           commands++
-          const tenantId = row.tenantId
-          local.push(() => forgetApiKeyLocally(tenantId, keyHash))
+          local.push(() => hashes.forEach((h) => forgetApiKeyLocally(tenantId, h)))
         }
         break
       }
