@@ -42,7 +42,8 @@ export function client(stack: ChaosStack, adminToken: string) {
       const email = `chaos-${crypto.randomUUID()}@example.com`
       must(await send(`${stack.origin(worker, owner.slug)}/v1/invitations`, { body: { email, role }, headers: bearer(owner.access) }), 201)
       const mail = must(await send(`${stack.origin(worker)}/dev/outbox?to=${encodeURIComponent(email)}`), 200).body.messages[0]
-      const token = /invitations\/accept\?token=([A-Za-z0-9_-]+)/.exec(mail.text)![1]
+      // The link carries its token in the fragment (never sent to a server): /accept-invitation#token=…
+      const token = /accept-invitation#token=([A-Za-z0-9_-]+)/.exec(mail.text)![1]
       const r = must(await send(`${stack.origin(worker, owner.slug)}/v1/invitations/accept`, { body: { token, password: PASSWORD, name: role }, headers: { 'cf-connecting-ip': nextIp() } }), 200).body
       return { email, userId: r.user.id, access: r.access_token, refresh: r.refresh_token }
     },

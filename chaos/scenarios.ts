@@ -79,6 +79,12 @@ export async function propagation(deps: ScenarioDeps): Promise<Outcome[]> {
 
   // Suspension: the tenant cached on every Worker, suspended through Worker 0.
   must(await api.tenantAction(0, tenant.id, 'suspend'), 200)
+  const refused = await Promise.all([0, ...others(deps)].map((w) => api.get(w, owner.slug, '/v1/api-keys', admin.access)))
+  out.push({
+    scenario: 'Redis back: role change', fault: 'Redis recovers after a demotion made during the outage (issue 9 item 9: a model older than the change)',
+    guarantee: 'the demoted admin is refused on every Worker', bound: 'no window on a Worker that saw the outage; `EFFECTS_FENCE_SECONDS` on one that did not',
+    observed: `GET /v1/api-keys: ${refused.map((r) => r.status).join(', ')}`, ok: refused.every((r) => r.status === 403),
+  })
   const suspended = await onOthers(deps, (w) => api.get(w, slug, '/v1/tenant'), (r) => r.status === 403, tenantCacheMs + 15_000)
   out.push({
     scenario: 'three Workers: suspend', fault: 'none (tenant suspended through Worker 0)',
@@ -95,11 +101,14 @@ export async function redisOutage(deps: ScenarioDeps): Promise<Outcome[]> {
   const out: Outcome[] = []
   const owner = await api.signUp(0)
   const session = await api.login(0, owner.slug, owner.email)
+  const admin = await api.join(0, owner, 'admin')
   const slug = `chaos-outage-${Date.now().toString(36)}`
   const tenant = await api.createTenant(0, slug, { signup_policy: 'open' })
   for (const w of [0, ...others(deps)]) {
     must(await api.get(w, owner.slug, '/v1/me', session.access), 200)
     must(await api.get(w, slug, '/v1/tenant'), 200)
+    // The admin's rights are in every Worker's model (and the version in Redis) before the outage.
+    must(await api.get(w, owner.slug, '/v1/api-keys', admin.access), 200)
   }
 
   await deps.stack.backend.faults('redis', { mode: 'fail', status: 503 })
@@ -120,6 +129,11 @@ export async function redisOutage(deps: ScenarioDeps): Promise<Outcome[]> {
       scenario: 'Redis down: suspend', fault: 'suspend through Worker 2 while Redis fails', guarantee: 'acknowledged', bound: '—',
       observed: `suspend ${suspend.status}`, ok: suspend.status === 200,
     })
+    const demote = await api.patch(1, owner.slug, `/v1/members/${admin.userId}`, { role: 'member' }, owner.access)
+    out.push({
+      scenario: 'Redis down: role change', fault: 'admin demoted through Worker 1 while Redis fails (its version cannot be published)', guarantee: 'acknowledged', bound: '—',
+      observed: `demote ${demote.status}`, ok: demote.status === 200,
+    })
   } finally {
     await deps.stack.backend.faults('redis', { mode: 'off' })
   }
@@ -129,6 +143,12 @@ export async function redisOutage(deps: ScenarioDeps): Promise<Outcome[]> {
   out.push({
     scenario: 'Redis back: logout', fault: 'Redis recovers after a logout made during the outage', guarantee: 'the token stays refused',
     bound: 'no window', observed: `GET /v1/me: ${again.map((r) => r.status).join(', ')}`, ok: after !== null && again.every((r) => r.status === 401),
+  })
+  const refused = await Promise.all([0, ...others(deps)].map((w) => api.get(w, owner.slug, '/v1/api-keys', admin.access)))
+  out.push({
+    scenario: 'Redis back: role change', fault: 'Redis recovers after a demotion made during the outage (issue 9 item 9: a model older than the change)',
+    guarantee: 'the demoted admin is refused on every Worker', bound: 'no window on a Worker that saw the outage; `EFFECTS_FENCE_SECONDS` on one that did not',
+    observed: `GET /v1/api-keys: ${refused.map((r) => r.status).join(', ')}`, ok: refused.every((r) => r.status === 403),
   })
   const suspended = await onOthers(deps, (w) => api.get(w, slug, '/v1/tenant'), (r) => r.status === 403, tenantCacheMs + 15_000)
   const stays = await Promise.all([0, ...others(deps)].map((w) => api.get(w, slug, '/v1/tenant')))

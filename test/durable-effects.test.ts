@@ -92,6 +92,21 @@ describe('revocations made while Redis is down', () => {
   })
 })
 
+describe('API-key revocations made while Redis is down', () => {
+  it('keeps a revoked key refused after Redis recovers (its cached principal is dropped when it is back)', async () => {
+    const owner = await signUp()
+    const created = await call(`${owner.host}/v1/api-keys`, { body: { name: 'durable', roles: ['admin'] }, token: owner.access_token })
+    expect(created.status).toBe(201)
+    const useKey = () => call(`${owner.host}/v1/api-keys`, { headers: { 'x-api-key': created.body.secret } })
+    expect((await useKey()).status).toBe(200) // its principal is cached in Redis (and the isolate)
+    await faults('redis', { mode: 'fail', status: 503 })
+    // Acknowledged although Redis cannot be told now (no 503 after the commit).
+    expect((await call(`${owner.host}/v1/api-keys/${created.body.id}`, { method: 'DELETE', token: owner.access_token })).status).toBe(200)
+    await faults('redis', { mode: 'off' })
+    expect((await useKey()).status).toBe(401)
+  })
+})
+
 describe('tenant changes made while Redis is down', () => {
   it('never serves a tenant suspended during the outage as active after Redis recovers', async () => {
     const t = await createTenant()

@@ -3,6 +3,7 @@ import { configFor, type Env } from '../config.ts'
 import { connectDatabase, type Database } from '../platform/database.ts'
 import { createLogger, type Logger } from '../platform/logger.ts'
 import { cacheFailureCount, connectRedis, skipCacheForRequest, type Redis } from '../platform/redis.ts'
+import { forgetAllTenantsLocally } from '../tenancy/directory.ts'
 import { applyEffects, EFFECT_COLUMNS, effectRowFrom, markApplied } from './effects.ts'
 
 /**
@@ -76,6 +77,9 @@ export async function drainEffects(deps: DrainDeps): Promise<DrainReport> {
     after = rows.at(-1)!.id
   }
   if (refill) await deps.redis.set(EPOCH_KEY, crypto.randomUUID())
+  // What other isolates applied while this one could not trust Redis is invisible to it: its own
+  // short-lived copies go too (they refill from Redis, now current).
+  forgetAllTenantsLocally()
   // Trusted from the drain's start, unless Redis failed meanwhile.
   if (cacheFailureCount() === started.failures) vouched = started
   if (applied || refill) deps.logger.info('pending effects applied', { applied, refilled: refill })

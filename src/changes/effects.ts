@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { queuePublish } from '../authz/cache.ts'
 import { uuidv7 } from '../db/ids.ts'
+import { apiKeyCacheKey, forgetApiKeyLocally } from '../identity/api-keys.ts'
 import type { Database } from '../platform/database.ts'
 import type { Redis } from '../platform/redis.ts'
 import { forgetTenantLocally, tenantCacheKeys } from '../tenancy/directory.ts'
@@ -18,7 +19,7 @@ import type { Tenant } from '../tenancy/registry.ts'
  * database then). The rows are what makes a cache that missed a write trustworthy again.
  */
 
-export type EffectKind = 'sessions_revoked' | 'authz_version' | 'tenant_changed'
+export type EffectKind = 'sessions_revoked' | 'authz_version' | 'tenant_changed' | 'api_key_revoked'
 
 /** Redis key whose presence means the session's access tokens must be refused. */
 export const revokedKey = (sessionId: string) => `revoked:sid:${sessionId}`
@@ -68,6 +69,22 @@ export function authzVersionChanged(tenant: Pick<Tenant, 'id' | 'schemaName'>): 
 /** The tenant's registry row changed (status, settings, name, purge): its cached copies go. */
 export function tenantChanged(tenant: Pick<Tenant, 'id' | 'slug'>): Effect {
   return { kind: 'tenant_changed', tenantId: tenant.id, payload: sql`jsonb_build_object('slug', ${tenant.slug}::text)` }
+}
+
+/** An API key was revoked: its cached principal goes (`keyHash`: SQL answering the key's hash, in the change's transaction). */
+export function apiKeyRevoked(tenant: Pick<Tenant, 'id'>, keyHash: SQL): Effect {
+  return { kind: 'api_key_revoked', tenantId: tenant.id, payload: sql`jsonb_build_object('key_hash', (${keyHash}))` }
+}
+
+/** API keys were revoked (`keyHashes`: a query answering their `key_hash`, e.g. those revoked by this transaction). */
+export function apiKeysRevoked(tenant: Pick<Tenant, 'id'>, keyHashes: SQL): Effect {
+  return {
+    kind: 'api_key_revoked',
+    tenantId: tenant.id,
+    payload: sql`jsonb_build_object('key_hashes', jsonb_agg(r.key_hash))`,
+    from: sql`(${keyHashes}) r`,
+    having: sql`count(*) > 0`,
+  }
 }
 
 /** Column names the effect inserts answer with, so `effectsIn` can find them in a batch's results. */
@@ -161,6 +178,16 @@ export async function applyEffects(redis: Redis, rows: readonly EffectRow[]): Pr
           pipe.del(...tenantCacheKeys(tenant))
           commands++
           local.push(() => forgetTenantLocally(tenant))
+        }
+        break
+      }
+      case 'api_key_revoked': {
+        const hashes = [row.payload.key_hash, ...(Array.isArray(row.payload.key_hashes) ? row.payload.key_hashes : [])].filter((h): h is string => typeof h === 'string')
+        const tenantId = row.tenantId
+        if (tenantId && hashes.length) {
+          pipe.del(...hashes.map((h) => apiKeyCacheKey(tenantId, h)))
+          commands++
+          local.push(() => hashes.forEach((h) => forgetApiKeyLocally(tenantId, h)))
         }
         break
       }

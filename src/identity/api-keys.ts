@@ -58,6 +58,11 @@ export async function findApiKey(deps: Deps, tenant: Pick<Tenant, 'id' | 'schema
   return principal
 }
 
+/** Drop this isolate's copy of a key (the `api_key_revoked` effect drops the Redis one, src/changes/effects.ts). */
+export function forgetApiKeyLocally(tenantId: string, keyHash: string): void {
+  memory.delete(apiKeyCacheKey(tenantId, keyHash))
+}
+
 /** Forget a key everywhere it is cached (on revocation). */
 export async function forgetApiKey(deps: Pick<Services, 'redis'>, tenant: Pick<Tenant, 'id'>, keyHash: string) {
   const cacheKey = apiKeyCacheKey(tenant.id, keyHash)

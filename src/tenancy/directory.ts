@@ -39,6 +39,14 @@ const keyOf = (key: TenantKey) => ('slug' in key ? `tenant:slug:${key.slug}` : `
 /** The Redis keys of a tenant's cached copies (the `tenant_changed` effect deletes them). */
 export const tenantCacheKeys = (tenant: Pick<Tenant, 'id' | 'slug'>) => [keyOf({ slug: tenant.slug }), keyOf({ id: tenant.id })]
 
+/**
+ * Drop every copy this isolate holds: after it could not trust Redis (src/changes/drain.ts), a
+ * change may have been applied by another isolate meanwhile, which this one cannot know of.
+ */
+export function forgetAllTenantsLocally(): void {
+  memory.clear()
+}
+
 /** Drop this isolate's copies of a tenant (other isolates' expire within TENANT_CACHE_TTL_SECONDS). */
 export function forgetTenantLocally(tenant: Pick<Tenant, 'id' | 'slug'>): void {
   for (const key of tenantCacheKeys(tenant)) memory.delete(key)

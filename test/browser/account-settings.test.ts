@@ -1,3 +1,4 @@
+import * as OTPAuth from 'otpauth'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, createTenant, hasBrowser, launchBrowser, newPage, PASSWORD, platformOrigin, registerMember, screenshot, stack, tenantOrigin, uniqueEmail } from './support.ts'
@@ -170,6 +171,32 @@ describe.skipIf(!hasBrowser)('account settings pages', () => {
     // The result was read from the fragment and wiped from the address bar; nothing was linked.
     expect(new URL(page.url()).hash).toBe('')
     expect((await api(`${origin}/v1/me/identities`, { token: home.body.access_token })).body.data).toEqual([])
+    await context.close()
+  })
+
+  it('asks an account with two-step verification for its code when it signs up on another organization', async () => {
+    const totp = (secret: string, steps = 0) =>
+      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + steps * 30_000 })
+    const email = uniqueEmail('twostep')
+    const home = await api(`${platformOrigin()}/v1/auth/register`, { body: { email, password: PASSWORD } })
+    const homeOrigin = tenantOrigin(home.body.tenant.slug)
+    const enrolment = await api(`${homeOrigin}/v1/me/mfa/totp`, { method: 'POST', token: home.body.access_token })
+    expect((await api(`${homeOrigin}/v1/me/mfa/totp/confirm`, { body: { code: totp(enrolment.body.secret) }, token: home.body.access_token })).status).toBe(200)
+    const other = await createTenant({}, 'Open Door Org')
+    const origin = tenantOrigin(other.slug)
+
+    const { page, context } = await newPage(browser)
+    await page.goto(`${origin}/sign-up`)
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    // The password alone opens no session: the second factor first, as at sign-in.
+    await heading(page, 'Two-step verification')
+    expect((await context.cookies(`${origin}/v1/auth/session/refresh`)).some((c) => c.name === 'atrium_session')).toBe(false)
+    await page.getByLabel(/Code from your authenticator app/).fill(totp(enrolment.body.secret, 1))
+    await page.getByRole('button', { name: 'Verify' }).click()
+    await heading(page, 'Your account')
+    await page.locator('.brand', { hasText: 'Open Door Org' }).waitFor()
     await context.close()
   })
 })

@@ -1,74 +1,29 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../../app-env.ts'
-import { authzSnapshotKey } from '../../authz/cache.ts'
-import { compileAuthz } from '../../authz/engine.ts'
 import type { AuthzSnapshot } from '../../authz/snapshot.ts'
-import type { Database } from '../../platform/database.ts'
-import type { Logger } from '../../platform/logger.ts'
-import type { Redis } from '../../platform/redis.ts'
-import type { Tenant } from '../../tenancy/registry.ts'
 import type { AccessClaims } from '../auth/index.ts'
 import { handleError } from '../request-context/errors.ts'
 import { requirePermission, type PermissionVariables } from './index.ts'
+import { ALICE, authzStandIns, BOB, CAROL, KEY, snapshot } from './stand-ins.ts'
 
 /*
- * The middleware alone, in front of routes that echo what it set. The request's model is the
- * engine compiled from a snapshot (as the cache would hand it over); the database and Redis are
- * recording stand-ins that answer the one re-check a stranger costs: the database's model
- * version (SQL) and the snapshot at that version (Redis). Decisions through the real Worker
- * are in test/authz-*.test.ts; this file pins the middleware's own answers and reads.
+ * The middleware alone, in front of routes that echo what it set, with the model and the
+ * recording database and Redis of ./stand-ins.ts. Decisions through the real Worker are in
+ * test/authz-*.test.ts; this file pins the middleware's own answers and reads.
  */
-const ALICE = '018f0000-0000-7000-8000-00000000a11c'
-const BOB = '018f0000-0000-7000-8000-000000000b0b'
-const CAROL = '018f0000-0000-7000-8000-0000000ca201'
-const KEY = '018f0000-0000-7000-8000-0000000000ee'
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent }
-
-function snapshot(version: number, overrides: Partial<AuthzSnapshot> = {}): AuthzSnapshot {
-  return {
-    version,
-    builtAt: Date.now(),
-    types: [['invoice', ['read', 'approve'], null]],
-    roles: [
-      ['r-owner', 'owner', ['*:*']],
-      ['r-member', 'member', ['members:read']],
-      ['r-inviter', 'inviter', ['members:invite']],
-    ],
-    bindings: [],
-    policies: [],
-    members: [[ALICE, 'member'], [BOB, 'owner']],
-    apiKeys: [[KEY, ['inviter'], null]],
-    ...overrides,
-  }
-}
-
 interface Caller { user?: string; apiKey?: string }
 
 function harness(options: { cached: AuthzSnapshot; database?: AuthzSnapshot; tenant?: boolean }) {
-  const reads = { sql: 0 }
-  const tenantId = crypto.randomUUID() // the engine cache is per isolate: a tenant of its own per test
-  const database = options.database ?? options.cached
-  const store = new Map<string, unknown>([[authzSnapshotKey(tenantId), database]])
-  const redis = {
-    get: async (key: string) => store.get(key) ?? null,
-    set: async (key: string, value: unknown) => (store.set(key, value), 'OK'),
-  } as unknown as Redis
-  // databaseVersion: select version from authz_state limit 1
-  const chain = { from: () => chain, where: () => chain, limit: async () => (reads.sql++, [{ version: database.version }]) }
-  const db = { select: () => chain } as unknown as Database
-
+  const { reads, tenant, vars } = authzStandIns(options.cached, options.database)
   const app = new Hono<AppEnv & { Variables: PermissionVariables }>()
   app.onError(handleError)
   let caller: Caller = {}
   app.use('*', async (c, next) => {
-    if (options.tenant !== false) c.set('tenant', { id: tenantId, schemaName: `tenant_${tenantId.replaceAll('-', '')}`, settings: {} } as unknown as Tenant)
+    if (options.tenant !== false) c.set('tenant', tenant)
     c.set('auth', caller.user ? ({ sub: caller.user, exp: 0 } as AccessClaims) : null)
     c.set('apiKey', caller.apiKey ? ({ id: caller.apiKey } as AppEnv['Variables']['apiKey']) : null)
-    c.set('db', db)
-    c.set('redis', redis)
-    c.set('logger', silent)
-    c.set('authz', compileAuthz(options.cached))
+    for (const [name, value] of Object.entries(vars)) c.set(name as keyof typeof vars, value as never)
     await next()
   })
   const echo = (c: { var: PermissionVariables }) => Response.json({ subject: c.var.subject, member: c.var.member })

@@ -2,13 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { changeDeps, commitChange, type Change } from '../../changes/commit.ts'
-import { authzVersionChanged } from '../../changes/effects.ts'
+import { apiKeyRevoked, authzVersionChanged, type Effect } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
-import { API_KEY_PREFIX, forgetApiKey } from '../../identity/api-keys.ts'
+import { API_KEY_PREFIX } from '../../identity/api-keys.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
 import { errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
@@ -30,7 +30,7 @@ const actorOf = (c: C) => ({ type: c.var.subject.type, id: c.var.subject.id })
  * the `authz_version` effect — the write bumped the model's version in its own transaction
  * (trigger, migrations/0006), published before the answer so the next check anywhere sees it.
  */
-function keyChange(c: C, change: { statements: BatchItem<'pg'>[]; when: SQL; audit: { action: string; targetId: string; details?: Record<string, unknown> }; event: WebhookEvent<WebhookEventType>; marks?: BatchItem<'pg'>[] }): Change {
+function keyChange(c: C, change: { statements: BatchItem<'pg'>[]; when: SQL; audit: { action: string; targetId: string; details?: Record<string, unknown> }; event: WebhookEvent<WebhookEventType>; effects?: Effect[]; marks?: BatchItem<'pg'>[] }): Change {
   const tenant = c.var.tenant
   const actor = actorOf(c)
   return {
@@ -39,7 +39,7 @@ function keyChange(c: C, change: { statements: BatchItem<'pg'>[]; when: SQL; aud
     statements: change.statements,
     audit: { ...change.audit, actorType: actor.type, actorId: actor.id, targetType: 'api_key', when: change.when },
     events: [{ ...change.event, actor }],
-    effects: [authzVersionChanged(tenant)],
+    effects: [authzVersionChanged(tenant), ...(change.effects ?? [])],
     marks: change.marks,
   }
 }
@@ -144,10 +144,11 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
         when: revokedNow,
         audit: { action: 'api_key.revoked', targetId: id },
         event: { type: 'api_key.revoked', data: { api_key_id: id, revoked_by: c.var.subject.id } },
+        // Its cached principal goes with the revocation, durably (applied again if Redis fails now).
+        effects: [apiKeyRevoked(tenant, sql`select ${k.keyHash} from ${k} where ${k.id} = ${id}`)],
       }))).results as [ApiKeyRow[]]
       const row = rows[0]
       if (!row) throw fail(ApiKeyErrors, 'api_key_not_found')
-      await forgetApiKey(c.var, tenant, row.keyHash)
       return c.json(present(row), 200)
     },
   )

@@ -4,7 +4,7 @@ import { users } from '../../db/public-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { finishTakeOver, takeOverStatements, tenantsOf } from '../../identity/claims.ts'
+import { afterTakeOver, sessionsEndedBy, takeOverChange, tenantsOf } from '../../identity/claims.ts'
 import { clearLockout } from '../../identity/lockout.ts'
 import { activatedIn, activationChange, isActiveMember, signupAdmits } from '../../identity/memberships.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
@@ -106,10 +106,10 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
   const claimed = !user.emailVerifiedAt
   const memberOf = await tenantsOf(db, user.id)
   const isMember = memberOf.some((t) => t.id === tenant.id)
-  const takeOver = claimed ? takeOverStatements(db, user.id, memberOf, meta, 'password_reset') : []
-  // The password is global, so every session of the account ends, in every tenant it belongs to: in the
-  // same batch (a claim's take-over ends them after it, with the claim's other clean-up).
+  // The password is global, so every session of the account ends, in every tenant it belongs to, in the
+  // same batch (a claim's take-over ends them with the claim's other clean-up).
   const deps = await sessionDeps(c, tenant)
+  const takeOver = claimed ? takeOverChange(deps, user.id, memberOf, meta, 'password_reset') : undefined
   const revocations = claimed ? [] : memberOf.map((t) => sessionRevocation(deps, t, user.id, 'password_reset'))
   const { results } = await commitChange(changeDeps(c), {
     tenant,
@@ -126,16 +126,15 @@ export async function resetPassword(c: C, tenant: Tenant, token: string, passwor
         .where(eq(users.id, user.id)),
       userEventInsert(db, user.id, meta, 'password.changed', { via: 'password_reset', tenant: tenant.id }),
       ...revocations.map((r) => r.statement),
-      ...takeOver,
+      ...(takeOver?.statements ?? []),
     ],
     // A claim link may reach someone who is no member here: this tenant's log is for its members.
     audit: isMember ? { action: 'user.password_reset', actorId: user.id, targetType: 'user', targetId: user.id, details: claimed ? { account_claimed: true } : {} } : undefined,
     events: isMember ? [{ type: 'user.password_changed', data: { user_id: user.id, via: 'password_reset', other_sessions_ended: true }, actor: { type: 'user', id: user.id } }] : [],
-    effects: revocations.map((r) => r.effect),
+    effects: [...revocations.map((r) => r.effect), ...(takeOver?.effects ?? [])],
   })
-  const revoked = claimed
-    ? await finishTakeOver(c, user.id, memberOf, results.slice(results.length - memberOf.length))
-    : results.slice(2, 2 + revocations.length).reduce<number>((n, r) => n + (r as { rows: unknown[] }).rows.length, 0)
+  if (claimed) await afterTakeOver(c, user.id)
+  const revoked = claimed ? sessionsEndedBy(results, memberOf) : sessionsEndedBy(results.slice(0, 2 + revocations.length), memberOf)
   try {
     await clearLockout(c.var.redis, tenant.id, user.email)
   } catch (err) {

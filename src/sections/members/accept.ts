@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { AppScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
-import { authzVersionChanged } from '../../changes/effects.ts'
+import { authzVersionChanged, type Effect } from '../../changes/effects.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.ts'
 import { users } from '../../db/public-schema.ts'
@@ -10,7 +10,7 @@ import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requestMeta, userEventInsert } from '../../identity/audit.ts'
 import { sessionDeps } from '../../identity/context.ts'
-import { finishTakeOver, takeOverStatements, tenantsOf, type TenantRef } from '../../identity/claims.ts'
+import { afterTakeOver, takeOverChange, tenantsOf, type TenantRef } from '../../identity/claims.ts'
 import { IdentityErrors } from '../../identity/errors.ts'
 import { membershipStatements } from '../../identity/memberships.ts'
 import { createMfaChallenge } from '../../identity/mfa/challenge.ts'
@@ -82,7 +82,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
   const existing = await findUserByEmail(db, invitation.email)
   // An unverified account is only a claim on the address; the invitation link proves the address,
   // so unless the account's own password comes with it, its owner takes the account over.
-  let claim: { tenants: TenantRef[]; keyResults: [number, number] } | undefined
+  let claim: { tenants: TenantRef[]; effects: Effect[] } | undefined
   if (existing) {
     if (await findMember(db, tenant, existing.id)) throw fail(MemberErrors, 'already_member')
     const ownPassword = Boolean(existing.passwordHash && input.password && (await verifyPassword(input.password, existing.passwordHash)))
@@ -90,13 +90,14 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
       if (!input.password) throw fail(MemberErrors, 'password_required')
       checkPasswordPolicy(input.password, effectiveSettings(tenant.settings).passwordMinLength)
       const inTenants = await tenantsOf(db, existing.id)
+      const takeOver = takeOverChange({ db, accessTtl: c.var.config.ACCESS_TOKEN_TTL_SECONDS }, existing.id, inTenants, meta, 'invitation')
       statements.push(
         db.update(users)
           .set({ passwordHash: await hashPassword(input.password, c.var.config.PASSWORD_HASH_PROFILE), passwordChangedAt: sql`now()`, emailVerifiedAt: sql`now()`, updatedAt: sql`now()` })
           .where(and(eq(users.id, existing.id), eq(users.email, invitation.email), isNull(users.emailVerifiedAt))),
-        ...takeOverStatements(db, existing.id, inTenants, meta, 'invitation'),
+        ...takeOver.statements,
       )
-      claim = { tenants: inTenants, keyResults: [statements.length - inTenants.length, statements.length] }
+      claim = { tenants: inTenants, effects: takeOver.effects }
     } else if (existing.passwordHash) {
       if (!input.password) throw fail(MemberErrors, 'password_required')
       if (!ownPassword) throw fail(IdentityErrors, 'invalid_credentials')
@@ -145,7 +146,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
       statements,
       audit: { action: 'member.joined', actorId: userId, targetType: 'user', targetId: userId, details: { role: invitation.role, via: 'invitation', invitation_id: invitation.id } },
       events: [{ type: 'member.joined', data: { user_id: userId, email: invitation.email, role: invitation.role, via: 'invitation' }, actor: { type: 'user', id: userId } }],
-      effects: [authzVersionChanged(tenant)],
+      effects: [authzVersionChanged(tenant), ...(claim?.effects ?? [])],
     })
     results = committed.results
   } catch (err) {
@@ -158,7 +159,7 @@ export async function acceptInvitation(c: C, tenant: Tenant, input: AcceptInput)
     if (isPgError(err, UNIQUE_VIOLATION)) throw fail(MemberErrors, 'already_member')
     throw err
   }
-  if (claim) await finishTakeOver(c, userId, claim.tenants, results.slice(...claim.keyResults), session ? { tenantId: tenant.id, sessionId: session.sessionId } : undefined)
+  if (claim) await afterTakeOver(c, userId)
 
   // Built from what the batch wrote, not read again: nothing after the commit needs the database.
   const user = created
