@@ -49,7 +49,8 @@ export const OPENAPI_DOCUMENT = {
  * The whole request path, top to bottom:
  *   request id + logs + errors → security headers → JSON body rules → text rules → cache trust (pending effects)
  *   → tenant from subdomain → CORS → cookie sign-in → JWT → API key → rate limit (with the session's checks,
- *   one Redis round trip) → sections.
+ *   one Redis round trip) → require-MFA (the tenant's `require_mfa`: enrol first) → sections, each route
+ *   declaring its own gates (tenant host, sign-in, membership, permission, throttle) in its `middleware`.
  * /health and /openapi.json answer before tenant resolution, on every host; /.well-known/jwks.json
  * right after it (each host publishes its own keys).
  */

@@ -19,6 +19,18 @@ export function sectionRouter() {
   })
 }
 
+/** A JSON answer of a route (for `responses`). */
+export const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+/** A required JSON body (for `request`). */
+export const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
+
+/** Routes for a signed-in user or an API key: a bearer access token (or API key). */
+export const security = [{ bearer: [] }]
+
+/** Routes of the platform API: the PLATFORM_ADMIN_TOKEN. */
+export const platformAdminSecurity = [{ platformAdmin: [] }]
+
 export const ErrorSchema = z
   .object({
     error: z.object({

@@ -104,11 +104,11 @@ describe('API keys with roles', () => {
 
     const admin = await createKey(o, ['admin'], null, asKey(issuer))
     expect(admin.status, JSON.stringify(admin.body)).toBe(403)
-    expect(admin.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permission: '*:*' } })
+    expect(admin.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permissions: ['*:*'] } })
     // invoice:* would also cover actions added to invoices later: holding invoice:read is not enough.
     const wildcard = await createKey(o, ['invoice-reader', 'invoice-all'], null, asKey(issuer))
     expect(wildcard.status, JSON.stringify(wildcard.body)).toBe(403)
-    expect(wildcard.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'invoice-all', permission: 'invoice:*' } })
+    expect(wildcard.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'invoice-all', permissions: ['invoice:*'] } })
 
     const narrower = await createKey(o, ['invoice-reader'], null, asKey(issuer))
     expect(narrower.status, JSON.stringify(narrower.body)).toBe(201)

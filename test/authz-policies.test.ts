@@ -173,7 +173,7 @@ describe('/v1/policies', () => {
     }
     const exceeds = await createPolicy(o, { name: 'approve-all', effect: 'allow', permission: 'invoice:approve' }, member.access_token)
     expect(exceeds.status).toBe(403)
-    expect(exceeds.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { permission: 'invoice:approve' } })
+    expect(exceeds.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { permissions: ['invoice:approve'] } })
     // The member role holds members:read, so that much may be granted; a deny needs nothing held.
     expect((await createPolicy(o, { name: 'read-members', effect: 'allow', permission: 'members:read' }, member.access_token)).status).toBe(201)
     const deny = await createPolicy(o, { name: 'no-approvals', effect: 'deny', permission: 'invoice:approve' }, member.access_token)

@@ -377,7 +377,7 @@ describe('invitations behind permissions', () => {
     const recruiter = await apiKey(owner, ['recruiter'])
     const admin = await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'admin' }, headers: recruiter.headers })
     expect(admin.status).toBe(403)
-    expect(admin.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permission: '*:*' } })
+    expect(admin.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permissions: ['*:*'] } })
     expect((await call(`${owner.host}/v1/invitations`, { body: { email: newEmail(), role: 'member' }, headers: recruiter.headers })).status).toBe(201)
     // Inviting is not reading or revoking.
     expect((await call(`${owner.host}/v1/invitations`, { headers: recruiter.headers })).body.error).toMatchObject({ code: 'permission_denied', details: { permission: 'invitations:read' } })

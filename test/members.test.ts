@@ -315,7 +315,7 @@ describe('members behind permissions', () => {
     const key = await apiKey(owner, ['people-manager'])
     const promote = await call(`${owner.host}/v1/members/${member.user.id}`, { method: 'PATCH', body: { role: 'admin' }, headers: key.headers })
     expect(promote.status).toBe(403)
-    expect(promote.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permission: '*:*' } })
+    expect(promote.body.error).toMatchObject({ code: 'grant_exceeds_own', details: { role: 'admin', permissions: ['*:*'] } })
     expect(await publicRole(owner.tenant.id, member.user.id)).toBe('member')
     const demote = await call(`${owner.host}/v1/members/${admin.user.id}`, { method: 'PATCH', body: { role: 'member' }, headers: key.headers })
     expect(demote.status, JSON.stringify(demote.body)).toBe(200)

@@ -104,15 +104,6 @@ export async function publishVersion(deps: AuthzDeps, tenant: TenantRef, version
 }
 
 /**
- * For code outside this section whose change affects decisions (a member's role changed or
- * removed, an API key revoked): bump the version and publish it. Prefer putting `versionBump`
- * in the change's own batch and calling `publishVersion` with `bumpedVersion(result)`.
- */
-export async function authzChanged(deps: AuthzDeps, tenant: TenantRef): Promise<void> {
-  await publishVersion(deps, tenant, bumpedVersion(await versionBump(deps.db, tenant.schemaName)))
-}
-
-/**
  * After a change to members or API keys (whose triggers bump the version in the change's own
  * transaction, migrations/0006_authz_subjects.ts): publish the version the database now holds.
  */

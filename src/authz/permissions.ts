@@ -1,3 +1,6 @@
+import { fail } from '../errors.ts'
+import { AuthzErrors } from './errors.ts'
+
 /**
  * Permissions are `type:action`. In a role or a policy either half may be `*`: `invoice:*`
  * (every action on invoices, including actions added later), `*:read` (read on every type that
@@ -94,4 +97,17 @@ export function mergeGrants(list: readonly Grants[]): Grants {
     types: new Set(list.flatMap((g) => [...g.types])),
     actions: new Set(list.flatMap((g) => [...g.actions])),
   }
+}
+
+/**
+ * The grant ceiling: nobody hands out a permission (in a role, a binding, an API key's roles, an
+ * invitation or role change, an allow policy) that they do not hold tenant-wide themselves,
+ * wildcards compared as wholes. 403 `grant_exceeds_own`, always with the same details:
+ * `permissions` (those beyond the caller's own) and `role` when a role carries them.
+ */
+export function assertGrantCeiling(held: Grants, permissions: readonly string[], role?: string): void {
+  const beyond = permissions.filter((p) => !covers(held, p))
+  if (!beyond.length) return
+  const what = role === undefined ? 'This would grant' : `The role ${role} grants`
+  throw fail(AuthzErrors, 'grant_exceeds_own', `${what} ${beyond.join(', ')}, which you do not hold yourself.`, role === undefined ? { permissions: beyond } : { role, permissions: beyond })
 }

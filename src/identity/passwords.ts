@@ -10,8 +10,9 @@ import { IdentityErrors } from './errors.ts'
  *
  * Choice: Argon2id, m=19456 KiB, t=2, p=1 — OWASP's Password Storage Cheat Sheet: "Use Argon2id
  * with a minimum configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of
- * parallelism" (Argon2id is the algorithm it ranks first). One hash costs ≈50 ms of CPU in workerd,
- * about a third of scrypt N=2^14/r=8/p=5 (≈160 ms), the setting used before, at 19 MiB of memory
+ * parallelism" (Argon2id is the algorithm it ranks first). One hash costs ≈57 ms of CPU in workerd,
+ * about 40 % of scrypt N=2^14/r=8/p=5 (≈142 ms), the setting used before (`npm run bench`, the
+ * README's Benchmarks section), at 19 MiB of memory
  * (the isolate has 128 MB). Any OWASP-strength hash is above the Workers free plan's 10 ms of CPU
  * per request: password sign-in needs the paid plan's limit (30 s by default).
  *

@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm'
 import { AuthzErrors } from '../../authz/errors.ts'
-import { covers } from '../../authz/permissions.ts'
+import { assertGrantCeiling } from '../../authz/permissions.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import type { PermissionContext } from '../../middleware/permission/index.ts'
@@ -21,8 +21,5 @@ export async function assertAssignableRoles(c: PermissionContext, roles: readonl
   const unknown = roles.filter((name) => !permissions.has(name))
   if (unknown.length) throw fail(AuthzErrors, 'unknown_role', `Unknown role: ${unknown.join(', ')}.`, { roles: unknown })
   const held = c.var.authz.tenantWideGrants(c.var.subject)
-  for (const role of roles) {
-    const beyond = permissions.get(role)!.find((p) => !covers(held, p))
-    if (beyond) throw fail(AuthzErrors, 'grant_exceeds_own', `The role ${role} grants ${beyond}, which you do not hold yourself.`, { role, permission: beyond })
-  }
+  for (const role of roles) assertGrantCeiling(held, permissions.get(role)!, role)
 }

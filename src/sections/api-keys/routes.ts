@@ -10,7 +10,7 @@ import { requestMeta } from '../../identity/audit.ts'
 import { hashToken, randomToken } from '../../identity/secrets.ts'
 import { API_KEY_PREFIX } from '../../identity/api-keys.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import type { WebhookEvent, WebhookEventType } from '../../webhooks/outbox.ts'
 import { assertAssignableRoles } from './assignable.ts'
 import { ApiKey, ApiKeyErrors, ApiKeyPage, CreateApiKey, IdParam, ListQuery, present, type ApiKeyRow } from './schemas.ts'
@@ -19,8 +19,6 @@ import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/i
 type C = PermissionContext
 
 const tags = ['API keys']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 const textArray = (values: readonly string[]) => sql`array[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`
 
@@ -54,7 +52,7 @@ export function registerApiKeyRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'post', path: '/', tags, security, middleware: [requirePermission('api_keys:create'), idempotent()] as const,
       summary: 'Create an API key holding roles of the tenant (no more than the caller holds); the secret is in this answer only',
-      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateApiKey } } } },
+      request: { headers: IdempotencyKeyHeader, ...body(CreateApiKey) },
       responses: { 201: json(ApiKey.extend({ secret: z.string() }), 'The key, with its secret'), ...errorResponses(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, like, lt } from 'drizzle-orm'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, security, json } from '../../openapi.ts'
 
 const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -37,12 +37,12 @@ const AuditEntry = z
 export function registerAuditRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/audit', tags: ['Audit'], security: [{ bearer: [] }],
+      method: 'get', path: '/v1/audit', tags: ['Audit'], security,
       summary: 'Audit log of the tenant (audit:read): filters by actor, action (or prefix.*) and time range; cursor pagination, newest first',
       middleware: [requirePermission('audit:read')] as const,
       request: { query: AuditQuery },
       responses: {
-        200: { description: 'A page of entries', content: { 'application/json': { schema: z.object({ data: z.array(AuditEntry), next_cursor: z.string().nullable() }) } } },
+        200: json(z.object({ data: z.array(AuditEntry), next_cursor: z.string().nullable() }), 'A page of entries'),
         ...errorResponses(400, 401, 403, 404),
       },
     }),

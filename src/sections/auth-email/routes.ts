@@ -2,16 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { AppScope } from '../../app-env.ts'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, body, security } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { confirmEmailVerification, mailLinkIfMember, requestEmailVerification, resetPassword, signInWithMagicLink } from './flows.ts'
 import { Accepted, EmailBody, EmailVerified, PasswordChanged, ResetBody, TokenBody } from './schemas.ts'
 
 const tags = ['Auth: email']
-const bearer = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 /** The same words whether or not the address has an account here. */
 const ACCEPTED = { message: 'If this address belongs to an account of this organization, an email is on its way.' }
@@ -30,8 +27,8 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/verify-email/request', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth(), credentialThrottle] as const,
-      summary: 'Mail the signed-in user a link that confirms their email address (valid 24 h, single use)',
+      method: 'post', path: '/verify-email/request', tags, security, middleware: [tenantHostOnly(), requireAuth(), credentialThrottle] as const,
+      summary: 'Mail the signed-in user a link that confirms their email address (single use; valid EMAIL_VERIFICATION_TTL_SECONDS, 24 h by default)',
       responses: {
         202: json(z.object({ message: z.string() }), 'The link is on its way'),
         ...errorResponses(401, 409, 429, 503),
@@ -56,7 +53,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/password/forgot', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
-      summary: 'Mail a password-reset link (valid 30 min) to a member of this organization. Answers the same for every address.',
+      summary: 'Mail a password-reset link (valid PASSWORD_RESET_TTL_SECONDS, 30 min by default) to a member of this organization. Answers the same for every address.',
       request: body(EmailBody),
       responses: { 202: json(Accepted, 'Accepted (whether or not the address has an account here)'), ...errorResponses(400, 429) },
     }),
@@ -83,7 +80,7 @@ export function registerEmailFlowRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/magic-link', tags, middleware: [tenantHostOnly(), credentialThrottle] as const,
-      summary: 'Mail a sign-in link (valid 15 min) to a member of this organization. Answers the same for every address.',
+      summary: 'Mail a sign-in link (valid MAGIC_LINK_TTL_SECONDS, 15 min by default) to a member of this organization. Answers the same for every address.',
       request: body(EmailBody),
       responses: { 202: json(Accepted, 'Accepted (whether or not the address has an account here)'), ...errorResponses(400, 429) },
     }),

@@ -5,7 +5,7 @@ import { refreshSession, revokeAllSessions, revokeSession } from '../../identity
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, body, security } from '../../openapi.ts'
 import { passwordLogin } from '../../identity/sign-in.ts'
 import { platformPasswordLogin } from '../workspaces/platform-login.ts'
 import { PlatformSignIn } from '../workspaces/schemas.ts'
@@ -15,10 +15,7 @@ import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { AddressClaim, LoginBody, RefreshBody, RegisterBody, RegisteredMfaRequired, RegisterResponse, RegistrationPending, SwitchBody } from './schemas.ts'
 
 const tags = ['Auth']
-const bearer = [{ bearer: [] }]
 const SwitchedTenant = z.object({ id: z.uuid(), slug: z.string() })
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 /** Accounts, sign-in, tokens and sessions: /v1/auth/*. */
 export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -73,7 +70,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/logout', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      method: 'post', path: '/logout', tags, security, middleware: [tenantHostOnly(), requireAuth()] as const,
       summary: 'End the current session', responses: { 204: { description: 'Signed out' }, ...errorResponses(401) },
     }),
     async (c) => {
@@ -85,7 +82,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/logout-all', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      method: 'post', path: '/logout-all', tags, security, middleware: [tenantHostOnly(), requireAuth()] as const,
       summary: 'End every session of the user in this tenant, this one included',
       responses: { 200: json(z.object({ revoked: z.number() }), 'How many sessions ended'), ...errorResponses(401) },
     }),
@@ -97,7 +94,7 @@ export function registerAuthRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/switch', tags, security: bearer, middleware: [tenantHostOnly(), requireAuth()] as const,
+      method: 'post', path: '/switch', tags, security, middleware: [tenantHostOnly(), requireAuth()] as const,
       summary: 'New tokens for another tenant the user belongs to (org switcher); the session keeps the source session\'s end and MFA level',
       request: body(SwitchBody),
       responses: {

@@ -2,8 +2,8 @@ import { createRoute } from '@hono/zod-openapi'
 import type { AuthzEngine, CheckInput, Decision } from '../../authz/engine.ts'
 import { AppError } from '../../errors.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
-import { body, Check, CheckBatch, Decision as DecisionSchema, DecisionBatch, json, security } from './schemas.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
+import { Check, CheckBatch, Decision as DecisionSchema, DecisionBatch } from './schemas.ts'
 
 const tags = ['Authorization: checks']
 

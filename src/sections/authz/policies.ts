@@ -3,15 +3,15 @@ import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import { referencesIn, type Condition } from '../../authz/conditions.ts'
 import type { Catalog } from '../../authz/engine.ts'
 import { AuthzErrors } from '../../authz/errors.ts'
-import { covers, parsePermission, permissionProblem } from '../../authz/permissions.ts'
+import { parsePermission, permissionProblem, assertGrantCeiling } from '../../authz/permissions.ts'
 import { uuidv7, UUID_PATTERN } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { modelChange } from './changes.ts'
-import { body, CreatePolicy, iso, json, Policy, PolicyName, security, UpdatePolicy } from './schemas.ts'
+import { CreatePolicy, iso, Policy, PolicyName, UpdatePolicy } from './schemas.ts'
 
 type C = PermissionContext
 type Row = ReturnType<typeof tenantTables>['policies']['$inferSelect']
@@ -77,9 +77,7 @@ function assertWritable(c: C, policy: { effect: Effect; permission: string; cond
   }
   // An allow policy grants its permission to everyone its conditions match: only to be written by
   // someone who holds that permission tenant-wide (a deny takes away, so anyone allowed may write it).
-  if (policy.effect === 'allow' && changed.grant && !covers(engine.tenantWideGrants(c.var.subject), policy.permission)) {
-    throw fail(AuthzErrors, 'grant_exceeds_own', `An allow policy on ${policy.permission} grants what you do not hold yourself.`, { permission: policy.permission })
-  }
+  if (policy.effect === 'allow' && changed.grant) assertGrantCeiling(engine.tenantWideGrants(c.var.subject), [policy.permission])
 }
 
 /**

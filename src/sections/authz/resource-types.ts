@@ -7,11 +7,11 @@ import type { AttributeSchema } from '../../authz/snapshot.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { rowEventStatement } from '../../webhooks/outbox.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { changeActor, modelChange, textArray } from './changes.ts'
-import { body, CreateResourceType, ForceQuery, iso, json, MAX_RESOURCE_TYPES, ResourceType, security, TypeName, UpdateResourceType } from './schemas.ts'
+import { CreateResourceType, ForceQuery, iso, MAX_RESOURCE_TYPES, ResourceType, TypeName, UpdateResourceType } from './schemas.ts'
 
 type C = PermissionContext
 type Row = ReturnType<typeof tenantTables>['resourceTypes']['$inferSelect']

@@ -1,15 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import { AuthzErrors } from '../../authz/errors.ts'
-import { covers } from '../../authz/permissions.ts'
+import { assertGrantCeiling } from '../../authz/permissions.ts'
 import { uuidv7 } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { modelChange } from './changes.ts'
-import { body, CreateRoleBinding, iso, json, RoleBinding, RoleBindingQuery, security } from './schemas.ts'
+import { CreateRoleBinding, iso, RoleBinding, RoleBindingQuery } from './schemas.ts'
 
 type C = PermissionContext
 
@@ -90,9 +90,7 @@ export function roleBindingRoutes() {
       const { roles: r, roleBindings: b } = tenantTables(c.var.tenant.schemaName)
       const [role] = await c.var.db.select({ id: r.id, permissions: r.permissions }).from(r).where(eq(r.name, input.role)).limit(1)
       if (!role) throw fail(AuthzErrors, 'unknown_role', `Unknown role ${JSON.stringify(input.role)}.`, { role: input.role })
-      const held = engine.tenantWideGrants(c.var.subject)
-      const beyond = role.permissions.filter((p) => !covers(held, p))
-      if (beyond.length) throw fail(AuthzErrors, 'grant_exceeds_own', `The role ${input.role} grants ${beyond.join(', ')}, which you do not hold yourself.`, { role: input.role, permissions: beyond })
+      assertGrantCeiling(engine.tenantWideGrants(c.var.subject), role.permissions, input.role)
 
       const id = uuidv7()
       const createdBy = c.var.subject.type === 'user' ? c.var.subject.id : null

@@ -2,16 +2,16 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import { FIXED_ROLES } from '../../authz/atrium-types.ts'
 import { AuthzErrors } from '../../authz/errors.ts'
-import { covers, permissionProblem } from '../../authz/permissions.ts'
+import { permissionProblem, assertGrantCeiling } from '../../authz/permissions.ts'
 import { uuidv7, UUID_PATTERN } from '../../db/ids.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { commonError, fail } from '../../errors.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, body, json, security } from '../../openapi.ts'
 import { rowEventStatement } from '../../webhooks/outbox.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { changeActor, modelChange, textArray } from './changes.ts'
-import { body, CreateRole, ForceQuery, iso, json, MAX_ROLES, Role, RoleName, security, UpdateRole } from './schemas.ts'
+import { CreateRole, ForceQuery, iso, MAX_ROLES, Role, RoleName, UpdateRole } from './schemas.ts'
 
 type C = PermissionContext
 type Row = ReturnType<typeof tenantTables>['roles']['$inferSelect']
@@ -54,9 +54,7 @@ function assertGrantable(c: C, permissions: readonly string[]) {
     return problem ? [{ permission, problem }] : []
   })
   if (problems.length) throw fail(AuthzErrors, 'invalid_permission', `${problems[0]!.problem}.`, { problems })
-  const held = engine.tenantWideGrants(c.var.subject)
-  const beyond = permissions.filter((p) => !covers(held, p))
-  if (beyond.length) throw fail(AuthzErrors, 'grant_exceeds_own', `The role would grant ${beyond.join(', ')}, which you do not hold yourself.`, { permissions: beyond })
+  assertGrantCeiling(engine.tenantWideGrants(c.var.subject), permissions)
 }
 
 /** /v1/roles: built-in owner, admin and member, and the tenant's custom roles (docs/api/authorization-roles.md). */

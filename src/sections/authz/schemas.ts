@@ -5,9 +5,6 @@ import { NAME, parsePermission } from '../../authz/permissions.ts'
 import { ATTRIBUTE_TYPES } from '../../authz/snapshot.ts'
 import { UUID_PATTERN } from '../../db/ids.ts'
 
-export const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-export const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
-export const security = [{ bearer: [] }]
 export const iso = (v: string | null) => (v ? new Date(v).toISOString() : null)
 
 /** Registered resource types per tenant (Atrium's own come on top). */

@@ -7,7 +7,7 @@ import { sessionDeps } from '../../identity/context.ts'
 import { hashToken } from '../../identity/secrets.ts'
 import { refreshSession, revokeSession } from '../../identity/sessions.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json } from '../../openapi.ts'
 import { clearSessionCookie, sessionCookie, setSessionCookie } from './cookie.ts'
 import { BrowserSessionErrors } from './errors.ts'
 import { sameOriginBrowser } from './same-origin.ts'
@@ -15,7 +15,6 @@ import { MfaRequired } from '../../identity/schemas.ts'
 import { redeemHandoff } from '../handoff/handoff.ts'
 
 const tags = ['Browser session']
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const SessionHeader = z.object({
   'x-atrium-session': z.literal('cookie').openapi({ description: 'Names the cookie session; the endpoint refuses requests without it' }),
 })

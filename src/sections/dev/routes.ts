@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { sectionRouter } from '../../openapi.ts'
 import { readOutbox } from '../../platform/mail/outbox.ts'
+import { json } from '../../openapi.ts'
 
 const Message = z.object({ to: z.string(), subject: z.string(), text: z.string(), html: z.string(), created_at: z.string() })
 
@@ -14,7 +15,7 @@ export function registerDevRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'get', path: '/dev/outbox', hide: true, tags: ['Development'], summary: 'Messages in the development outbox (not in production)',
       request: { query: z.object({ to: z.email() }) },
-      responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ messages: z.array(Message) }) } } } },
+      responses: { 200: json(z.object({ messages: z.array(Message) }), 'Newest first') },
     }),
     async (c) => {
       const config = c.var.config

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../middleware/auth/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, security, body, json } from '../../openapi.ts'
 import { createHandoff, handoffTarget, sourceSession } from './handoff.ts'
 
 export const HandoffBody = z.strictObject({ tenant: z.string().min(1).max(63).openapi({ description: 'Slug or id of the tenant to switch to' }) }).openapi('CreateHandoff')
@@ -21,12 +21,12 @@ export const Handoff = z
 export function registerHandoffRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/auth/handoff', tags: ['Browser session'], security: [{ bearer: [] }],
+      method: 'post', path: '/v1/auth/handoff', tags: ['Browser session'], security,
       middleware: [tenantHostOnly(), requireAuth()] as const,
       summary: 'Switch organization: a single-use, 60-second code to sign in on another tenant’s host',
-      request: { body: { required: true, content: { 'application/json': { schema: HandoffBody } } } },
+      request: body(HandoffBody),
       responses: {
-        201: { description: 'The code, in the URL of the page that redeems it', content: { 'application/json': { schema: Handoff } } },
+        201: json(Handoff, 'The code, in the URL of the page that redeems it'),
         ...errorResponses(400, 401, 403, 404, 503),
       },
     }),

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { sql } from 'drizzle-orm'
 import type { sectionRouter } from '../../openapi.ts'
 import { dependencyFailure } from '../../platform/dependency-errors.ts'
+import { json } from '../../openapi.ts'
 
 const Check = z.object({
   status: z.enum(['up', 'slow', 'down']).openapi({ description: '`slow`: answered, but above HEALTH_SLOW_MS; `down`: failed or past its deadline' }),
@@ -33,8 +34,8 @@ export function registerHealthRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'get', path: '/health', tags: ['Health'], summary: 'Liveness and latency of the database and Redis',
       responses: {
-        200: { description: 'Both answer (`degraded` if one is slow)', content: { 'application/json': { schema: Health } } },
-        503: { description: 'At least one down or past its deadline', content: { 'application/json': { schema: Health } } },
+        200: json(Health, 'Both answer (`degraded` if one is slow)'),
+        503: json(Health, 'At least one down or past its deadline'),
       },
     }),
     async (c) => {

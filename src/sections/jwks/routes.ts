@@ -4,6 +4,7 @@ import { inAdoptionWindow, tenantKeyDeps } from '../../identity/context.ts'
 import type { sectionRouter } from '../../openapi.ts'
 import { signingKeys, type PublicJwk } from '../../platform/signing-keys.ts'
 import { tenantKeys } from '../../tenancy/signing-keys.ts'
+import { json } from '../../openapi.ts'
 
 const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('JWKS')
 
@@ -26,7 +27,7 @@ export function registerJwksRoutes(app: ReturnType<typeof sectionRouter>) {
   app.openapi(
     createRoute({
       method: 'get', path: '/.well-known/jwks.json', tags: ['Auth'], summary: "Public keys of this host's access tokens (a tenant's own keys on its host)",
-      responses: { 200: { description: 'JWK Set (RFC 7517)', content: { 'application/json': { schema: Jwks } } } },
+      responses: { 200: json(Jwks, 'JWK Set (RFC 7517)') },
     }),
     async (c) => {
       const keys = await publishedKeys(c)

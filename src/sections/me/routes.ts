@@ -9,7 +9,7 @@ import { IdentityErrors } from '../../identity/errors.ts'
 import { listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts'
 import { findUserById, presentUser } from '../../identity/users.ts'
 import { selfService } from '../../middleware/membership/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { Password, UserSchema } from '../../identity/schemas.ts'
 import { PasswordChanged } from '../auth-email/schemas.ts'
@@ -21,8 +21,6 @@ import { registerMyPermissions } from './permissions.ts'
 import { CreatedWorkspace, CreateOwnTenantBody } from '../workspaces/schemas.ts'
 
 const tags = ['Me']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 const MeTenant = z.object({ id: z.uuid(), slug: z.string(), name: z.string(), role: z.string(), url: z.string(), current: z.boolean() }).openapi('MyTenant')
 const Session = z
@@ -74,7 +72,7 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'patch', path: '/', middleware: selfService(), tags, security, summary: 'Update the signed-in user’s profile',
-      request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ name: z.string().trim().min(1).max(200).nullable() }).openapi('UpdateMe') } } } },
+      request: body(z.strictObject({ name: z.string().trim().min(1).max(200).nullable() }).openapi('UpdateMe')),
       responses: { 200: json(UserSchema, 'The updated user'), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
@@ -105,7 +103,7 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'delete', path: '/', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Delete the account: refused while it is the only owner of an organization with other members; organizations with no other member are deleted with it; every session ends',
-      request: { body: { required: true, content: { 'application/json': { schema: DeleteAccountBody } } } },
+      request: body(DeleteAccountBody),
       responses: {
         200: json(z.object({ deleted: z.literal(true), deleted_tenants: z.array(z.uuid()) }).openapi('AccountDeleted'), 'Deleted, with the organizations deleted with it'),
         ...errorResponses(400, 401, 403, 409, 429),
@@ -125,7 +123,7 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'post', path: '/password', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Change the password (the current one required). By default every other session of the account ends, in every tenant; this one stays.',
-      request: { body: { required: true, content: { 'application/json': { schema: ChangePasswordBody } } } },
+      request: body(ChangePasswordBody),
       responses: { 200: json(PasswordChanged, 'Password changed'), ...errorResponses(400, 401, 403, 409, 429) },
     }),
     async (c) => {
@@ -151,7 +149,7 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'post', path: '/tenants', tags, security, middleware: [...selfService(), credentialThrottle] as const,
       summary: 'Create another organization: the user owns it and is signed in there (tokens, or an MFA challenge, for the new tenant)',
-      request: { body: { required: true, content: { 'application/json': { schema: CreateOwnTenantBody } } } },
+      request: body(CreateOwnTenantBody),
       responses: { 201: json(CreatedWorkspace, 'The new organization, with tokens or an MFA challenge for it'), ...errorResponses(400, 401, 403, 409, 429) },
     }),
     async (c) => {

@@ -1,8 +1,7 @@
 import { eq, sql, type Name, type SQL } from 'drizzle-orm'
 import type { AppScope } from '../../app-env.ts'
 import type { Subject } from '../../authz/engine.ts'
-import { AuthzErrors } from '../../authz/errors.ts'
-import { covers, type Grants } from '../../authz/permissions.ts'
+import { type Grants, assertGrantCeiling } from '../../authz/permissions.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import { fail } from '../../errors.ts'
 import type { PermissionContext } from '../../middleware/permission/index.ts'
@@ -66,8 +65,7 @@ export async function assertWithinOwn(c: AppScope, tenant: Pick<Tenant, 'schemaN
   if (actor.grants.all) return
   const r = tenantTables(tenant.schemaName).roles
   const [row] = await c.var.db.select({ permissions: r.permissions }).from(r).where(eq(r.name, role)).limit(1)
-  const beyond = row?.permissions.find((p) => !covers(actor.grants, p))
-  if (beyond) throw fail(AuthzErrors, 'grant_exceeds_own', `The role ${role} grants ${beyond}, which you do not hold yourself.`, { role, permission: beyond })
+  assertGrantCeiling(actor.grants, row?.permissions ?? [], role)
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
+import { ErrorSchema, errorResponses, sectionRouter, json, body, security } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { acceptInvitation } from './accept.ts'
 import { memberActor } from './actor.ts'
@@ -10,9 +10,6 @@ import { AcceptedInvitation, AcceptedNeedsMfa, AcceptInvitationBody, CreateInvit
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 
 const tags = ['Invitations']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 /** Invitations to join the host's tenant: /v1/invitations (members:invite, invitations:read|revoke) and /v1/invitations/accept (the invitee). */
 export function registerInvitationRoutes(app: ReturnType<typeof sectionRouter>) {

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import { memberActor } from './actor.ts'
 import { registerInvitationRoutes } from './invitations.ts'
 import { changeRole, removeMember } from './member-changes.ts'
@@ -9,8 +9,6 @@ import { requireSelfOrPermission } from '../../middleware/permission/self-or-per
 import { MemberListQuery, MemberPage, MemberSchema, UpdateMemberBody, UserIdParam } from './schemas.ts'
 
 const tags = ['Members']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 /** Members of the host's tenant (/v1/members) and invitations to join it (/v1/invitations). */
 export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
@@ -33,7 +31,7 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
     createRoute({
       method: 'patch', path: '/{userId}', tags, security, middleware: [requirePermission('members:update')] as const,
       summary: 'Change a member’s role (members:update; granting or taking away owner: owners only; never to a role holding more than the caller; the last owner keeps the role)',
-      request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: UpdateMemberBody } } } },
+      request: { params: UserIdParam, ...body(UpdateMemberBody) },
       responses: { 200: json(MemberSchema, 'The member with the new role'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {

@@ -12,7 +12,7 @@ import type { SignedInVariables } from '../../middleware/auth/index.ts'
 import { selfService } from '../../middleware/membership/index.ts'
 import { forgetMfaEnabled, rememberMfaEnabled } from '../../identity/mfa/status.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, body, security } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { TokenResponse } from '../../identity/schemas.ts'
 import { newBackupCodes } from '../../identity/mfa/backup-codes.ts'
@@ -24,9 +24,6 @@ import { completeMfaSignIn } from '../../identity/mfa/sign-in.ts'
 import { mfaStore, totpSecretContext } from '../../identity/mfa/store.ts'
 
 const tags = ['MFA']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 type C = AppScope
 

@@ -7,7 +7,7 @@ import { tenantUrl } from '../../tenancy/hosts.ts'
 import { selfService } from '../../middleware/membership/index.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
 import { tenantHostOnly, type TenantHostVariables } from '../../middleware/tenant/index.ts'
-import { ErrorSchema, errorResponses, sectionRouter } from '../../openapi.ts'
+import { ErrorSchema, errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { setSessionCookie } from '../browser-session/cookie.ts'
@@ -19,8 +19,6 @@ import { callbackUrl, deleteProviderSettings, presentProviders, putProviderSetti
 import { oauthProvider, providerCredentials } from './providers.ts'
 import { CallbackQuery, IdentityView, isProviderId, LinkStartBody, ProviderParam, ProviderSettingsBody, ProviderView, StartQuery, type ProviderId } from './schemas.ts'
 
-const bearer = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const providerError = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 
 function providerFrom(value: string): ProviderId {
@@ -130,7 +128,7 @@ function identityRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', middleware: selfService(), tags, security: bearer, summary: 'Social accounts linked to the signed-in user',
+      method: 'get', path: '/', middleware: selfService(), tags, security, summary: 'Social accounts linked to the signed-in user',
       responses: { 200: json(z.object({ data: z.array(IdentityView) }), 'Linked identities, oldest first'), ...errorResponses(401, 403, 404) },
     }),
     async (c) => c.json({ data: await listIdentities(c.var.db, c.var.auth.sub) }, 200),
@@ -138,9 +136,9 @@ function identityRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{provider}', middleware: selfService(), tags, security: bearer,
+      method: 'post', path: '/{provider}', middleware: selfService(), tags, security,
       summary: 'Link a social account to mine: the provider’s authorization URL, for a top-level navigation; the callback links it and returns to redirect_to (default /account) with `linked` or `error` in the fragment',
-      request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: LinkStartBody } } } },
+      request: { params: ProviderParam, ...body(LinkStartBody) },
       responses: {
         201: json(z.object({ authorization_url: z.string() }).openapi('IdentityLinkStart'), 'Where to send the browser (the flow is bound to it by a cookie)'),
         ...errorResponses(400, 401, 403, 404, 409, 503),
@@ -159,7 +157,7 @@ function identityRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{provider}', middleware: selfService(), tags, security: bearer,
+      method: 'delete', path: '/{provider}', middleware: selfService(), tags, security,
       summary: 'Unlink a social account; refused (409 last_sign_in_method) when it is the last way to sign in',
       request: { params: ProviderParam },
       responses: { 204: { description: 'Unlinked' }, ...errorResponses(401, 403, 404, 409) },
@@ -179,7 +177,7 @@ function providerSettingsRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security: bearer, middleware: [requirePermission('oauth_providers:read')] as const,
+      method: 'get', path: '/', tags, security, middleware: [requirePermission('oauth_providers:read')] as const,
       summary: 'Every provider with its state on this tenant (own app, platform default or none); never secrets',
       responses: { 200: json(z.object({ data: z.array(ProviderView) }), 'The four providers'), ...errorResponses(401, 403, 404) },
     }),
@@ -188,9 +186,9 @@ function providerSettingsRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'put', path: '/{provider}', tags, security: bearer, middleware: [requirePermission('oauth_providers:update')] as const,
+      method: 'put', path: '/{provider}', tags, security, middleware: [requirePermission('oauth_providers:update')] as const,
       summary: 'Set the tenant’s own OAuth app for a provider (the client secret is stored encrypted)',
-      request: { params: ProviderParam, body: { required: true, content: { 'application/json': { schema: ProviderSettingsBody } } } },
+      request: { params: ProviderParam, ...body(ProviderSettingsBody) },
       responses: { 200: json(ProviderView, 'The provider as now set'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => c.json(await putProviderSettings(c, providerFrom(c.req.valid('param').provider), c.req.valid('json')), 200),
@@ -198,7 +196,7 @@ function providerSettingsRoutes() {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{provider}', tags, security: bearer, middleware: [requirePermission('oauth_providers:delete')] as const,
+      method: 'delete', path: '/{provider}', tags, security, middleware: [requirePermission('oauth_providers:delete')] as const,
       summary: 'Remove the tenant’s own OAuth app for a provider (the platform default applies again, if any)',
       request: { params: ProviderParam },
       responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },

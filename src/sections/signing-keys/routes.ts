@@ -8,14 +8,13 @@ import { tenantKeyDeps } from '../../identity/context.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
 import { platformHostOnly, tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, security, platformAdminSecurity } from '../../openapi.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { findTenantById, type Tenant } from '../../tenancy/registry.ts'
 import { loadTenantKeys, rotateTenantKey } from '../../tenancy/signing-keys.ts'
 import { TenantIdParam } from '../tenants/schemas.ts'
 import { present, SigningKeyList } from './schemas.ts'
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 /** Every key of the tenant, newest first (a tenant that predates per-tenant keys adopts one first). */
 async function listKeys(c: AppScope, tenant: Tenant) {
@@ -52,11 +51,10 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
   const platform = sectionRouter()
   platform.use('*', platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN))
   const platformTags = ['Platform: tenants']
-  const platformSecurity = [{ platformAdmin: [] }]
-
+  
   platform.openapi(
     createRoute({
-      method: 'get', path: '/{id}/signing-keys', tags: platformTags, security: platformSecurity, summary: "A tenant's access-token signing keys (public halves)",
+      method: 'get', path: '/{id}/signing-keys', tags: platformTags, security: platformAdminSecurity, summary: "A tenant's access-token signing keys (public halves)",
       request: { params: TenantIdParam },
       responses: { 200: json(SigningKeyList, 'Newest first'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -65,7 +63,7 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
 
   platform.openapi(
     createRoute({
-      method: 'post', path: '/{id}/signing-keys/rotate', tags: platformTags, security: platformSecurity,
+      method: 'post', path: '/{id}/signing-keys/rotate', tags: platformTags, security: platformAdminSecurity,
       summary: "Rotate a tenant's signing key: a new current key; the current one stays valid as previous; the previous one is retired",
       request: { params: TenantIdParam },
       responses: { 200: json(SigningKeyList, 'The keys after the rotation'), ...errorResponses(400, 401, 403, 404) },
@@ -76,8 +74,7 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
 
   const tenantRouter = sectionRouter()
   const tags = ['Tenant']
-  const security = [{ bearer: [] }]
-  tenantRouter.openapi(
+    tenantRouter.openapi(
     createRoute({
       method: 'get', path: '/', tags, security, middleware: [tenantHostOnly(), requirePermission('signing_keys:read')] as const,
       summary: "This tenant's access-token signing keys (public halves)",

@@ -5,12 +5,11 @@ import { ATRIUM_RESOURCE_TYPES } from '../../authz/atrium-types.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { callerCheck, callerSubject, requestAuthz, requirePermission, type AuthzHolder } from '../../middleware/permission/index.ts'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, type sectionRouter } from '../../openapi.ts'
+import { errorResponses, type sectionRouter, json, security, body } from '../../openapi.ts'
 import { changeTenant } from '../../tenancy/change-tenant.ts'
 import { CurrentTenant, ownSettingsView, presentCurrentTenant, UpdateOwnTenantBody } from './schemas.ts'
 
 const tags = ['Tenant']
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 /**
  * What the signed-in caller (user or API key) is here: its built-in role and which of Atrium's own
@@ -46,10 +45,10 @@ export function registerCurrentTenantRoutes(app: ReturnType<typeof sectionRouter
 
   app.openapi(
     createRoute({
-      method: 'patch', path: '/v1/tenant', tags, security: [{ bearer: [] }],
+      method: 'patch', path: '/v1/tenant', tags, security,
       summary: 'Change the tenant’s own name and settings (tenant:update; settings merge per RFC 7396, validated as on the platform API)',
       middleware: [requirePermission('tenant:update')] as const,
-      request: { body: { required: true, content: { 'application/json': { schema: UpdateOwnTenantBody } } } },
+      request: body(UpdateOwnTenantBody),
       responses: { 200: json(CurrentTenant, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, type sectionRouter } from '../../openapi.ts'
+import { errorResponses, type sectionRouter, json } from '../../openapi.ts'
 import { effectiveSettings } from '../../tenancy/settings.ts'
 import { presentProviders } from '../oauth/provider-settings.ts'
 import { PROVIDERS } from '../oauth/schemas.ts'
@@ -26,7 +26,7 @@ export function registerSignInOptionsRoute(app: ReturnType<typeof sectionRouter>
     createRoute({
       method: 'get', path: '/v1/tenant/sign-in-options', tags: ['Tenant'], summary: 'What the tenant’s sign-in and sign-up pages offer',
       middleware: [tenantHostOnly()] as const,
-      responses: { 200: { description: 'The options', content: { 'application/json': { schema: SignInOptions } } }, ...errorResponses(403, 404, 429) },
+      responses: { 200: json(SignInOptions, 'The options'), ...errorResponses(403, 404, 429) },
     }),
     (c) => {
       const tenant = c.var.tenant

@@ -3,7 +3,7 @@ import type { AppScope } from '../../app-env.ts'
 import { platformHostOnly } from '../../middleware/tenant/index.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
 import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, platformAdminSecurity, body } from '../../openapi.ts'
 import {
   findTenantById,
   listTenants,
@@ -22,9 +22,7 @@ import { createInvitation, presentInvitation } from '../members/invite.ts'
 import { createTenant } from './create.ts'
 import { CreatedTenant, CreateTenantBody, ListTenantsQuery, presentTenant, TenantIdParam, TenantPage, TenantSchema, UpdateTenantBody } from './schemas.ts'
 
-const security = [{ platformAdmin: [] }]
 const tags = ['Platform: tenants']
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 function auditContext(c: AppScope): AuditContext {
   return { actorType: 'platform_admin', ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent') ?? null }
@@ -42,9 +40,9 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security, middleware: [idempotent()] as const,
+      method: 'post', path: '/', tags, security: platformAdminSecurity, middleware: [idempotent()] as const,
       summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email); accepts Idempotency-Key',
-      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateTenantBody } } } },
+      request: { headers: IdempotencyKeyHeader, ...body(CreateTenantBody) },
       responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 422, 503) },
     }),
     async (c) => {
@@ -57,9 +55,9 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/invitations', tags, security,
+      method: 'post', path: '/{id}/invitations', tags, security: platformAdminSecurity,
       summary: 'Invite someone into a tenant, with any role (owner included): the same invitation as POST /v1/invitations, by the platform admin',
-      request: { params: TenantIdParam, body: { required: true, content: { 'application/json': { schema: CreateInvitationBody } } } },
+      request: { params: TenantIdParam, ...body(CreateInvitationBody) },
       responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 415, 503) },
     }),
     async (c) => {
@@ -73,7 +71,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security, summary: 'List tenants (oldest first, cursor pagination)',
+      method: 'get', path: '/', tags, security: platformAdminSecurity, summary: 'List tenants (oldest first, cursor pagination)',
       request: { query: ListTenantsQuery },
       responses: { 200: json(TenantPage, 'A page of tenants'), ...errorResponses(400, 401, 403) },
     }),
@@ -88,7 +86,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/{id}', tags, security, summary: 'Get a tenant',
+      method: 'get', path: '/{id}', tags, security: platformAdminSecurity, summary: 'Get a tenant',
       request: { params: TenantIdParam },
       responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -101,8 +99,8 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'patch', path: '/{id}', tags, security, summary: 'Update name, plan or settings (settings merge per RFC 7396)',
-      request: { params: TenantIdParam, body: { required: true, content: { 'application/json': { schema: UpdateTenantBody } } } },
+      method: 'patch', path: '/{id}', tags, security: platformAdminSecurity, summary: 'Update name, plan or settings (settings merge per RFC 7396)',
+      request: { params: TenantIdParam, ...body(UpdateTenantBody) },
       responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
@@ -117,7 +115,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   ] as const) {
     router.openapi(
       createRoute({
-        method: 'post', path: `/{id}/${action}`, tags, security, summary,
+        method: 'post', path: `/{id}/${action}`, tags, security: platformAdminSecurity, summary,
         request: { params: TenantIdParam },
         responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404, 409) },
       }),
@@ -130,7 +128,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'delete', path: '/{id}', tags, security,
+      method: 'delete', path: '/{id}', tags, security: platformAdminSecurity,
       summary: 'Soft-delete a tenant at once (its hosts answer 404); purge later drops its data',
       request: { params: TenantIdParam },
       responses: { 200: json(TenantSchema, 'The deleted tenant'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -143,7 +141,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/purge', tags, security,
+      method: 'post', path: '/{id}/purge', tags, security: platformAdminSecurity,
       summary: 'Drop a deleted tenant’s schema and registry row (irreversible)',
       request: { params: TenantIdParam },
       responses: { 204: { description: 'Purged' }, ...errorResponses(400, 401, 403, 404, 409) },

@@ -7,7 +7,7 @@ import { fail } from '../../errors.ts'
 import { requestMeta } from '../../identity/audit.ts'
 import { encryptSecret } from '../../identity/secrets.ts'
 import { requirePermission, type PermissionContext } from '../../middleware/permission/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, security, body } from '../../openapi.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
 import { claimDeliveries, deliverClaimed, LEASE_SECONDS, type ClaimedDelivery, type DeliveryDeps } from '../../webhooks/deliver.ts'
 import { directEventStatements } from '../../webhooks/outbox.ts'
@@ -27,8 +27,6 @@ type Tables = ReturnType<typeof tenantTables>
 type WebhookRow = Tables['webhooks']['$inferSelect']
 
 const tags = ['Webhooks']
-const security = [{ bearer: [] }]
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const iso = (v: string | null) => (v ? new Date(v).toISOString() : null)
 
 function present(w: WebhookRow): z.infer<typeof Webhook> {
@@ -96,7 +94,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'post', path: '/', tags, security, middleware: [requirePermission('webhooks:create'), idempotent()] as const, summary: 'Create a webhook; its signing secret is in this answer only',
-      request: { headers: IdempotencyKeyHeader, body: { required: true, content: { 'application/json': { schema: CreateWebhook } } } },
+      request: { headers: IdempotencyKeyHeader, ...body(CreateWebhook) },
       responses: { 201: json(CreatedWebhook, 'The webhook, with its secret'), ...errorResponses(400, 401, 403, 409, 422) },
     }),
     async (c) => {
@@ -155,7 +153,7 @@ export function registerWebhookRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'patch', path: '/{id}', tags, security, middleware: [requirePermission('webhooks:update')] as const, summary: 'Change the URL, the events, the description, or enable/disable',
-      request: { params: WebhookIdParam, body: { required: true, content: { 'application/json': { schema: UpdateWebhook } } } },
+      request: { params: WebhookIdParam, ...body(UpdateWebhook) },
       responses: { 200: json(Webhook, 'The updated webhook'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { platformHostOnly, tenantHostOnly } from '../../middleware/tenant/index.ts'
-import { errorResponses, sectionRouter } from '../../openapi.ts'
+import { errorResponses, sectionRouter, json, body } from '../../openapi.ts'
 import { credentialThrottle } from '../../middleware/rate-limit/index.ts'
 import { MfaRequired, TokenResponse } from '../../identity/schemas.ts'
 import { Handoff } from '../handoff/routes.ts'
@@ -8,8 +8,6 @@ import { createWithSelection, exchangeSelection, handOffSelection } from './sele
 import { CreatedWorkspace, CreateWithSelectionBody, SelectBody, SelectHandoffBody } from './schemas.ts'
 
 const tags = ['Auth: workspaces']
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 
 /**
  * The second step of a platform sign-in (POST /v1/auth/login on the platform host answers the

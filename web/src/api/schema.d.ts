@@ -4204,7 +4204,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mail the signed-in user a link that confirms their email address (valid 24 h, single use) */
+        /** Mail the signed-in user a link that confirms their email address (single use; valid EMAIL_VERIFICATION_TTL_SECONDS, 24 h by default) */
         post: {
             parameters: {
                 query?: never;
@@ -4345,7 +4345,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mail a password-reset link (valid 30 min) to a member of this organization. Answers the same for every address. */
+        /** Mail a password-reset link (valid PASSWORD_RESET_TTL_SECONDS, 30 min by default) to a member of this organization. Answers the same for every address. */
         post: {
             parameters: {
                 query?: never;
@@ -4470,7 +4470,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mail a sign-in link (valid 15 min) to a member of this organization. Answers the same for every address. */
+        /** Mail a sign-in link (valid MAGIC_LINK_TTL_SECONDS, 15 min by default) to a member of this organization. Answers the same for every address. */
         post: {
             parameters: {
                 query?: never;
