@@ -12,6 +12,7 @@ import { OrgSwitcher } from './org-switcher.tsx'
 import { SignInPage } from './pages/sign-in.tsx'
 import { SignUpPage } from './pages/sign-up.tsx'
 import { PlatformPage } from './pages/platform.tsx'
+import { ConsoleLink, ConsolePage } from './console/console.tsx'
 
 type Host = { tenant: Tenant | null; options: SignInOptions | null } | { error: string }
 
@@ -42,13 +43,15 @@ export function App() {
 
 /** Pages only a signed-out visitor needs (a signed-in one goes to the account), and pages that need a session. */
 const SIGNED_OUT_ONLY = new Set(['/sign-in', '/sign-up', '/forgot-password'])
-const isSignedInOnly = (path: string) => path === '/' || path === '/account' || path.startsWith('/account/')
+const isConsole = (path: string) => path === '/console' || path.startsWith('/console/')
+const isSignedInOnly = (path: string) => path === '/' || path === '/account' || path.startsWith('/account/') || isConsole(path)
 
 const TITLES: Record<string, string> = {
   '/sign-in': 'Sign in', '/sign-up': 'Sign up', '/account': 'Your account', '/forgot-password': 'Forgot password',
   '/reset-password': 'Choose a new password', '/verify-email': 'Verify your email', '/magic-link': 'Signing in',
   '/accept-invitation': 'Accept invitation', '/oauth-complete': 'Signing in', '/handoff': 'Switching organization',
   '/account/password': 'Change your password', '/account/delete': 'Delete your account', '/account-deleted': 'Account deleted',
+  '/console': 'Console', '/console/members': 'Members',
 }
 
 function Pages() {
@@ -77,6 +80,7 @@ function Pages() {
   else if (path === '/account/password') page = user ? <ChangePasswordPage /> : null
   else if (path === '/account/delete') page = user ? <DeleteAccountPage /> : null
   else if (path === '/account-deleted') page = <AccountDeletedPage />
+  else if (isConsole(path)) page = user ? <ConsolePage path={path} /> : null
   else if (isSignedInOnly(path)) page = user ? <AccountPage /> : null
   else page = <NotFound />
   return <Shell>{page}</Shell>
@@ -117,6 +121,7 @@ function Shell({ children }: { children: ReactNode }) {
     <nav aria-label="Account" className="user-menu">
       <OrgSwitcher />
       <span className="who">{user.email}</span>
+      <ConsoleLink />
       <Link href="/account">Account</Link>
       <button type="button" className="link-button" onClick={() => void signOut().then(() => navigate('/sign-in'))}>
         Sign out

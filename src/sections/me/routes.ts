@@ -17,6 +17,7 @@ import { changePassword } from './password.ts'
 import { deleteAccount, deletionPlan, presentPlan } from './delete-account.ts'
 import { clearSessionCookie } from '../browser-session/cookie.ts'
 import { createOwnTenant } from '../workspaces/create.ts'
+import { registerMyPermissions } from './permissions.ts'
 import { CreatedWorkspace, CreateOwnTenantBody } from '../workspaces/schemas.ts'
 
 const tags = ['Me']
@@ -217,5 +218,6 @@ export function registerMeRoutes(app: ReturnType<typeof sectionRouter>) {
     },
   )
 
+  registerMyPermissions(router)
   app.route('/v1/me', router)
 }

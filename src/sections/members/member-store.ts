@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, ilike, ne, or, sql } from 'drizzle-orm'
 import { users } from '../../db/public-schema.ts'
 import { tenantTables } from '../../db/tenant-schema.ts'
 import type { Database } from '../../platform/database.ts'
@@ -38,12 +38,22 @@ export async function findMember(db: Database, tenant: Pick<Tenant, 'schemaName'
   return rows[0]
 }
 
-/** Members in the order they joined (ties by user id); keyset pagination on (joined_at, user_id). */
-export async function listMembers(db: Database, tenant: Pick<Tenant, 'schemaName'>, page: { limit: number; cursor?: string }) {
+/** `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\\` taken literally. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+
+/**
+ * Members in the order they joined (ties by user id); keyset pagination on (joined_at, user_id).
+ * `q` keeps those whose email or name contains it; the cursor works the same on the narrowed list.
+ */
+export async function listMembers(db: Database, tenant: Pick<Tenant, 'schemaName'>, page: { limit: number; cursor?: string; q?: string }) {
   const { m, isMember, query } = memberQuery(db, tenant)
   const after = page.cursor ? decodeCursor(page.cursor, ['timestamp', 'uuid']) : undefined
   const rows = await query
-    .where(and(isMember, after ? sql`(${m.joinedAt}, ${m.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined))
+    .where(and(
+      isMember,
+      page.q ? or(ilike(users.email, containing(page.q)), ilike(users.name, containing(page.q))) : undefined,
+      after ? sql`(${m.joinedAt}, ${m.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
+    ))
     .orderBy(asc(m.joinedAt), asc(m.userId))
     .limit(page.limit + 1)
   const data = rows.slice(0, page.limit)

@@ -6,7 +6,7 @@ import { registerInvitationRoutes } from './invitations.ts'
 import { changeRole, removeMember } from './member-changes.ts'
 import { listMembers, presentMember } from './member-store.ts'
 import { requireSelfOrPermission } from '../../middleware/permission/self-or-permission.ts'
-import { MemberPage, MemberSchema, PageQuery, UpdateMemberBody, UserIdParam } from './schemas.ts'
+import { MemberListQuery, MemberPage, MemberSchema, UpdateMemberBody, UserIdParam } from './schemas.ts'
 
 const tags = ['Members']
 
@@ -17,8 +17,8 @@ export function registerMemberRoutes(app: ReturnType<typeof sectionRouter>) {
   router.openapi(
     createRoute({
       method: 'get', path: '/', tags, security, middleware: [requirePermission('members:read')] as const,
-      summary: 'List the members of the tenant (members:read, which the member role holds), in the order they joined',
-      request: { query: PageQuery },
+      summary: 'List the members of the tenant (members:read, which the member role holds), in the order they joined; q searches email and name',
+      request: { query: MemberListQuery },
       responses: { 200: json(MemberPage, 'A page of members'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {

@@ -9,6 +9,10 @@ export const PageQuery = z.object({
   cursor: z.string().min(1).max(300).optional().openapi({ description: 'Opaque: next_cursor of the previous page' }),
 })
 
+export const MemberListQuery = PageQuery.extend({
+  q: z.string().trim().min(1).max(200).optional().openapi({ description: 'Only members whose email or name contains this text (case-insensitive); keep it for the next pages' }),
+})
+
 export const UserIdParam = z.object({ userId: z.uuid().openapi({ param: { name: 'userId', in: 'path' } }) })
 export const InvitationIdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) })
 

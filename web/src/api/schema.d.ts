@@ -2690,6 +2690,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s effective permissions in this tenant (Atrium’s own types), decided by the authorization engine */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The permissions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MyPermissions"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -5091,7 +5154,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the members of the tenant (members:read, which the member role holds), in the order they joined */
+        /** List the members of the tenant (members:read, which the member role holds), in the order they joined; q searches email and name */
         get: {
             parameters: {
                 query?: {
@@ -5099,6 +5162,8 @@ export interface paths {
                     limit?: number;
                     /** @description Opaque: next_cursor of the previous page */
                     cursor?: string;
+                    /** @description Only members whose email or name contains this text (case-insensitive); keep it for the next pages */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -7943,6 +8008,18 @@ export interface components {
                 [key: string]: unknown;
             };
             created_at: string;
+        };
+        MyPermissions: {
+            /**
+             * @description Every `type:action` of Atrium’s own resource types the caller may do tenant-wide now, decided one by one by the engine behind every endpoint (roles, bindings, policies; deny wins)
+             * @example [
+             *       "members:read",
+             *       "members:invite"
+             *     ]
+             */
+            permissions: string[];
+            /** @description The version of the tenant’s authorization model the answer was decided on */
+            authz_version: number;
         };
         AuditEntry: {
             /** Format: uuid */
