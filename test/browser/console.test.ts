@@ -139,6 +139,41 @@ describe.skipIf(!hasBrowser)('the admin console', () => {
     await context.close()
   })
 
+  it('creates an API key whose secret is shown once, lists it with its last use, and revokes it', async () => {
+    const owner = await newOwner()
+    const host = tenantOrigin(owner.slug)
+    const { page, context } = await newPage(browser)
+    await signIn(page, owner.slug, owner.email)
+    await page.goto(`${host}/console/api-keys`)
+    await heading(page, 'API keys')
+    await page.getByText('No active API keys.').waitFor()
+    await page.getByLabel('Key name').fill('billing service')
+    // The roles come from the tenant's roles (the owner holds roles:read); owner is never offered.
+    expect(await page.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value))).toEqual(['admin', 'member'])
+    await page.getByRole('checkbox', { name: 'member' }).check()
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const secret = (await page.getByLabel('Secret').textContent())!
+    expect(secret.length).toBeGreaterThan(20)
+    await page.getByRole('list', { name: 'API keys' }).getByText('billing service').waitFor()
+    await screenshot(page, 'console-api-key-created')
+
+    // The secret works, once copied; the list (and a reload) never shows it again.
+    expect((await api(`${host}/v1/members`, { headers: { 'x-api-key': secret } })).status).toBe(200)
+    await page.getByRole('button', { name: 'Done, hide it' }).click()
+    expect(await page.content()).not.toContain(secret)
+    await page.reload()
+    const list = page.getByRole('list', { name: 'API keys' })
+    await list.getByText('billing service').waitFor()
+    expect(await list.textContent()).toMatch(/last used (?!never)/)
+    expect(await page.content()).not.toContain(secret)
+
+    await page.getByRole('button', { name: 'Revoke billing service' }).click()
+    await page.getByText('“billing service” was revoked').waitFor()
+    await page.getByText('No active API keys.').waitFor()
+    expect((await api(`${host}/v1/members`, { headers: { 'x-api-key': secret } })).status).toBe(401)
+    await context.close()
+  })
+
   it('shows no console link, and no screen, to a member whose roles grant none of them', async () => {
     const owner = await newOwner()
     const host = tenantOrigin(owner.slug)

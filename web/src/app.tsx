@@ -51,7 +51,7 @@ const TITLES: Record<string, string> = {
   '/reset-password': 'Choose a new password', '/verify-email': 'Verify your email', '/magic-link': 'Signing in',
   '/accept-invitation': 'Accept invitation', '/oauth-complete': 'Signing in', '/handoff': 'Switching organization',
   '/account/password': 'Change your password', '/account/delete': 'Delete your account', '/account-deleted': 'Account deleted',
-  '/console': 'Console', '/console/members': 'Members',
+  '/console': 'Console', '/console/members': 'Members', '/console/api-keys': 'API keys',
 }
 
 function Pages() {

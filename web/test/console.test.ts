@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memberErrorMessage, parseAddresses } from '../src/console/members-text.ts'
-import { memberActions, SCREENS, visibleScreens } from '../src/console/screens.ts'
+import { apiKeyActions, memberActions, SCREENS, visibleScreens } from '../src/console/screens.ts'
 import { ATRIUM_RESOURCE_TYPES } from '../../src/authz/atrium-types.ts'
 
 const EVERY = Object.entries(ATRIUM_RESOURCE_TYPES).flatMap(([type, t]) => t.actions.map((a) => `${type}:${a}`))
@@ -21,6 +21,14 @@ describe('the console’s screens from the caller’s permissions', () => {
     expect(memberActions(['members:read'])).toEqual({ list: true, invite: false, changeRole: false, remove: false, invitations: false, revoke: false })
     expect(memberActions(EVERY)).toEqual({ list: true, invite: true, changeRole: true, remove: true, invitations: true, revoke: true })
     expect(memberActions(['members:invite', 'invitations:read'])).toMatchObject({ list: false, invite: true, invitations: true, revoke: false })
+  })
+
+  it('shows API keys for api_keys:read or api_keys:create, revoke and the role picker each with their own', () => {
+    expect(visibleScreens(['members:read', 'api_keys:read']).map((s) => s.id)).toEqual(['members', 'api-keys'])
+    expect(visibleScreens(['api_keys:create']).map((s) => s.id)).toEqual(['api-keys'])
+    expect(visibleScreens(['api_keys:revoke']).map((s) => s.id)).toEqual([])
+    expect(apiKeyActions(['api_keys:read'])).toEqual({ list: true, create: false, revoke: false, pickRoles: false })
+    expect(apiKeyActions(EVERY)).toEqual({ list: true, create: true, revoke: true, pickRoles: true })
   })
 
   it('asks only for permissions the API has', () => {

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import { Link } from '../router.tsx'
+import { ApiKeysScreen } from './api-keys.tsx'
 import { MembersScreen } from './members.tsx'
 import { useMyPermissions } from './permissions.tsx'
 import { visibleScreens, type ConsoleScreen } from './screens.ts'
@@ -14,6 +15,7 @@ export function ConsolePage({ path }: { path: string }) {
   let body: ReactNode
   if (!screens.length) body = <><h1>Console</h1><p>Your roles in this organization give you no access to its console.</p></>
   else if (current?.id === 'members') body = <MembersScreen permissions={state.permissions} />
+  else if (current?.id === 'api-keys') body = <ApiKeysScreen permissions={state.permissions} />
   else if (path === '/console') body = <ConsoleHome screens={screens} />
   else body = <><h1>Not available</h1><p>This screen does not exist or your roles do not give you access to it.</p></>
   return (

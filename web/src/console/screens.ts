@@ -5,7 +5,7 @@
  */
 
 export interface ConsoleScreen {
-  id: 'members'
+  id: 'members' | 'api-keys'
   path: string
   title: string
   /** The screen shows when the caller holds at least one of these. */
@@ -14,6 +14,7 @@ export interface ConsoleScreen {
 
 export const SCREENS: readonly ConsoleScreen[] = [
   { id: 'members', path: '/console/members', title: 'Members', anyOf: ['members:read', 'invitations:read'] },
+  { id: 'api-keys', path: '/console/api-keys', title: 'API keys', anyOf: ['api_keys:read', 'api_keys:create'] },
 ]
 
 /** The console's screens the caller may open, in navigation order. */
@@ -33,4 +34,10 @@ export function memberActions(permissions: Iterable<string>) {
     invitations: held.has('invitations:read'),
     revoke: held.has('invitations:revoke'),
   }
+}
+
+/** What the API keys screen offers. */
+export function apiKeyActions(permissions: Iterable<string>) {
+  const held = new Set(permissions)
+  return { list: held.has('api_keys:read'), create: held.has('api_keys:create'), revoke: held.has('api_keys:revoke'), pickRoles: held.has('roles:read') }
 }
