@@ -1,5 +1,6 @@
+import type { BatchItem } from 'drizzle-orm/batch'
 import { createRoute } from '@hono/zod-openapi'
-import type { AppScope } from '../../app-env.ts'
+import type { AppScope, TenantScope } from '../../app-env.ts'
 import { changeDeps, commitChange } from '../../changes/commit.ts'
 import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, userEventInsert } from '../../identity/audit.ts'
@@ -36,6 +37,23 @@ async function currentUser(c: AppScope<SignedInVariables>) {
 
 /** Secrets and backup codes must not linger in a cache between here and the user. */
 const noStore = (c: C) => c.header('Cache-Control', 'no-store')
+
+/** A refused proof (wrong code or password) on the signed-in endpoints, in the tenant's audit log. */
+function auditFailure(c: TenantScope, userId: string, stage: string, reason: string) {
+  return auditInsert(c.var.db, c.var.tenant.schemaName, requestMeta(c), { action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { stage, reason } })
+}
+
+/** A change to the account's MFA: the user's own event and the tenant's audit entry, with the change's statements, one commit. */
+function commitOwnChange(c: TenantScope, userId: string, action: string, details: { event: Record<string, unknown>; audit: Record<string, unknown> }, statements: BatchItem<'pg'>[] = []) {
+  const tenant = c.var.tenant
+  const meta = requestMeta(c)
+  return commitChange(changeDeps(c), {
+    tenant,
+    meta,
+    statements: [...statements, userEventInsert(c.var.db, userId, meta, action, { ...details.event, tenant: tenant.id })],
+    audit: { action, actorId: userId, targetType: 'user', targetId: userId, details: details.audit },
+  })
+}
 
 /**
  * Two-factor authentication (TOTP, RFC 6238, with backup codes). Enrolment is per account and
@@ -85,15 +103,13 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const userId = c.var.auth.sub
-      const tenant = c.var.tenant
-      const meta = requestMeta(c)
       const store = mfaStore(c.var.db)
       const row = await store.find(userId)
       if (!row) throw fail(MfaErrors, 'mfa_enrolment_not_started')
       if (row.enabledAt) throw fail(MfaErrors, 'mfa_already_enabled')
       const step = matchTotpStep(await totpSecretOf(c, userId, row), c.req.valid('json').code, Date.now())
       if (step === null) {
-        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { stage: 'enrolment', reason: 'incorrect_code' } })
+        await auditFailure(c, userId, 'enrolment', 'incorrect_code')
         throw fail(MfaErrors, 'incorrect_mfa_code')
       }
       const codes = newBackupCodes()
@@ -102,12 +118,7 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
         // Confirmed or replaced by a concurrent request since it was read.
         throw fail(MfaErrors, (await store.find(userId))?.enabledAt ? 'mfa_already_enabled' : 'mfa_enrolment_not_started')
       }
-      await commitChange(changeDeps(c), {
-        tenant,
-        meta,
-        statements: [userEventInsert(c.var.db, userId, meta, 'mfa.enrolled', { method: 'totp', tenant: tenant.id })],
-        audit: { action: 'mfa.enrolled', actorId: userId, targetType: 'user', targetId: userId, details: { method: 'totp', backup_codes: codes.length } },
-      })
+      await commitOwnChange(c, userId, 'mfa.enrolled', { event: { method: 'totp' }, audit: { method: 'totp', backup_codes: codes.length } })
       await rememberMfaEnabled(c.var, userId)
       noStore(c)
       return c.json({ backup_codes: codes }, 200)
@@ -123,25 +134,18 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const userId = c.var.auth.sub
-      const tenant = c.var.tenant
-      const meta = requestMeta(c)
       const store = mfaStore(c.var.db)
       const row = await store.find(userId)
       if (!row?.enabledAt) throw fail(MfaErrors, 'mfa_not_enabled')
       const spent = await spendSecondFactor(c, userId, row, c.req.valid('json').code)
       if (!spent.ok) {
-        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: userId, targetType: 'user', targetId: userId, outcome: 'failure', details: { stage: 'backup_codes', reason: spent.reason } })
+        await auditFailure(c, userId, 'backup_codes', spent.reason)
         throw fail(MfaErrors, 'incorrect_mfa_code')
       }
       const codes = newBackupCodes()
       // Turned off meanwhile: nothing was written.
       if (!(await store.replaceBackupCodes(userId, await Promise.all(codes.map(hashToken))))) throw fail(MfaErrors, 'mfa_not_enabled')
-      await commitChange(changeDeps(c), {
-        tenant,
-        meta,
-        statements: [userEventInsert(c.var.db, userId, meta, 'mfa.backup_codes_regenerated', { tenant: tenant.id })],
-        audit: { action: 'mfa.backup_codes_regenerated', actorId: userId, targetType: 'user', targetId: userId, details: { backup_codes: codes.length, method: spent.method } },
-      })
+      await commitOwnChange(c, userId, 'mfa.backup_codes_regenerated', { event: {}, audit: { backup_codes: codes.length, method: spent.method } })
       noStore(c)
       return c.json({ backup_codes: codes }, 200)
     },
@@ -156,15 +160,13 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
     }),
     async (c) => {
       const user = await currentUser(c)
-      const tenant = c.var.tenant
-      const meta = requestMeta(c)
       const { password, code } = c.req.valid('json')
       const store = mfaStore(c.var.db)
       const row = await store.find(user.id)
       if (!row) throw fail(MfaErrors, 'mfa_not_enabled')
 
       const refuse = async (reason: string, error: keyof typeof MfaErrors) => {
-        await auditInsert(c.var.db, tenant.schemaName, meta, { action: 'mfa.failed', actorId: user.id, targetType: 'user', targetId: user.id, outcome: 'failure', details: { stage: 'disable', reason } })
+        await auditFailure(c, user.id, 'disable', reason)
         return fail(MfaErrors, error)
       }
       if (user.passwordHash) {
@@ -178,12 +180,8 @@ export function registerMfaRoutes(app: ReturnType<typeof sectionRouter>) {
       }
       // (An unconfirmed enrolment of an account without password protects nothing yet: the session is enough.)
 
-      await commitChange(changeDeps(c), {
-        tenant,
-        meta,
-        statements: [...store.removal(user.id), userEventInsert(c.var.db, user.id, meta, 'mfa.disabled', { was_enabled: Boolean(row.enabledAt), tenant: tenant.id })],
-        audit: { action: 'mfa.disabled', actorId: user.id, targetType: 'user', targetId: user.id, details: { was_enabled: Boolean(row.enabledAt) } },
-      })
+      const wasEnabled = Boolean(row.enabledAt)
+      await commitOwnChange(c, user.id, 'mfa.disabled', { event: { was_enabled: wasEnabled }, audit: { was_enabled: wasEnabled } }, [...store.removal(user.id)])
       await forgetMfaEnabled(c.var, user.id)
       return c.body(null, 204)
     },

@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
-import { Settings, TenantName } from '../../tenancy/settings-schema.ts'
+import { presentTenantFields, Settings, tenantFields, TenantName } from '../../tenancy/settings-schema.ts'
 
 /**
  * Settings the platform keeps to itself: `rate_limit` is the deployment's quota for the tenant (a
@@ -23,11 +22,7 @@ export const UpdateOwnTenantBody = z
 
 export const CurrentTenant = z
   .object({
-    id: z.uuid(),
-    slug: z.string(),
-    name: z.string(),
-    status: z.enum(TENANT_STATUSES),
-    plan: z.string(),
+    ...tenantFields,
     created_at: z.string(),
     role: z.string().nullable().optional().openapi({ description: 'Signed-in callers only: the caller’s built-in role here (null for an API key or a non-member)' }),
     permissions: z.array(z.string()).optional().openapi({ description: 'Signed-in callers only: Atrium’s own permissions the caller holds tenant-wide (e.g. members:invite)' }),
@@ -37,7 +32,7 @@ export const CurrentTenant = z
 
 /** What any client of a tenant host may know about it: no settings, no internals. */
 export function presentCurrentTenant(t: Tenant): z.infer<typeof CurrentTenant> {
-  return { id: t.id, slug: t.slug, name: t.name, status: t.status, plan: t.plan, created_at: new Date(t.createdAt).toISOString() }
+  return { ...presentTenantFields(t), created_at: new Date(t.createdAt).toISOString() }
 }
 
 /** The settings as the tenant's own admins see them: everything but the encrypted provider apps. */

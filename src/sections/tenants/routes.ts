@@ -109,15 +109,17 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
     },
   )
 
-  for (const [action, summary] of [
-    ['suspend', 'Suspend a tenant: its hosts answer 403 tenant_suspended'],
-    ['resume', 'Resume a suspended tenant'],
+  // Status transitions: suspend, resume, and the soft delete (its hosts answer 404 at once; purge drops the data later).
+  for (const [method, path, action, summary, answer] of [
+    ['post', '/{id}/suspend', 'suspend', 'Suspend a tenant: its hosts answer 403 tenant_suspended', 'The tenant'],
+    ['post', '/{id}/resume', 'resume', 'Resume a suspended tenant', 'The tenant'],
+    ['delete', '/{id}', 'delete', 'Soft-delete a tenant at once (its hosts answer 404); purge later drops its data', 'The deleted tenant'],
   ] as const) {
     router.openapi(
       createRoute({
-        method: 'post', path: `/{id}/${action}`, tags, security: platformAdminSecurity, summary,
+        method, path, tags, security: platformAdminSecurity, summary,
         request: { params: TenantIdParam },
-        responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404, 409) },
+        responses: { 200: json(TenantSchema, answer), ...errorResponses(400, 401, 403, 404, 409) },
       }),
       async (c) => {
         const tenant = await transitionTenant(changeDeps(c), c.req.valid('param').id, action, auditContext(c))
@@ -125,19 +127,6 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
       },
     )
   }
-
-  router.openapi(
-    createRoute({
-      method: 'delete', path: '/{id}', tags, security: platformAdminSecurity,
-      summary: 'Soft-delete a tenant at once (its hosts answer 404); purge later drops its data',
-      request: { params: TenantIdParam },
-      responses: { 200: json(TenantSchema, 'The deleted tenant'), ...errorResponses(400, 401, 403, 404, 409) },
-    }),
-    async (c) => {
-      const tenant = await transitionTenant(changeDeps(c), c.req.valid('param').id, 'delete', auditContext(c))
-      return c.json(presentTenant(tenant), 200)
-    },
-  )
 
   router.openapi(
     createRoute({

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { TENANT_STATUSES } from '../../db/public-schema.ts'
 import { SLUG_MESSAGES, slugProblem } from '../../tenancy/slug.ts'
 import type { Tenant } from '../../tenancy/registry.ts'
-import { Settings, TenantName } from '../../tenancy/settings-schema.ts'
+import { presentTenantFields, Settings, tenantFields, TenantName } from '../../tenancy/settings-schema.ts'
 import { Email } from '../../identity/schemas.ts'
 
 export const Slug = z
@@ -42,11 +42,7 @@ export const ListTenantsQuery = z.object({
 
 export const TenantSchema = z
   .object({
-    id: z.uuid(),
-    slug: z.string(),
-    name: z.string(),
-    status: z.enum(TENANT_STATUSES),
-    plan: z.string(),
+    ...tenantFields,
     settings: z.record(z.string(), z.unknown()),
     schema_name: z.string(),
     placement: z.string(),
@@ -72,11 +68,7 @@ const iso = (pgTimestamp: string) => new Date(pgTimestamp).toISOString()
 /** The platform admin's view of a tenant. */
 export function presentTenant(t: Tenant): z.infer<typeof TenantSchema> {
   return {
-    id: t.id,
-    slug: t.slug,
-    name: t.name,
-    status: t.status,
-    plan: t.plan,
+    ...presentTenantFields(t),
     settings: t.settings,
     schema_name: t.schemaName,
     placement: t.placement,
