@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { commonError } from '../../errors.ts'
 import { constantTimeEqual } from '../../platform/crypto.ts'
+import { platformHostOnly } from '../tenant/index.ts'
 
 /**
  * Guards the platform API with PLATFORM_ADMIN_TOKEN sent as `Authorization: Bearer …`.
@@ -13,4 +14,12 @@ export function requirePlatformAdmin(token: (c: Parameters<MiddlewareHandler>[0]
     if (!(await constantTimeEqual(presented, token(c)))) throw commonError('forbidden', 'The platform admin token is not valid.')
     await next()
   }
+}
+
+/**
+ * The gates of a platform API route: the platform host, and PLATFORM_ADMIN_TOKEN. Declared on
+ * each route (`middleware: platformApi()`), as every route declares its own gates.
+ */
+export function platformApi(): [ReturnType<typeof platformHostOnly>, MiddlewareHandler] {
+  return [platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN)]
 }

@@ -6,8 +6,8 @@ import { fail } from '../../errors.ts'
 import { auditInsert, requestMeta, type AuditEvent } from '../../identity/audit.ts'
 import { tenantKeyDeps } from '../../identity/context.ts'
 import { requirePermission } from '../../middleware/permission/index.ts'
-import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
-import { platformHostOnly, tenantHostOnly } from '../../middleware/tenant/index.ts'
+import { platformApi } from '../../middleware/platform-admin/index.ts'
+import { tenantHostOnly } from '../../middleware/tenant/index.ts'
 import { errorResponses, sectionRouter, json, security, platformAdminSecurity } from '../../openapi.ts'
 import { TenantErrors } from '../../tenancy/errors.ts'
 import { findTenantById, type Tenant } from '../../tenancy/registry.ts'
@@ -49,12 +49,11 @@ async function platformTenant(c: AppScope, id: string) {
  */
 export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) {
   const platform = sectionRouter()
-  platform.use('*', platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN))
   const platformTags = ['Platform: tenants']
   
   platform.openapi(
     createRoute({
-      method: 'get', path: '/{id}/signing-keys', tags: platformTags, security: platformAdminSecurity, summary: "A tenant's access-token signing keys (public halves)",
+      method: 'get', path: '/{id}/signing-keys', middleware: platformApi(), tags: platformTags, security: platformAdminSecurity, summary: "A tenant's access-token signing keys (public halves)",
       request: { params: TenantIdParam },
       responses: { 200: json(SigningKeyList, 'Newest first'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -63,7 +62,7 @@ export function registerSigningKeyRoutes(app: ReturnType<typeof sectionRouter>) 
 
   platform.openapi(
     createRoute({
-      method: 'post', path: '/{id}/signing-keys/rotate', tags: platformTags, security: platformAdminSecurity,
+      method: 'post', path: '/{id}/signing-keys/rotate', middleware: platformApi(), tags: platformTags, security: platformAdminSecurity,
       summary: "Rotate a tenant's signing key: a new current key; the current one stays valid as previous; the previous one is retired",
       request: { params: TenantIdParam },
       responses: { 200: json(SigningKeyList, 'The keys after the rotation'), ...errorResponses(400, 401, 403, 404) },

@@ -1,8 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { AppScope } from '../../app-env.ts'
-import { platformHostOnly } from '../../middleware/tenant/index.ts'
 import { idempotent, IdempotencyKeyHeader } from '../../middleware/idempotency/index.ts'
-import { requirePlatformAdmin } from '../../middleware/platform-admin/index.ts'
+import { platformApi } from '../../middleware/platform-admin/index.ts'
 import { errorResponses, sectionRouter, json, platformAdminSecurity, body } from '../../openapi.ts'
 import {
   findTenantById,
@@ -36,11 +35,10 @@ async function afterCreate(c: AppScope, tenant: Tenant) {
 /** The platform API: tenant lifecycle, on the platform host, for the platform admin. */
 export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   const router = sectionRouter()
-  router.use('*', platformHostOnly(), requirePlatformAdmin((c) => c.var.config.PLATFORM_ADMIN_TOKEN))
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/', tags, security: platformAdminSecurity, middleware: [idempotent()] as const,
+      method: 'post', path: '/', tags, security: platformAdminSecurity, middleware: [...platformApi(), idempotent()] as const,
       summary: 'Create a tenant (its registry row, schema and tables in one transaction), optionally with its owner (owner_email); accepts Idempotency-Key',
       request: { headers: IdempotencyKeyHeader, ...body(CreateTenantBody) },
       responses: { 201: json(CreatedTenant, 'The new tenant (with `owner` when owner_email was given)'), ...errorResponses(400, 401, 403, 409, 415, 422, 503) },
@@ -55,7 +53,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/invitations', tags, security: platformAdminSecurity,
+      method: 'post', path: '/{id}/invitations', middleware: platformApi(), tags, security: platformAdminSecurity,
       summary: 'Invite someone into a tenant, with any role (owner included): the same invitation as POST /v1/invitations, by the platform admin',
       request: { params: TenantIdParam, ...body(CreateInvitationBody) },
       responses: { 201: json(InvitationSchema, 'The invitation (the token is only in the email)'), ...errorResponses(400, 401, 403, 404, 409, 415, 503) },
@@ -71,7 +69,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/', tags, security: platformAdminSecurity, summary: 'List tenants (oldest first, cursor pagination)',
+      method: 'get', path: '/', middleware: platformApi(), tags, security: platformAdminSecurity, summary: 'List tenants (oldest first, cursor pagination)',
       request: { query: ListTenantsQuery },
       responses: { 200: json(TenantPage, 'A page of tenants'), ...errorResponses(400, 401, 403) },
     }),
@@ -86,7 +84,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'get', path: '/{id}', tags, security: platformAdminSecurity, summary: 'Get a tenant',
+      method: 'get', path: '/{id}', middleware: platformApi(), tags, security: platformAdminSecurity, summary: 'Get a tenant',
       request: { params: TenantIdParam },
       responses: { 200: json(TenantSchema, 'The tenant'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -99,7 +97,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'patch', path: '/{id}', tags, security: platformAdminSecurity, summary: 'Update name, plan or settings (settings merge per RFC 7396)',
+      method: 'patch', path: '/{id}', middleware: platformApi(), tags, security: platformAdminSecurity, summary: 'Update name, plan or settings (settings merge per RFC 7396)',
       request: { params: TenantIdParam, ...body(UpdateTenantBody) },
       responses: { 200: json(TenantSchema, 'The updated tenant'), ...errorResponses(400, 401, 403, 404, 409, 415) },
     }),
@@ -117,7 +115,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
   ] as const) {
     router.openapi(
       createRoute({
-        method, path, tags, security: platformAdminSecurity, summary,
+        method, path, middleware: platformApi(), tags, security: platformAdminSecurity, summary,
         request: { params: TenantIdParam },
         responses: { 200: json(TenantSchema, answer), ...errorResponses(400, 401, 403, 404, 409) },
       }),
@@ -130,7 +128,7 @@ export function registerTenantRoutes(app: ReturnType<typeof sectionRouter>) {
 
   router.openapi(
     createRoute({
-      method: 'post', path: '/{id}/purge', tags, security: platformAdminSecurity,
+      method: 'post', path: '/{id}/purge', middleware: platformApi(), tags, security: platformAdminSecurity,
       summary: 'Drop a deleted tenant’s schema and registry row (irreversible)',
       request: { params: TenantIdParam },
       responses: { 204: { description: 'Purged' }, ...errorResponses(400, 401, 403, 404, 409) },
