@@ -44,7 +44,8 @@ describe('the Members screen’s text', () => {
 
   it('explains the last-owner and grant-ceiling refusals instead of showing codes', () => {
     expect(memberErrorMessage({ code: 'last_owner', message: 'x' })).toMatch(/at least one owner/)
-    expect(memberErrorMessage({ code: 'grant_exceeds_own', message: 'x', details: { role: 'admin', permission: '*:*' } })).toMatch(/grants \*:\*, which you do not hold/)
+    expect(memberErrorMessage({ code: 'grant_exceeds_own', message: 'x', details: { role: 'admin', permissions: ['*:*'] } })).toMatch(/the role admin grants \*:\*, which you do not hold/)
+    expect(memberErrorMessage({ code: 'grant_exceeds_own', message: 'x', details: { permissions: ['members:invite', 'roles:read'] } })).toMatch(/this grants members:invite, roles:read/)
     expect(memberErrorMessage({ code: 'something_else', message: 'The API’s words.' })).toBe('The API’s words.')
   })
 })

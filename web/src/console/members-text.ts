@@ -5,10 +5,12 @@ import type { ApiError } from '../api/client.ts'
  * API's own message is the fallback).
  */
 export function memberErrorMessage(error: ApiError): string {
-  const details = (error.details ?? {}) as { permission?: string; role?: string }
+  const details = (error.details ?? {}) as { permission?: string; permissions?: string[]; role?: string }
+  const beyond = details.permissions?.join(', ')
   switch (error.code) {
     case 'last_owner': return 'The organization must keep at least one owner. Make someone else owner first, then change or remove this one.'
-    case 'grant_exceeds_own': return `You cannot give a role that holds more than you do${details.permission ? ` (it grants ${details.permission}, which you do not hold)` : ''}.`
+    // details: { permissions: those beyond the caller's own, role? } (assertGrantCeiling, src/authz/permissions.ts)
+    case 'grant_exceeds_own': return `You cannot give more than you hold yourself${beyond ? ` (${details.role ? `the role ${details.role} grants` : 'this grants'} ${beyond}, which you do not hold)` : ''}.`
     case 'owner_role_required': return 'Only an owner can make someone owner, take the owner role away, or remove an owner.'
     case 'permission_denied': return `You are not allowed to do this${details.permission ? ` (it needs ${details.permission})` : ''}.`
     case 'already_member': return 'This person is already a member.'
