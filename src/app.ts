@@ -24,6 +24,7 @@ import { registerTenantRoutes } from './sections/tenants/routes.ts'
 import { registerAuthRoutes } from './sections/auth/routes.ts'
 import { registerWorkspaceRoutes } from './sections/workspaces/routes.ts'
 import { registerJwksRoutes } from './sections/jwks/routes.ts'
+import { registerDocsRoutes } from './sections/docs/routes.ts'
 import { registerMeRoutes } from './sections/me/routes.ts'
 import { queueSessionChecks } from './identity/session-checks.ts'
 import { registerDevRoutes } from './sections/dev/routes.ts'
@@ -68,6 +69,7 @@ export function createApp() {
   registerHealthRoutes(app)
   registerDevRoutes(app)
   app.doc31('/openapi.json', OPENAPI_DOCUMENT)
+  registerDocsRoutes(app)
   app.openAPIRegistry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN',
   })

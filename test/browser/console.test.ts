@@ -174,6 +174,24 @@ describe.skipIf(!hasBrowser)('the admin console', () => {
     await context.close()
   })
 
+  it('links the console to the interactive API reference, which renders this host’s /openapi.json from its own origin', async () => {
+    const owner = await newOwner()
+    const { page, context } = await newPage(browser)
+    const foreign: string[] = []
+    page.on('request', (request) => {
+      if (!request.url().startsWith(tenantOrigin(owner.slug))) foreign.push(request.url())
+    })
+    await signIn(page, owner.slug, owner.email)
+    await page.goto(`${tenantOrigin(owner.slug)}/console`)
+    await page.getByRole('link', { name: 'interactive API reference' }).click()
+    await page.waitForURL(`${tenantOrigin(owner.slug)}/docs`)
+    await page.getByText('/v1/me/permissions').first().waitFor()
+    await page.getByText('Atrium API').first().waitFor()
+    await screenshot(page, 'api-docs')
+    expect(foreign).toEqual([])
+    await context.close()
+  })
+
   it('shows no console link, and no screen, to a member whose roles grant none of them', async () => {
     const owner = await newOwner()
     const host = tenantOrigin(owner.slug)

@@ -43,6 +43,8 @@ function ConsoleHome({ screens }: { screens: ConsoleScreen[] }) {
       <ul>
         {screens.map((s) => <li key={s.id}><Link href={s.path}>{s.title}</Link></li>)}
       </ul>
+      {/* A page of its own (served by the Worker), not one of the app's: a plain link. */}
+      <p>Every endpoint, with its permission and errors, in the <a href="/docs">interactive API reference</a>.</p>
     </>
   )
 }
