@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../platform/logger.ts'
 import { connectRedis, type Redis } from '../platform/redis.ts'
 import { listTenants, type Tenant } from '../tenancy/registry.ts'
 import { claimDeliveries, deliverClaimed, type DeliveryDeps } from './deliver.ts'
-import { keyTable, sweepExpiredKeys } from '../middleware/idempotency/store.ts'
+import { keyTable, sweepExpiredKeys } from '../db/idempotency-keys.ts'
 
 /**
  * The Cron Trigger's work (wrangler.toml, every minute): deliver what is due in every active

@@ -5,20 +5,20 @@ import type { Tenant } from '../../tenancy/registry.ts'
 import type { AccessClaims } from '../auth/index.ts'
 import { handleError } from '../request-context/errors.ts'
 import { idempotent, type IdempotencyVariables } from './index.ts'
-import type { ClaimOutcome, KeyRef } from './store.ts'
+import type { ClaimOutcome, KeyRef } from '../../db/idempotency-keys.ts'
 
 /*
- * The middleware alone, with the key store (./store.ts: conditional SQL on the tenant's
+ * The middleware alone, with the key store (src/db/idempotency-keys.ts: conditional SQL on the tenant's
  * idempotency_keys) replaced by the same decisions over a map, so each outcome can be set up:
  * a route that creates (and marks its batch) behind it. The store's SQL and concurrency through
  * the real Worker: test/idempotency.test.ts.
  */
 type Row = { fingerprint: string; claimId: string; state: 'started' | 'committed' | 'done'; location: string | null; response: string | null; leaseOver: boolean }
 const keys = vi.hoisted(() => ({ rows: new Map<string, Row>(), inFlightSeconds: 7 }))
-vi.mock('./store.ts', async (importOriginal) => {
+vi.mock('../../db/idempotency-keys.ts', async (importOriginal) => {
   const id = (ref: KeyRef) => `${ref.scope}|${ref.key}`
   return {
-    ...(await importOriginal<typeof import('./store.ts')>()),
+    ...(await importOriginal<typeof import('../../db/idempotency-keys.ts')>()),
     claimKey: async (_db: unknown, ref: KeyRef, fingerprint: string, claimId: string): Promise<ClaimOutcome> => {
       const row = keys.rows.get(id(ref))
       if (!row) {

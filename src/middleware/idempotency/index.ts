@@ -7,7 +7,7 @@ import { decryptSecret, encryptSecret, hashToken } from '../../identity/secrets.
 import { retryIdempotent } from '../../platform/database.ts'
 import { callerSubject } from '../permission/index.ts'
 import { IdempotencyErrors } from './errors.ts'
-import { claimKey, committedStatement, keyTable, releaseKey, storeResponse, type KeyRef } from './store.ts'
+import { claimKey, committedStatement, keyTable, releaseKey, storeResponse, type KeyRef } from '../../db/idempotency-keys.ts'
 
 export interface IdempotencyClaim {
   /**

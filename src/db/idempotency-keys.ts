@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { Database } from '../../platform/database.ts'
+import type { Database } from '../platform/database.ts'
 
 /** How long a key answers for its first request. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
