@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
+import { useEffect, useId, useState, type FormEvent } from 'react'
 import { api, apiError, type Schemas } from '../api/client.ts'
 import { Field, FormError, Notice } from '../ui.tsx'
 import { memberErrorMessage } from './members-text.ts'
+import { useRevocableList } from './revocable-list.ts'
 import { apiKeyActions } from './screens.ts'
 
 type ApiKey = Schemas['ApiKey']
@@ -94,26 +95,12 @@ function CreateKey({ pickRoles, onCreated }: { pickRoles: boolean; onCreated: ()
   )
 }
 
+const fetchKeys = (cursor?: string) => api.GET('/v1/api-keys', { params: { query: { limit: 20, cursor, include_revoked: 'false' } } })
+const revokeKey = (key: ApiKey) => api.DELETE('/v1/api-keys/{id}', { params: { path: { id: key.id } } })
+const keyRevoked = (key: ApiKey) => `“${key.name}” was revoked: it stopped working.`
+
 function KeyList({ canRevoke, version }: { canRevoke: boolean; version: number }) {
-  const [keys, setKeys] = useState<ApiKey[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState<string | undefined>()
-  const [notice, setNotice] = useState<string | null>(null)
-  const load = useCallback(async (cursor?: string) => {
-    const { data, error } = await api.GET('/v1/api-keys', { params: { query: { limit: 20, cursor, include_revoked: 'false' } } })
-    if (error) return setError(memberErrorMessage(apiError(error)))
-    setKeys((prev) => (cursor && prev ? [...prev, ...data.data] : data.data))
-    setNext(data.next_cursor)
-  }, [])
-  useEffect(() => void load(), [load, version])
-  const revoke = async (key: ApiKey) => {
-    setNotice(null)
-    const { error } = await api.DELETE('/v1/api-keys/{id}', { params: { path: { id: key.id } } })
-    if (error) return setError(memberErrorMessage(apiError(error)))
-    setError(undefined)
-    await load()
-    setNotice(`“${key.name}” was revoked: it stopped working.`)
-  }
+  const { items: keys, next, error, notice, load, revoke } = useRevocableList({ fetchPage: fetchKeys, revokeItem: revokeKey, revokedNotice: keyRevoked, version })
   return (
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">Active keys</h2>

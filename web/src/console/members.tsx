@@ -3,6 +3,7 @@ import { api, apiError, type Schemas } from '../api/client.ts'
 import { useSession } from '../session.tsx'
 import { Field, FormError, Notice } from '../ui.tsx'
 import { memberErrorMessage, parseAddresses } from './members-text.ts'
+import { useRevocableList } from './revocable-list.ts'
 import { memberActions } from './screens.ts'
 
 type Member = Schemas['Member']
@@ -202,27 +203,12 @@ function InviteForm({ onSent }: { onSent: () => void }) {
   )
 }
 
-function PendingInvitations({ canRevoke, version }: { canRevoke: boolean; version: number }) {
-  const [items, setItems] = useState<Invitation[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState<string | undefined>()
-  const [notice, setNotice] = useState<string | null>(null)
-  const load = useCallback(async (cursor?: string) => {
-    const { data, error } = await api.GET('/v1/invitations', { params: { query: { limit: PAGE, cursor } } })
-    if (error) return setError(memberErrorMessage(apiError(error)))
-    setItems((prev) => (cursor && prev ? [...prev, ...data.data] : data.data))
-    setNext(data.next_cursor)
-  }, [])
-  useEffect(() => void load(), [load, version])
+const fetchInvitations = (cursor?: string) => api.GET('/v1/invitations', { params: { query: { limit: PAGE, cursor } } })
+const revokeInvitation = (inv: Invitation) => api.DELETE('/v1/invitations/{id}', { params: { path: { id: inv.id } } })
+const invitationRevoked = (inv: Invitation) => `The invitation to ${inv.email} was revoked: its link no longer works.`
 
-  const revoke = async (inv: Invitation) => {
-    setNotice(null)
-    const { error } = await api.DELETE('/v1/invitations/{id}', { params: { path: { id: inv.id } } })
-    if (error) return setError(memberErrorMessage(apiError(error)))
-    setError(undefined)
-    await load()
-    setNotice(`The invitation to ${inv.email} was revoked: its link no longer works.`)
-  }
+function PendingInvitations({ canRevoke, version }: { canRevoke: boolean; version: number }) {
+  const { items, next, error, notice, load, revoke } = useRevocableList({ fetchPage: fetchInvitations, revokeItem: revokeInvitation, revokedNotice: invitationRevoked, version })
   return (
     <section aria-labelledby="pending-title">
       <h2 id="pending-title">Pending invitations</h2>
